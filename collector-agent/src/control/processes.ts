@@ -1,0 +1,25 @@
+import type { ProcessInfo } from '@cybercorp/protocol';
+
+/**
+ * One row of the process table with the raw figures the metrics collectors need besides what
+ * the control API shows.
+ */
+export interface ProcessSample extends ProcessInfo {
+  /** User plus system CPU time since the process started, in seconds. */
+  cpuSeconds: number;
+  /** Whether this is a kernel thread (no user space; never signalled). */
+  kernelThread: boolean;
+  /** Real user id, for the safety policy's protected users. */
+  uid: number;
+}
+
+/**
+ * The host's process table. One instance is shared by process control and the process metrics,
+ * so CPU percentages are deltas between consecutive reads of the same reader.
+ */
+export interface ProcessTable {
+  /** All processes; CPU percent is relative to the previous call (0 on the first). */
+  list(): Promise<ProcessSample[]>;
+  /** One process, or undefined when no such pid exists. */
+  get(pid: number): Promise<ProcessSample | undefined>;
+}

@@ -1,0 +1,76 @@
+/**
+ * Stable error codes. They appear as `code` in the API's problem+json bodies and in the agent's
+ * failed results; clients branch on them, so they never change meaning once published.
+ */
+export const ErrorCode = {
+  BadRequest: 'bad_request',
+  MalformedJson: 'malformed_json',
+  ValidationFailed: 'validation_failed',
+  UnknownAction: 'unknown_action',
+  PayloadTooLarge: 'payload_too_large',
+  UnsupportedMediaType: 'unsupported_media_type',
+  Unauthorized: 'unauthorized',
+  InvalidCredentials: 'invalid_credentials',
+  TokenReused: 'token_reused',
+  LockedOut: 'locked_out',
+  Forbidden: 'forbidden',
+  ProtectedProcess: 'protected_process',
+  ControlDisabled: 'control_disabled',
+  NotFound: 'not_found',
+  NoSuchAgent: 'no_such_agent',
+  NoSuchProcess: 'no_such_process',
+  NoSuchWindow: 'no_such_window',
+  NoSuchCommand: 'no_such_command',
+  Conflict: 'conflict',
+  CapabilityMissing: 'capability_missing',
+  DeadlineExceeded: 'deadline_exceeded',
+  AgentOffline: 'agent_offline',
+  AgentTimeout: 'agent_timeout',
+  ServiceUnavailable: 'service_unavailable',
+  ActionFailed: 'action_failed',
+  Internal: 'internal_error',
+} as const;
+
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/** The HTTP status the control API answers with for each code. */
+export const httpStatusOf: Record<ErrorCode, number> = {
+  bad_request: 400,
+  malformed_json: 400,
+  validation_failed: 400,
+  unknown_action: 400,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+  unauthorized: 401,
+  invalid_credentials: 401,
+  token_reused: 401,
+  locked_out: 429,
+  forbidden: 403,
+  protected_process: 403,
+  control_disabled: 403,
+  not_found: 404,
+  no_such_agent: 404,
+  no_such_process: 404,
+  no_such_window: 404,
+  no_such_command: 404,
+  conflict: 409,
+  capability_missing: 409,
+  deadline_exceeded: 504,
+  agent_offline: 503,
+  agent_timeout: 504,
+  service_unavailable: 503,
+  action_failed: 502,
+  internal_error: 500,
+};
+
+/** Codes an agent may put in a failed `result`. */
+export const AGENT_ERROR_CODES = [
+  ErrorCode.ProtectedProcess,
+  ErrorCode.ControlDisabled,
+  ErrorCode.NoSuchProcess,
+  ErrorCode.NoSuchWindow,
+  ErrorCode.DeadlineExceeded,
+  ErrorCode.CapabilityMissing,
+  ErrorCode.ValidationFailed,
+  ErrorCode.ActionFailed,
+] as const;

@@ -1,0 +1,4 @@
+export * from './framing.js';
+export * from './opamp.js';
+export * from './control.js';
+export * from './errors.js';

@@ -9,7 +9,11 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['protocol/src/**/*.test.ts', 'collector-agent/src/**/*.test.ts', 'control-api/src/**/*.test.ts'],
+          include: [
+            'protocol/src/**/*.test.ts',
+            'collector-agent/src/**/*.test.ts',
+            'control-api/src/**/*.test.ts',
+          ],
           exclude: ['**/*.int.test.ts', '**/node_modules/**', '**/dist/**'],
         },
       },
@@ -21,6 +25,17 @@ export default defineConfig({
           fileParallelism: false,
           testTimeout: 120_000,
           hookTimeout: 180_000,
+        },
+      },
+      {
+        test: {
+          name: 'plugin',
+          include: ['grafana-app-plugin/src/**/*.test.{ts,tsx}'],
+          exclude: ['**/*.int.test.ts', '**/node_modules/**', '**/dist/**'],
+          environment: 'jsdom',
+          setupFiles: ['grafana-app-plugin/src/test/setup.ts'],
+          // @grafana/* import CSS files and CommonJS named exports, which only Vite (not Node) can load.
+          server: { deps: { inline: [/@grafana\//] } },
         },
       },
     ],

@@ -7,6 +7,12 @@ import { z } from 'zod';
 import { AGENT_ERROR_CODES } from './errors.js';
 
 export const CONTROL_CAPABILITY = 'io.cybercorp.control.v1';
+/**
+ * Reported as an additional custom capability (next to CONTROL_CAPABILITY) by agents that can
+ * list and act on desktop windows. Window commands still travel under CONTROL_CAPABILITY; the
+ * control API answers window routes with 409 `capability_missing` when this one is absent.
+ */
+export const WINDOWS_CAPABILITY = 'io.cybercorp.windows.v1';
 
 export const ProcessAction = z.enum(['terminate', 'kill', 'suspend', 'resume']);
 export type ProcessAction = z.infer<typeof ProcessAction>;

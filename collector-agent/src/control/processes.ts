@@ -9,7 +9,10 @@ export interface ProcessSample extends ProcessInfo {
   cpuSeconds: number;
   /** Whether this is a kernel thread (no user space; never signalled). */
   kernelThread: boolean;
-  /** Real user id, for the safety policy's protected users. */
+  /**
+   * Owner's user id, for the safety policy's protected users: on Linux the owner of /proc/<pid>,
+   * which is the effective uid that `ps -o user` shows too; -1 where the platform does not tell.
+   */
   uid: number;
 }
 

@@ -1,0 +1,304 @@
+// Runs the CyberCorp agent (telemetry only) and prometheus-node-exporter side by side and
+// compares what each costs the host: CPU seconds (utime+stime from /proc/<pid>/stat) and peak
+// resident memory (VmHWM). Both work on the same 10 s cadence: the agent exports every 10 s,
+// this script scrapes node_exporter every 10 s.
+//
+// Usage: npx tsc -b collector-agent && node bench/agent-overhead/run.mjs
+//   BENCH_SECONDS           measured duration after a 10 s warm-up (default 120)
+//   BENCH_AGENT_NODE_FLAGS  extra node flags for the agent, e.g. "--max-semi-space-size=1 --lite-mode"
+// The agent exports to a real Collector when scripts/build-otelcol can provide one, otherwise to
+// a local OTLP/gRPC sink in this process; the output says which.
+// Budget: our CPU <= 1.0x node_exporter's, our peak RSS < 60 MB.
+import { execFile, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const AGENT_BIN = join(ROOT, 'collector-agent/dist/bin.js');
+const NODE_EXPORTER = '/usr/bin/prometheus-node-exporter';
+const CADENCE_MS = 10_000;
+const WARMUP_MS = 10_000;
+const TICKS_PER_SECOND = 100;
+const RSS_BUDGET_MB = 60;
+const CPU_BUDGET_RATIO = 1.0;
+const seconds = Number(process.env.BENCH_SECONDS ?? 120);
+const agentNodeFlags = (process.env.BENCH_AGENT_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean);
+if (!Number.isFinite(seconds) || seconds < 10)
+  throw new Error('BENCH_SECONDS must be a number >= 10');
+
+// node_exporter collectors comparable to the agent's: CPU, memory, network, filesystems, disks,
+// load, boot time and process states (the last reads every /proc/<pid>, as the agent's table does).
+const NODE_EXPORTER_COLLECTORS = [
+  'cpu',
+  'meminfo',
+  'netdev',
+  'filesystem',
+  'diskstats',
+  'loadavg',
+  'stat',
+  'processes',
+];
+
+const run = promisify(execFile);
+const children = [];
+const cleanups = [];
+
+async function freePort() {
+  const server = createServer();
+  await new Promise((ok) => server.listen(0, '127.0.0.1', ok));
+  const { port } = server.address();
+  await new Promise((ok) => server.close(ok));
+  return port;
+}
+
+function start(name, command, args, env = process.env) {
+  const child = spawn(command, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (chunk) => {
+    stderr = (stderr + chunk).slice(-4000);
+  });
+  child.on('exit', (code, signal) => {
+    if (!stopping)
+      console.error(`${name} exited early (code ${code}, signal ${signal}):\n${stderr}`);
+  });
+  children.push({ name, child, stderr: () => stderr });
+  return child;
+}
+
+/** utime + stime of one process in seconds (fields 14 and 15 of /proc/<pid>/stat). */
+function cpuSeconds(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+}
+
+function statusKb(pid, key) {
+  const match = new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(
+    readFileSync(`/proc/${pid}/status`, 'utf8'),
+  );
+  if (!match) throw new Error(`${key} missing for pid ${pid}`);
+  return Number(match[1]);
+}
+
+/** A Collector from scripts/build-otelcol, or undefined with the reason. */
+async function findCollector() {
+  const script = join(ROOT, 'scripts/build-otelcol');
+  if (!existsSync(script)) return { reason: 'scripts/build-otelcol does not exist' };
+  try {
+    const { stdout } = await run(script, [], {
+      cwd: ROOT,
+      maxBuffer: 16 * 1024 * 1024,
+      timeout: 30 * 60_000,
+    });
+    const path = stdout.trim().split('\n').at(-1);
+    if (!path || !existsSync(path))
+      return { reason: `build-otelcol printed no binary path (${path})` };
+    return { path };
+  } catch (error) {
+    return { reason: `build-otelcol failed: ${String(error.message).split('\n')[0]}` };
+  }
+}
+
+async function startCollector(binary, port, dir) {
+  const config = join(dir, 'otelcol.yaml');
+  writeFileSync(
+    config,
+    [
+      'receivers:',
+      '  otlp:',
+      '    protocols:',
+      '      grpc:',
+      `        endpoint: 127.0.0.1:${port}`,
+      'exporters:',
+      '  debug:',
+      '    verbosity: basic',
+      'service:',
+      '  telemetry:',
+      '    metrics:',
+      '      level: none',
+      '  pipelines:',
+      '    metrics:',
+      '      receivers: [otlp]',
+      '      exporters: [debug]',
+      '',
+    ].join('\n'),
+  );
+  start('otelcol', binary, ['--config', config]);
+  await waitForPort(port, 'otelcol');
+}
+
+/** The smallest OTLP/gRPC metrics receiver, in this process (its cost is not measured). */
+async function startSink(port) {
+  const { Server, ServerCredentials } = await import('@grpc/grpc-js');
+  const server = new Server();
+  let exports = 0;
+  server.addService(
+    {
+      Export: {
+        path: '/opentelemetry.proto.collector.metrics.v1.MetricsService/Export',
+        requestStream: false,
+        responseStream: false,
+        requestSerialize: (b) => b,
+        requestDeserialize: (b) => b,
+        responseSerialize: () => Buffer.alloc(0),
+        responseDeserialize: (b) => b,
+      },
+    },
+    {
+      Export: (_call, callback) => {
+        exports += 1;
+        callback(null, Buffer.alloc(0));
+      },
+    },
+  );
+  await new Promise((ok, fail) =>
+    server.bindAsync(`127.0.0.1:${port}`, ServerCredentials.createInsecure(), (e) =>
+      e ? fail(e) : ok(),
+    ),
+  );
+  cleanups.push(() => server.forceShutdown());
+  return () => exports;
+}
+
+async function waitForPort(port, what) {
+  for (let i = 0; i < 100; i++) {
+    const ok = await new Promise((done) => {
+      const socket = createServer().listen(port, '127.0.0.1');
+      socket.on('listening', () => socket.close(() => done(false)));
+      socket.on('error', () => done(true));
+    });
+    if (ok) return;
+    await sleep(100);
+  }
+  throw new Error(`${what} did not listen on 127.0.0.1:${port}`);
+}
+
+async function scrape(url) {
+  const response = await globalThis.fetch(url);
+  if (!response.ok) throw new Error(`scrape ${url}: HTTP ${response.status}`);
+  const text = await response.text();
+  return text.split('\n').filter((line) => line && !line.startsWith('#')).length;
+}
+
+let stopping = false;
+const dir = mkdtempSync(join(tmpdir(), 'agent-overhead-'));
+try {
+  if (!existsSync(AGENT_BIN))
+    throw new Error(`${AGENT_BIN} missing: build first (npx tsc -b collector-agent)`);
+  if (!existsSync(NODE_EXPORTER)) {
+    throw new Error(
+      `${NODE_EXPORTER} missing: install the Debian package prometheus-node-exporter (scripts/setup-deps)`,
+    );
+  }
+
+  const otlpPort = await freePort();
+  const collector = await findCollector();
+  let sinkExports;
+  let target;
+  if (collector.path) {
+    await startCollector(collector.path, otlpPort, dir);
+    target = `a real OpenTelemetry Collector (${collector.path})`;
+  } else {
+    sinkExports = await startSink(otlpPort);
+    target = `a local OTLP/gRPC sink in the bench process (${collector.reason})`;
+  }
+
+  const agent = start('cybercorp-agent', process.execPath, [...agentNodeFlags, AGENT_BIN], {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    CYBERCORP_AGENT_STATE_DIR: join(dir, 'agent-state'),
+    CYBERCORP_LOG_LEVEL: 'warn',
+    OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${otlpPort}`,
+    OTEL_METRIC_EXPORT_INTERVAL: String(CADENCE_MS),
+  });
+
+  const exporterPort = await freePort();
+  const exporter = start(NODE_EXPORTER, NODE_EXPORTER, [
+    `--web.listen-address=127.0.0.1:${exporterPort}`,
+    '--collector.disable-defaults',
+    ...NODE_EXPORTER_COLLECTORS.map((c) => `--collector.${c}`),
+  ]);
+  await waitForPort(exporterPort, 'node_exporter');
+  const scrapeUrl = `http://127.0.0.1:${exporterPort}/metrics`;
+
+  const flags = agentNodeFlags.length ? ` (node ${agentNodeFlags.join(' ')})` : '';
+  console.log(`agent pid ${agent.pid}${flags} exports every ${CADENCE_MS / 1000} s to ${target}`);
+  console.log(
+    `node_exporter ${NODE_EXPORTER} pid ${exporter.pid}, collectors: ${NODE_EXPORTER_COLLECTORS.join(',')}; scraped every ${CADENCE_MS / 1000} s`,
+  );
+  console.log(`warm-up ${WARMUP_MS / 1000} s, then measuring ${seconds} s`);
+
+  await scrape(scrapeUrl);
+  await sleep(WARMUP_MS);
+  const base = { agent: cpuSeconds(agent.pid), exporter: cpuSeconds(exporter.pid) };
+  const started = Date.now();
+  let series = 0;
+  for (let t = CADENCE_MS; t <= seconds * 1000; t += CADENCE_MS) {
+    series = await scrape(scrapeUrl);
+    await sleep(Math.max(0, started + t - Date.now()));
+    for (const { name, child } of children) {
+      if (child.exitCode !== null || child.signalCode !== null)
+        throw new Error(`${name} died during the run`);
+    }
+  }
+  const elapsed = (Date.now() - started) / 1000;
+  const ours = {
+    cpu: cpuSeconds(agent.pid) - base.agent,
+    hwmMb: statusKb(agent.pid, 'VmHWM') / 1024,
+    rssMb: statusKb(agent.pid, 'VmRSS') / 1024,
+  };
+  const theirs = {
+    cpu: cpuSeconds(exporter.pid) - base.exporter,
+    hwmMb: statusKb(exporter.pid, 'VmHWM') / 1024,
+    rssMb: statusKb(exporter.pid, 'VmRSS') / 1024,
+  };
+  const cpuRatio = ours.cpu / theirs.cpu;
+  const rssRatio = ours.hwmMb / theirs.hwmMb;
+  const f = (n, d = 2) => n.toFixed(d);
+  console.log('');
+  console.log(
+    `measured ${f(elapsed, 0)} s (${Math.round(elapsed / (CADENCE_MS / 1000))} cycles of ${CADENCE_MS / 1000} s)`,
+  );
+  console.log(`                 CPU s   CPU % of 1 core   peak RSS MB   RSS now MB`);
+  console.log(
+    `cybercorp-agent  ${f(ours.cpu).padStart(5)}   ${f((100 * ours.cpu) / elapsed, 3).padStart(15)}   ${f(ours.hwmMb, 1).padStart(11)}   ${f(ours.rssMb, 1).padStart(10)}`,
+  );
+  console.log(
+    `node_exporter    ${f(theirs.cpu).padStart(5)}   ${f((100 * theirs.cpu) / elapsed, 3).padStart(15)}   ${f(theirs.hwmMb, 1).padStart(11)}   ${f(theirs.rssMb, 1).padStart(10)}`,
+  );
+  console.log(`node_exporter series per scrape: ${series}`);
+  if (sinkExports) console.log(`exports received by the sink: ${sinkExports()}`);
+  const otelcol = children.find((c) => c.name === 'otelcol');
+  if (otelcol) {
+    const lines = otelcol
+      .stderr()
+      .split('\n')
+      .filter((l) => l.includes('data points'));
+    console.log(
+      `last batch logged by the Collector: ${lines.at(-1)?.replace(/^.*?(\{)/, '$1') ?? 'NONE (check the Collector)'}`,
+    );
+  }
+  console.log('');
+  console.log(
+    `ratio CPU agent/node_exporter:      ${f(cpuRatio)}x  (budget <= ${CPU_BUDGET_RATIO}x: ${cpuRatio <= CPU_BUDGET_RATIO ? 'within' : 'OVER'})`,
+  );
+  console.log(`ratio peak RSS agent/node_exporter: ${f(rssRatio)}x`);
+  console.log(
+    `agent peak RSS ${f(ours.hwmMb, 1)} MB  (budget < ${RSS_BUDGET_MB} MB: ${ours.hwmMb < RSS_BUDGET_MB ? 'within' : 'OVER'})`,
+  );
+} finally {
+  stopping = true;
+  // Only the processes this script started, by their own handles.
+  for (const { child } of children)
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+  await sleep(300);
+  for (const { child } of children)
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  for (const cleanup of cleanups) cleanup();
+  rmSync(dir, { recursive: true, force: true });
+}

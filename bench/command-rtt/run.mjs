@@ -1,0 +1,135 @@
+// Command round trips REST -> control API -> OpAMP -> agent -> REST on loopback, against a plain
+// `GET /healthz` round trip measured in the same run as the baseline.
+// Usage: npm run build && node bench/command-rtt/run.mjs [--commands N]
+// Prints p50/p99 and commands/s for each kind and the ratios to /healthz (budget: p99 < 20 ms,
+// >= 1000 commands/s).
+import { spawn } from 'node:child_process';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { startControlApi } from '../../control-api/dist/index.js';
+
+const root = resolve(fileURLToPath(import.meta.url), '../../..');
+const at = process.argv.indexOf('--commands');
+const COMMANDS = at > 0 ? Number(process.argv[at + 1]) : 1000;
+const CONCURRENCY = 8;
+
+function percentile(values, p) {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+}
+
+/** Sequential latencies (p50/p99) and, separately, throughput with CONCURRENCY callers. */
+async function measure(name, call) {
+  for (let i = 0; i < 20; i++) await call(i); // warm-up
+  const latencies = [];
+  for (let i = 0; i < COMMANDS; i++) {
+    const start = performance.now();
+    await call(i);
+    latencies.push(performance.now() - start);
+  }
+  let next = 0;
+  const start = performance.now();
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (next < COMMANDS) await call(next++);
+    }),
+  );
+  const perSecond = COMMANDS / ((performance.now() - start) / 1000);
+  const result = {
+    name,
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+    perSecond,
+  };
+  console.log(
+    `${name.padEnd(16)} p50 ${result.p50.toFixed(2)} ms   p99 ${result.p99.toFixed(2)} ms   ${result.perSecond.toFixed(0)} /s (${CONCURRENCY} concurrent)`,
+  );
+  return result;
+}
+
+const workDir = mkdtempSync(join(tmpdir(), 'cybercorp-bench-rtt-'));
+chmodSync(workDir, 0o755);
+const password = 'bench-admin-password';
+const api = await startControlApi({
+  port: 0,
+  dataDir: join(workDir, '.data'),
+  adminUser: 'admin',
+  adminPassword: password,
+  logLevel: 'error',
+  announce: () => undefined,
+});
+const agentToken = await api.createAgentToken('bench');
+const agent = spawn(process.execPath, [join(root, 'collector-agent/dist/bin.js')], {
+  stdio: ['ignore', 'ignore', 'inherit'],
+  env: {
+    ...process.env,
+    CYBERCORP_CONTROL_URL: api.opampUrl,
+    CYBERCORP_AGENT_TOKEN: agentToken,
+    CYBERCORP_AGENT_STATE_DIR: join(workDir, 'agent'),
+    CYBERCORP_LOG_LEVEL: 'error',
+    OTEL_METRICS_EXPORTER: 'none',
+  },
+});
+const sleeper = spawn('sleep', ['600'], { stdio: 'ignore' });
+
+async function call(method, path, token, body) {
+  const response = await fetch(`${api.url}${path}`, {
+    method,
+    headers: {
+      authorization: `Bearer ${token}`,
+      ...(body ? { 'content-type': 'application/json' } : {}),
+    },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const text = await response.text();
+  if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${text.slice(0, 300)}`);
+  return text;
+}
+
+try {
+  const login = await fetch(`${api.url}/api/v1/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username: 'admin', password }),
+  });
+  const { accessToken } = await login.json();
+  let agentId;
+  for (let attempt = 0; attempt < 100 && !agentId; attempt++) {
+    const { items } = JSON.parse(await call('GET', '/api/v1/agents', accessToken));
+    agentId = items.find((a) => a.online)?.id;
+    if (!agentId) await new Promise((done) => setTimeout(done, 100));
+  }
+  if (!agentId) throw new Error('the agent did not come online');
+
+  const processes = JSON.parse(
+    await call('GET', `/api/v1/agents/${agentId}/processes`, accessToken),
+  ).items;
+  console.log(`commands: ${COMMANDS} of each kind; processes listed per call: ${processes.length}`);
+  const health = await measure('GET /healthz', () => call('GET', '/healthz', accessToken));
+  const list = await measure('process.list', () =>
+    call('GET', `/api/v1/agents/${agentId}/processes`, accessToken),
+  );
+  // suspend/resume alternately on the bench's own sleep process, so every signal does something.
+  const signal = await measure('process.signal', (i) =>
+    call('POST', `/api/v1/agents/${agentId}/processes/${sleeper.pid}/actions`, accessToken, {
+      action: i % 2 === 0 ? 'suspend' : 'resume',
+      reason: 'bench',
+    }),
+  );
+  for (const r of [list, signal]) {
+    console.log(
+      `${r.name}: p99 ${r.p99.toFixed(2)} ms (budget < 20 ms) ${r.p99 < 20 ? 'OK' : 'OVER'}; ` +
+        `${r.perSecond.toFixed(0)} commands/s (budget >= 1000) ${r.perSecond >= 1000 ? 'OK' : 'UNDER'}; ` +
+        `p50 ratio to /healthz ${(r.p50 / health.p50).toFixed(2)}, p99 ratio ${(r.p99 / health.p99).toFixed(2)}`,
+    );
+  }
+} finally {
+  sleeper.kill('SIGKILL');
+  agent.kill('SIGTERM');
+  await new Promise((done) => agent.once('exit', done));
+  await api.close();
+  rmSync(workDir, { recursive: true, force: true });
+}

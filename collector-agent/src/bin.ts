@@ -1,0 +1,100 @@
+#!/usr/bin/env node
+import { startAgent } from './agent.js';
+import { createWindowController } from './control/windows.factory.js';
+import { createLogger, parseLogLevel } from './logger.js';
+import { startAgentTelemetry } from './metrics/index.js';
+import { agentVersion } from './resource.js';
+
+const USAGE = `Usage: cybercorp-agent [--config FILE]
+
+Environment:
+  CYBERCORP_CONTROL_URL      OpAMP WebSocket URL, e.g. ws://127.0.0.1:8080/v1/opamp
+                             (unset: telemetry only, no remote control)
+  CYBERCORP_AGENT_TOKEN      agent token sent as Authorization: Bearer
+  CYBERCORP_AGENT_STATE_DIR  where the instance uid is kept
+  OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_METRIC_EXPORT_INTERVAL, OTEL_RESOURCE_ATTRIBUTES,
+  OTEL_SERVICE_NAME          standard OpenTelemetry settings
+`;
+
+function parseArguments(argv: string[]): { configPath?: string; help: boolean; version: boolean } {
+  const parsed: { configPath?: string; help: boolean; version: boolean } = {
+    help: false,
+    version: false,
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    if (arg === '--help' || arg === '-h') parsed.help = true;
+    else if (arg === '--version') parsed.version = true;
+    else if (arg === '--config') {
+      const value = argv[++i];
+      if (value === undefined) throw new Error('--config needs a file name');
+      parsed.configPath = value;
+    } else if (arg.startsWith('--config=')) parsed.configPath = arg.slice('--config='.length);
+    else throw new Error(`unknown argument ${arg}`);
+  }
+  return parsed;
+}
+
+async function main(): Promise<void> {
+  const log = createLogger(parseLogLevel(process.env.CYBERCORP_LOG_LEVEL));
+  let args: ReturnType<typeof parseArguments>;
+  try {
+    args = parseArguments(process.argv.slice(2));
+  } catch (error) {
+    process.stderr.write(`${(error as Error).message}\n\n${USAGE}`);
+    process.exit(2);
+  }
+  if (args.help) {
+    process.stdout.write(USAGE);
+    return;
+  }
+  if (args.version) {
+    process.stdout.write(`${await agentVersion()}\n`);
+    return;
+  }
+
+  const windows = createWindowController({
+    onFeedError: (error) => log.warn('window change feed failed', { error }),
+  });
+  const agent = await startAgent({
+    configPath: args.configPath,
+    log,
+    windows,
+    telemetry: startAgentTelemetry,
+  });
+  log.info('agent started', {
+    instanceUid: agent.instanceUid,
+    hostName: agent.resource.attributes['host.name'],
+    control: agent.client !== undefined,
+  });
+
+  // An agent runs until told to stop, even when nothing else (no control URL, no telemetry)
+  // holds the event loop open.
+  const keepAlive = setInterval(() => {}, 2 ** 30);
+  let signalled = false;
+  const shutdown = (signal: NodeJS.Signals) => {
+    if (signalled) {
+      log.warn('second signal: exiting without a clean shutdown', { signal });
+      process.exit(1);
+    }
+    signalled = true;
+    log.info('shutting down', { signal });
+    clearInterval(keepAlive);
+    agent.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        log.error('shutdown failed', { error });
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', shutdown);
+  process.on('SIGINT', shutdown);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(
+    `${JSON.stringify({ time: new Date().toISOString(), level: 'error', msg: 'agent failed to start', error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) })}\n`,
+  );
+  process.exit(1);
+});

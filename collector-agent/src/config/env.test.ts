@@ -1,0 +1,36 @@
+import { describe, expect, it } from 'vitest';
+import { readEnvironment, resolveStateDir, validateControlUrl } from './env.js';
+
+describe('agent environment', () => {
+  it('reads the CyberCorp variables and treats blank as unset', () => {
+    expect(
+      readEnvironment({
+        CYBERCORP_CONTROL_URL: 'ws://127.0.0.1:8080/v1/opamp',
+        CYBERCORP_AGENT_TOKEN: '  ',
+        CYBERCORP_AGENT_STATE_DIR: '/var/lib/agent',
+      }),
+    ).toEqual({
+      controlUrl: 'ws://127.0.0.1:8080/v1/opamp',
+      agentToken: undefined,
+      stateDir: '/var/lib/agent',
+      logLevel: undefined,
+    });
+  });
+
+  it('resolves the state directory: env, then config, then XDG, then ~/.local/state', () => {
+    expect(resolveStateDir('/env', '/config', {})).toBe('/env');
+    expect(resolveStateDir(undefined, '/config', {})).toBe('/config');
+    expect(resolveStateDir(undefined, undefined, { XDG_STATE_HOME: '/xdg' })).toBe(
+      '/xdg/cybercorp-agent',
+    );
+    expect(resolveStateDir(undefined, undefined, { HOME: '/home/a' })).toBe(
+      '/home/a/.local/state/cybercorp-agent',
+    );
+  });
+
+  it('accepts only ws:// and wss:// control URLs', () => {
+    expect(validateControlUrl('wss://cp.example/v1/opamp').host).toBe('cp.example');
+    expect(() => validateControlUrl('http://cp.example/v1/opamp')).toThrow(/ws:\/\/ or wss:\/\//);
+    expect(() => validateControlUrl('not a url')).toThrow(/CYBERCORP_CONTROL_URL/);
+  });
+});

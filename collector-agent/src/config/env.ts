@@ -1,0 +1,53 @@
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+
+/** What the agent takes from its environment (secrets included, so never log this whole). */
+export interface AgentEnvironment {
+  /** OpAMP WebSocket URL; without it the agent runs telemetry only. */
+  controlUrl: string | undefined;
+  agentToken: string | undefined;
+  stateDir: string | undefined;
+  logLevel: string | undefined;
+}
+
+export function readEnvironment(env: NodeJS.ProcessEnv): AgentEnvironment {
+  const value = (name: string) => {
+    const v = env[name]?.trim();
+    return v === '' ? undefined : v;
+  };
+  return {
+    controlUrl: value('CYBERCORP_CONTROL_URL'),
+    agentToken: value('CYBERCORP_AGENT_TOKEN'),
+    stateDir: value('CYBERCORP_AGENT_STATE_DIR'),
+    logLevel: value('CYBERCORP_LOG_LEVEL'),
+  };
+}
+
+/** Precedence: environment, then config file, then the XDG state directory. */
+export function resolveStateDir(
+  fromEnv: string | undefined,
+  fromConfig: string | undefined,
+  env: NodeJS.ProcessEnv,
+): string {
+  if (fromEnv) return fromEnv;
+  if (fromConfig) return fromConfig;
+  const xdg = env.XDG_STATE_HOME?.trim();
+  return join(
+    xdg ? xdg : join(env.HOME?.trim() || homedir(), '.local', 'state'),
+    'cybercorp-agent',
+  );
+}
+
+/** Rejects anything but ws:// and wss:// early, with a message naming the variable. */
+export function validateControlUrl(url: string): URL {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new Error(`CYBERCORP_CONTROL_URL is not a URL: ${url}`);
+  }
+  if (parsed.protocol !== 'ws:' && parsed.protocol !== 'wss:') {
+    throw new Error(`CYBERCORP_CONTROL_URL must be ws:// or wss://, got ${parsed.protocol}`);
+  }
+  return parsed;
+}

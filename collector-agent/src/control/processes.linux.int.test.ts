@@ -1,0 +1,93 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
+import { afterEach, describe, expect, it } from 'vitest';
+import { parseStat } from './proc-parse.js';
+import { ProcessController } from './process-controller.js';
+import { LinuxProcessTable } from './processes.linux.js';
+
+const children: ChildProcess[] = [];
+
+function spawnSleep(): ChildProcess & { pid: number } {
+  const child = spawn('sleep', ['300'], { stdio: 'ignore' });
+  children.push(child);
+  if (child.pid === undefined) throw new Error('could not spawn sleep (is coreutils installed?)');
+  return child as ChildProcess & { pid: number };
+}
+
+/** The kernel's own view, independent of the code under test. */
+function kernelState(pid: number): string {
+  return parseStat(readFileSync(`/proc/${pid}/stat`, 'utf8')).state;
+}
+
+async function eventually<T>(read: () => T, expected: T, timeoutMs = 5000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (read() !== expected) {
+    if (Date.now() > until)
+      throw new Error(`expected ${String(expected)}, still ${String(read())}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+afterEach(() => {
+  for (const child of children.splice(0)) {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  }
+});
+
+describe('LinuxProcessTable and ProcessController on the real /proc', () => {
+  it('reads a spawned sleep: state, user, command line, parent, start time', async () => {
+    const child = spawnSleep();
+    await eventually(() => kernelState(child.pid), 'S');
+    const table = new LinuxProcessTable();
+    const sample = await table.get(child.pid);
+    expect(sample).toMatchObject({
+      pid: child.pid,
+      ppid: process.pid,
+      name: 'sleep',
+      state: 'S',
+      user: userInfo().username,
+      uid: userInfo().uid,
+      command: 'sleep 300',
+      kernelThread: false,
+    });
+    expect(sample?.memoryBytes).toBeGreaterThan(0);
+    const startedAt = Date.parse(sample?.startedAt ?? '');
+    expect(Math.abs(startedAt - Date.now())).toBeLessThan(60_000);
+
+    const all = await table.list();
+    expect(all.find((p) => p.pid === child.pid)?.command).toBe('sleep 300');
+    expect(all.find((p) => p.pid === process.pid)?.name).toMatch(/node|vitest/);
+    expect(all.some((p) => p.kernelThread)).toBe(true);
+  });
+
+  it('suspends, resumes and terminates the process for real', async () => {
+    const child = spawnSleep();
+    const exited = new Promise<NodeJS.Signals | null>((resolve) =>
+      child.on('exit', (_code, signal) => resolve(signal)),
+    );
+    await eventually(() => kernelState(child.pid), 'S');
+    const controller = new ProcessController();
+
+    expect(controller.signal(child.pid, 'suspend')).toBe('SIGSTOP');
+    await eventually(() => kernelState(child.pid), 'T');
+    expect((await new LinuxProcessTable().get(child.pid))?.state).toBe('T');
+
+    controller.signal(child.pid, 'resume');
+    await eventually(() => kernelState(child.pid), 'S');
+
+    controller.signal(child.pid, 'terminate');
+    expect(await exited).toBe('SIGTERM');
+  });
+
+  it('reports a pid that no longer exists as no_such_process', async () => {
+    const child = spawnSleep();
+    const exited = new Promise((resolve) => child.on('exit', resolve));
+    child.kill('SIGKILL');
+    await exited;
+    expect(await new LinuxProcessTable().get(child.pid)).toBeUndefined();
+    expect(() => new ProcessController().signal(child.pid, 'kill')).toThrow(
+      expect.objectContaining({ code: 'no_such_process' }),
+    );
+  });
+});

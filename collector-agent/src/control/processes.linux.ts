@@ -1,0 +1,172 @@
+import { closeSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
+import type { ProcessSample, ProcessTable } from './processes.js';
+import {
+  cpuPercent,
+  isKernelThread,
+  parseBootTime,
+  parseCmdline,
+  parsePasswd,
+  parseStat,
+  parseStatusTgid,
+  type ProcStat,
+} from './proc-parse.js';
+
+export interface LinuxProcessTableOptions {
+  procRoot?: string;
+  passwdPath?: string;
+  /** USER_HZ; the kernel exposes 100 to user space on every mainstream architecture. */
+  clockTicksPerSecond?: number;
+  pageSize?: number;
+  now?: () => number;
+}
+
+interface CpuMark {
+  startTicks: number;
+  cpuTicks: number;
+  atMs: number;
+}
+
+/** A process that exits while we read it is not an error: it is simply no longer listed. */
+function vanished(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException).code;
+  return code === 'ENOENT' || code === 'ESRCH';
+}
+
+/**
+ * The process table read straight from /proc. Reads are synchronous on purpose: /proc files are
+ * generated in memory by the kernel, so a blocking read costs a few microseconds, while a
+ * promise per file would cost more than the read itself (see bench/process-list).
+ */
+export class LinuxProcessTable implements ProcessTable {
+  private readonly procRoot: string;
+  private readonly passwdPath: string;
+  private readonly ticksPerSecond: number;
+  private readonly pageSize: number;
+  private readonly now: () => number;
+  private buffer = Buffer.allocUnsafe(16 * 1024);
+  private users: Map<number, string> | undefined;
+  private usersRefreshedAtMs = 0;
+  private bootTimeMs: number | undefined;
+  private cpuMarks = new Map<number, CpuMark>();
+
+  constructor(options: LinuxProcessTableOptions = {}) {
+    this.procRoot = options.procRoot ?? '/proc';
+    this.passwdPath = options.passwdPath ?? '/etc/passwd';
+    this.ticksPerSecond = options.clockTicksPerSecond ?? 100;
+    this.pageSize = options.pageSize ?? 4096;
+    this.now = options.now ?? Date.now;
+  }
+
+  async list(): Promise<ProcessSample[]> {
+    const atMs = this.now();
+    const marks = new Map<number, CpuMark>();
+    const samples: ProcessSample[] = [];
+    for (const entry of readdirSync(this.procRoot)) {
+      const first = entry.charCodeAt(0);
+      if (first < 48 || first > 57) continue; // only numeric entries are processes
+      const sample = this.read(Number(entry), atMs, marks);
+      if (sample) samples.push(sample);
+    }
+    this.cpuMarks = marks;
+    return samples;
+  }
+
+  /**
+   * /proc/<id> also answers for thread ids, which readdir hides. A thread id is not a process:
+   * kill() on it would signal the whole thread group (maybe the agent's own), so it is refused
+   * here as "no such process".
+   */
+  async get(pid: number): Promise<ProcessSample | undefined> {
+    if (!Number.isInteger(pid) || pid <= 0) return undefined;
+    const status = this.readText(`${this.procRoot}/${pid}/status`);
+    if (status === undefined || parseStatusTgid(status) !== pid) return undefined;
+    return this.read(pid, this.now(), this.cpuMarks);
+  }
+
+  private read(pid: number, atMs: number, marks: Map<number, CpuMark>): ProcessSample | undefined {
+    const dir = `${this.procRoot}/${pid}`;
+    const statText = this.readText(`${dir}/stat`);
+    if (statText === undefined) return undefined;
+    const cmdline = this.readText(`${dir}/cmdline`);
+    if (cmdline === undefined) return undefined;
+    const owner = statSync(dir, { throwIfNoEntry: false });
+    if (owner === undefined) return undefined;
+    const stat = parseStat(statText);
+    const previous = this.cpuMarks.get(pid);
+    const mark = { startTicks: stat.startTicks, cpuTicks: stat.cpuTicks, atMs };
+    marks.set(pid, mark);
+    const percent =
+      previous && previous.startTicks === stat.startTicks
+        ? cpuPercent(stat.cpuTicks - previous.cpuTicks, this.ticksPerSecond, atMs - previous.atMs)
+        : 0;
+    return this.toSample(stat, parseCmdline(cmdline), owner.uid, percent);
+  }
+
+  private toSample(stat: ProcStat, command: string, uid: number, percent: number): ProcessSample {
+    const startedMs = this.bootTime() + (stat.startTicks / this.ticksPerSecond) * 1000;
+    return {
+      pid: stat.pid,
+      ppid: stat.ppid,
+      name: stat.comm,
+      user: this.userName(uid),
+      state: stat.state,
+      cpuPercent: percent,
+      memoryBytes: stat.rssPages * this.pageSize,
+      command: command === '' ? `[${stat.comm}]` : command,
+      startedAt: new Date(Math.round(startedMs)).toISOString(),
+      cpuSeconds: stat.cpuTicks / this.ticksPerSecond,
+      kernelThread: isKernelThread(stat),
+      uid,
+    };
+  }
+
+  private bootTime(): number {
+    this.bootTimeMs ??= parseBootTime(this.readText(`${this.procRoot}/stat`) ?? '') * 1000;
+    return this.bootTimeMs;
+  }
+
+  /** /etc/passwd is parsed once; an unknown uid re-reads it, at most once a minute. */
+  private userName(uid: number): string {
+    let name = this.users?.get(uid);
+    if (
+      this.users === undefined ||
+      (name === undefined && this.now() - this.usersRefreshedAtMs > 60_000)
+    ) {
+      this.usersRefreshedAtMs = this.now();
+      const text = this.readText(this.passwdPath);
+      this.users = text === undefined ? new Map() : parsePasswd(text);
+      name = this.users.get(uid);
+    }
+    return name ?? String(uid);
+  }
+
+  /** Reads a whole file into the shared buffer; undefined when the process has gone. */
+  private readText(path: string): string | undefined {
+    let fd: number;
+    try {
+      fd = openSync(path, 'r');
+    } catch (error) {
+      if (vanished(error)) return undefined;
+      throw error;
+    }
+    try {
+      let length = 0;
+      for (;;) {
+        if (length === this.buffer.length) {
+          const bigger = Buffer.allocUnsafe(this.buffer.length * 2);
+          this.buffer.copy(bigger);
+          this.buffer = bigger;
+        }
+        const n = readSync(fd, this.buffer, length, this.buffer.length - length, null);
+        if (n === 0) break;
+        length += n;
+      }
+      return this.buffer.toString('utf8', 0, length);
+    } catch (error) {
+      if (vanished(error)) return undefined;
+      throw error;
+    } finally {
+      closeSync(fd);
+    }
+  }
+}

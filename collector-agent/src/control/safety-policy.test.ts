@@ -1,0 +1,112 @@
+import { describe, expect, it } from 'vitest';
+import type { ProcessSample, ProcessTable } from './processes.js';
+import { SafetyPolicy, type SafetySettings } from './safety-policy.js';
+
+function sample(pid: number, ppid: number, fields: Partial<ProcessSample> = {}): ProcessSample {
+  return {
+    pid,
+    ppid,
+    name: 'worker',
+    user: 'alice',
+    state: 'S',
+    cpuPercent: 0,
+    memoryBytes: 0,
+    command: '/usr/bin/worker --serve',
+    startedAt: null,
+    cpuSeconds: 0,
+    kernelThread: false,
+    uid: 1000,
+    ...fields,
+  };
+}
+
+/** 1 (init) → 100 (sshd) → 200 (shell) → 300 (the agent); 400 is an unrelated worker. */
+const processes = [
+  sample(1, 0, { name: 'systemd', user: 'root' }),
+  sample(100, 1, { name: 'sshd', user: 'root', command: '/usr/sbin/sshd -D' }),
+  sample(200, 100, { name: 'bash' }),
+  sample(300, 200, { name: 'node' }),
+  sample(400, 1),
+  sample(500, 2, { name: 'kworker/0:1', user: 'root', kernelThread: true }),
+  sample(600, 1, { name: 'postgres', user: 'postgres', command: 'postgres: checkpointer' }),
+  sample(700, 1, { name: 'very-long-daemo', command: '/opt/very-long-daemon-name' }),
+];
+
+const fakeTable: ProcessTable = {
+  list: async () => processes,
+  get: async (pid) => processes.find((p) => p.pid === pid),
+};
+
+function policy(settings: Partial<SafetySettings> = {}) {
+  const full: SafetySettings = {
+    controlEnabled: true,
+    protectedNames: [],
+    protectedUsers: [],
+    ...settings,
+  };
+  return new SafetyPolicy(fakeTable, () => full, 300);
+}
+
+const target = (pid: number) => processes.find((p) => p.pid === pid) as ProcessSample;
+
+describe('SafetyPolicy', () => {
+  it('allows an ordinary process', async () => {
+    expect(await policy().check(target(400))).toEqual({ allowed: true });
+  });
+
+  it.each([
+    [1, 'init'],
+    [300, 'self'],
+    [200, 'ancestor'],
+    [100, 'ancestor'],
+    [500, 'kernel-thread'],
+  ])('refuses pid %i by rule %s', async (pid, rule) => {
+    const decision = await policy().check(target(pid));
+    expect(decision).toMatchObject({ allowed: false, code: 'protected_process', rule });
+    if (!decision.allowed) expect(decision.message).toContain(rule);
+  });
+
+  it('refuses pid 0 even when the table shows it', async () => {
+    expect(await policy().check(sample(0, 0))).toMatchObject({ allowed: false, rule: 'init' });
+  });
+
+  it('refuses protected names by comm, by executable base name and by truncated comm', async () => {
+    expect(await policy({ protectedNames: ['worker'] }).check(target(400))).toMatchObject({
+      rule: 'protected.names',
+    });
+    expect(await policy({ protectedNames: ['postgres'] }).check(target(600))).toMatchObject({
+      rule: 'protected.names',
+    });
+    expect(
+      await policy({ protectedNames: ['very-long-daemon-name'] }).check(target(700)),
+    ).toMatchObject({
+      rule: 'protected.names',
+    });
+    expect(await policy({ protectedNames: ['work'] }).check(target(400))).toEqual({
+      allowed: true,
+    });
+  });
+
+  it('refuses processes of protected users', async () => {
+    const decision = await policy({ protectedUsers: ['postgres'] }).check(target(600));
+    expect(decision).toMatchObject({
+      allowed: false,
+      code: 'protected_process',
+      rule: 'protected.users',
+    });
+    expect(await policy({ protectedUsers: ['postgres'] }).check(target(400))).toEqual({
+      allowed: true,
+    });
+  });
+
+  it('refuses everything with control_disabled when control is off', async () => {
+    expect(await policy({ controlEnabled: false }).check(target(400))).toMatchObject({
+      allowed: false,
+      code: 'control_disabled',
+    });
+  });
+
+  it('walks the ancestry through the table', async () => {
+    expect([...(await policy().ancestors())].sort((a, b) => a - b)).toEqual([1, 100, 200]);
+  });
+});

@@ -1,0 +1,65 @@
+import type { Meter } from '@opentelemetry/api';
+import type { MetricsCollector } from '../collector.js';
+import type { HostFiles } from '../host-files.js';
+import { parseCpuTimes, type CpuTimes } from '../parse/stat.js';
+import {
+  ATTR_CPU_LOGICAL_NUMBER,
+  ATTR_CPU_MODE,
+  CPU_MODES,
+  METRIC_SYSTEM_CPU_TIME,
+  METRIC_SYSTEM_CPU_UTILIZATION,
+  UNIT_RATIO,
+  UNIT_SECONDS,
+} from '../semconv.js';
+
+/** USER_HZ: the kernel reports CPU time to user space in 1/100 s on every mainstream architecture. */
+const TICKS_PER_SECOND = 100;
+
+/**
+ * `system.cpu.time` per logical CPU and mode, and `system.cpu.utilization`: the share of each
+ * mode in the time since the previous collection (since boot on the first one).
+ */
+export class CpuCollector implements MetricsCollector {
+  readonly name = 'cpu';
+  private previous = new Map<number, CpuTimes>();
+
+  constructor(private readonly files: HostFiles) {}
+
+  register(meter: Meter): void {
+    const time = meter.createObservableCounter(METRIC_SYSTEM_CPU_TIME, {
+      description: 'Seconds each logical CPU spent in each mode',
+      unit: UNIT_SECONDS,
+    });
+    const utilization = meter.createObservableGauge(METRIC_SYSTEM_CPU_UTILIZATION, {
+      description: 'Share of time each logical CPU spent in each mode since the last collection',
+      unit: UNIT_RATIO,
+    });
+    meter.addBatchObservableCallback(
+      async (result) => {
+        const cpus = parseCpuTimes(await this.files.readProc('stat'), TICKS_PER_SECOND);
+        const next = new Map<number, CpuTimes>();
+        for (const now of cpus) {
+          const before = this.previous.get(now.cpu);
+          const elapsed = CPU_MODES.reduce(
+            (sum, mode) => sum + now[mode] - (before?.[mode] ?? 0),
+            0,
+          );
+          for (const mode of CPU_MODES) {
+            const attributes = { [ATTR_CPU_MODE]: mode, [ATTR_CPU_LOGICAL_NUMBER]: now.cpu };
+            result.observe(time, now[mode], attributes);
+            if (elapsed > 0) {
+              result.observe(
+                utilization,
+                (now[mode] - (before?.[mode] ?? 0)) / elapsed,
+                attributes,
+              );
+            }
+          }
+          next.set(now.cpu, now);
+        }
+        this.previous = next;
+      },
+      [time, utilization],
+    );
+  }
+}

@@ -1,0 +1,55 @@
+import type { Meter } from '@opentelemetry/api';
+import type { MetricsCollector } from '../collector.js';
+import type { HostFiles } from '../host-files.js';
+import { parseMemInfo, type MemInfo } from '../parse/meminfo.js';
+import {
+  ATTR_SYSTEM_MEMORY_STATE,
+  METRIC_SYSTEM_MEMORY_LIMIT,
+  METRIC_SYSTEM_MEMORY_USAGE,
+  METRIC_SYSTEM_MEMORY_UTILIZATION,
+  MEMORY_STATES,
+  UNIT_BYTES,
+  UNIT_RATIO,
+  type MemoryState,
+} from '../semconv.js';
+
+/** The four states add up to the total, so a stacked panel shows the whole memory. */
+function bytesByState(info: MemInfo): Record<MemoryState, number> {
+  const used = Math.max(0, info.total - info.free - info.buffers - info.cached);
+  return { used, free: info.free, buffers: info.buffers, cached: info.cached };
+}
+
+/** `system.memory.usage` and `.utilization` by state, and `system.memory.limit`, from /proc/meminfo. */
+export class MemoryCollector implements MetricsCollector {
+  readonly name = 'memory';
+
+  constructor(private readonly files: HostFiles) {}
+
+  register(meter: Meter): void {
+    const usage = meter.createObservableUpDownCounter(METRIC_SYSTEM_MEMORY_USAGE, {
+      description: 'Bytes of memory in each state',
+      unit: UNIT_BYTES,
+    });
+    const utilization = meter.createObservableGauge(METRIC_SYSTEM_MEMORY_UTILIZATION, {
+      description: 'Share of memory in each state',
+      unit: UNIT_RATIO,
+    });
+    const limit = meter.createObservableUpDownCounter(METRIC_SYSTEM_MEMORY_LIMIT, {
+      description: 'Total memory the operating system can use',
+      unit: UNIT_BYTES,
+    });
+    meter.addBatchObservableCallback(
+      async (result) => {
+        const info = parseMemInfo(await this.files.readProc('meminfo'));
+        const bytes = bytesByState(info);
+        for (const state of MEMORY_STATES) {
+          const attributes = { [ATTR_SYSTEM_MEMORY_STATE]: state };
+          result.observe(usage, bytes[state], attributes);
+          result.observe(utilization, bytes[state] / info.total, attributes);
+        }
+        result.observe(limit, info.total);
+      },
+      [usage, utilization, limit],
+    );
+  }
+}

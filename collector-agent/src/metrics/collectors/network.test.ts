@@ -1,0 +1,36 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { FixtureHostFiles, MetricsHarness, pointsOf } from '../testing.js';
+import { NetworkCollector } from './network.js';
+
+const NET_DEV = `Inter-|   Receive                                                |  Transmit
+ face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs drop fifo colls carrier compressed
+  eth0: 1000 10 1 2 0 0 0 0 2000 20 3 4 0 0 0 0
+`;
+
+describe('NetworkCollector', () => {
+  let harness: MetricsHarness | undefined;
+  afterEach(() => harness?.shutdown());
+
+  it('reports io, errors and drops per interface and direction with semconv units', async () => {
+    harness = new MetricsHarness([
+      new NetworkCollector(new FixtureHostFiles({ 'net/dev': NET_DEV })),
+    ]);
+    const collection = await harness.collect();
+    const receive = { 'network.interface.name': 'eth0', 'network.io.direction': 'receive' };
+    const transmit = { 'network.interface.name': 'eth0', 'network.io.direction': 'transmit' };
+    expect(collection.metrics.get('system.network.io')?.descriptor.unit).toBe('By');
+    expect(pointsOf(collection, 'system.network.io')).toEqual([
+      { attributes: receive, value: 1000 },
+      { attributes: transmit, value: 2000 },
+    ]);
+    expect(pointsOf(collection, 'system.network.errors')).toEqual([
+      { attributes: receive, value: 1 },
+      { attributes: transmit, value: 3 },
+    ]);
+    expect(pointsOf(collection, 'system.network.dropped')).toEqual([
+      { attributes: receive, value: 2 },
+      { attributes: transmit, value: 4 },
+    ]);
+    expect(collection.metrics.get('system.network.dropped')?.descriptor.unit).toBe('{packet}');
+  });
+});

@@ -1,0 +1,173 @@
+import { ValueType, type Attributes, type HrTime } from '@opentelemetry/api';
+import { emptyResource } from '@opentelemetry/resources';
+import {
+  AggregationTemporality,
+  DataPointType,
+  type CollectionResult,
+  type GaugeMetricData,
+  type MetricProducer,
+  type SumMetricData,
+} from '@opentelemetry/sdk-metrics';
+import { requireCount } from './config-error.js';
+import { ProcessCpuRates } from './process-cpu-rates.js';
+import type { ProcessSnapshot } from './process-snapshot.js';
+import {
+  ATTR_PROCESS_EXECUTABLE_NAME,
+  ATTR_PROCESS_OWNER,
+  ATTR_PROCESS_PID,
+  METER_NAME,
+  METRIC_PROCESS_CPU_TIME,
+  METRIC_PROCESS_CPU_UTILIZATION,
+  METRIC_PROCESS_MEMORY_USAGE,
+  UNIT_BYTES,
+  UNIT_RATIO,
+  UNIT_SECONDS,
+} from './semconv.js';
+import { selectTopProcesses, type RatedProcess } from './top-processes.js';
+
+export interface ProcessMetricsOptions {
+  snapshot: ProcessSnapshot;
+  /** Processes kept from each ranking (CPU, memory); 0 turns the per-process metrics off. */
+  topN: number;
+  cpuCount: number;
+  /** Processes remembered between cycles for CPU deltas (default 4096). */
+  maxRememberedPids?: number;
+  now?: () => number;
+}
+
+function hrTime(millis: number): HrTime {
+  const seconds = Math.floor(millis / 1000);
+  return [seconds, Math.round((millis - seconds * 1000) * 1e6)];
+}
+
+/**
+ * Per-process metrics for the top N processes by CPU united with the top N by memory.
+ *
+ * This is a MetricProducer, not instruments on the Meter, because of how the SDK stores
+ * observations: with cumulative temporality every attribute set ever observed stays in the
+ * instrument's storage and is exported again on every cycle with its last value, so each pid
+ * that ever made the top N would be exported forever, and once the cardinality limit is reached
+ * new pids collapse into an `otel.metric.overflow` series. Producing the points here means an
+ * export holds exactly this cycle's selection (at most 2N processes) and no memory is kept per
+ * exited pid. The CPU time is the process's own cumulative counter, started at its start time.
+ */
+export class ProcessMetricsProducer implements MetricProducer {
+  private topN: number;
+  private readonly rates: ProcessCpuRates;
+  private readonly now: () => number;
+  /** Start time for a process that does not tell its own. */
+  private readonly createdAtMillis: number;
+
+  constructor(private readonly options: ProcessMetricsOptions) {
+    this.topN = requireCount('metrics.topN', options.topN, 0);
+    this.now = options.now ?? Date.now;
+    this.createdAtMillis = this.now();
+    this.rates = new ProcessCpuRates({
+      cpuCount: requireCount('cpuCount', options.cpuCount, 1),
+      maxRememberedPids: requireCount('maxRememberedPids', options.maxRememberedPids ?? 4096, 1),
+      now: this.now,
+    });
+  }
+
+  /** The hard cap on processes per export: N by CPU plus N by memory, overlapping or not. */
+  get maxProcesses(): number {
+    return 2 * this.topN;
+  }
+
+  get rememberedPidCount(): number {
+    return this.rates.rememberedCount;
+  }
+
+  setTopN(topN: number): void {
+    this.topN = requireCount('metrics.topN', topN, 0);
+  }
+
+  async collect(): Promise<CollectionResult> {
+    const resource = emptyResource();
+    if (this.topN === 0) return { resourceMetrics: { resource, scopeMetrics: [] }, errors: [] };
+    let samples;
+    try {
+      samples = await this.options.snapshot.read();
+    } catch (error) {
+      return { resourceMetrics: { resource, scopeMetrics: [] }, errors: [error] };
+    }
+    const rates = this.rates.update(samples);
+    const rated = samples.map((sample) => ({ sample, cpuUtilization: rates.get(sample.pid) ?? 0 }));
+    const chosen = selectTopProcesses(rated, this.topN, this.maxProcesses);
+    return {
+      resourceMetrics: {
+        resource,
+        scopeMetrics: [{ scope: { name: METER_NAME }, metrics: this.toMetrics(chosen) }],
+      },
+      errors: [],
+    };
+  }
+
+  private toMetrics(
+    chosen: readonly RatedProcess[],
+  ): [GaugeMetricData, SumMetricData, SumMetricData] {
+    const endTime = hrTime(this.now());
+    const points = chosen.map(({ sample, cpuUtilization }) => {
+      const attributes: Attributes = {
+        [ATTR_PROCESS_PID]: sample.pid,
+        [ATTR_PROCESS_EXECUTABLE_NAME]: sample.name,
+        [ATTR_PROCESS_OWNER]: sample.user,
+      };
+      const started = sample.startedAt === null ? NaN : Date.parse(sample.startedAt);
+      const startTime = hrTime(Number.isFinite(started) ? started : this.createdAtMillis);
+      return { attributes, startTime, sample, cpuUtilization };
+    });
+    return [
+      {
+        descriptor: {
+          name: METRIC_PROCESS_CPU_UTILIZATION,
+          description: 'Share of all CPUs the process used since the last collection',
+          unit: UNIT_RATIO,
+          valueType: ValueType.DOUBLE,
+        },
+        aggregationTemporality: AggregationTemporality.CUMULATIVE,
+        dataPointType: DataPointType.GAUGE,
+        dataPoints: points.map((p) => ({
+          attributes: p.attributes,
+          startTime: endTime,
+          endTime,
+          value: p.cpuUtilization,
+        })),
+      },
+      {
+        descriptor: {
+          name: METRIC_PROCESS_CPU_TIME,
+          description: 'User plus system CPU seconds the process used since it started',
+          unit: UNIT_SECONDS,
+          valueType: ValueType.DOUBLE,
+        },
+        aggregationTemporality: AggregationTemporality.CUMULATIVE,
+        dataPointType: DataPointType.SUM,
+        isMonotonic: true,
+        dataPoints: points.map((p) => ({
+          attributes: p.attributes,
+          startTime: p.startTime,
+          endTime,
+          value: p.sample.cpuSeconds,
+        })),
+      },
+      {
+        descriptor: {
+          name: METRIC_PROCESS_MEMORY_USAGE,
+          description: 'Resident memory of the process',
+          unit: UNIT_BYTES,
+          valueType: ValueType.INT,
+        },
+        aggregationTemporality: AggregationTemporality.CUMULATIVE,
+        dataPointType: DataPointType.SUM,
+        isMonotonic: false,
+        dataPoints: points.map((p) => ({
+          attributes: p.attributes,
+          startTime: p.startTime,
+          endTime,
+          value: p.sample.memoryBytes,
+        })),
+      },
+    ];
+  }
+}

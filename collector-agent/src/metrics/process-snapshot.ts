@@ -1,0 +1,32 @@
+import type { ProcessSample, ProcessTable } from '../control/processes.js';
+
+/**
+ * One read of the shared process table per export cycle. The process count and the top-N
+ * process metrics are collected concurrently in the same cycle; both get the same read, and
+ * the table's CPU deltas are not shortened by a second read a few milliseconds later.
+ */
+export class ProcessSnapshot {
+  private latest: { atMillis: number; samples: Promise<ProcessSample[]> } | undefined;
+
+  constructor(
+    private readonly table: ProcessTable,
+    /** Reads closer together than this share one table read; well below any export interval. */
+    private readonly maxAgeMillis = 1000,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  read(): Promise<ProcessSample[]> {
+    const atMillis = this.now();
+    if (this.latest && atMillis - this.latest.atMillis < this.maxAgeMillis) {
+      return this.latest.samples;
+    }
+    const samples = this.table.list();
+    const entry = { atMillis, samples };
+    this.latest = entry;
+    // A failed read is not reused: the next cycle tries the table again.
+    samples.catch(() => {
+      if (this.latest === entry) this.latest = undefined;
+    });
+    return samples;
+  }
+}

@@ -1,0 +1,146 @@
+import { availableParallelism } from 'node:os';
+import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-grpc';
+import { resourceFromAttributes, type Resource } from '@opentelemetry/resources';
+import {
+  MeterProvider,
+  PeriodicExportingMetricReader,
+  type CollectionResult,
+  type MetricCollectOptions,
+  type PushMetricExporter,
+} from '@opentelemetry/sdk-metrics';
+import type { ProcessTable } from '../control/processes.js';
+import { MetricsConfigError } from './config-error.js';
+import type { HostFiles } from './host-files.js';
+import { LinuxHostFiles } from './host-files.linux.js';
+import { OutageLoggingExporter } from './outage-logging-exporter.js';
+import { ProcessMetricsProducer } from './process-metrics.js';
+import { ProcessSnapshot } from './process-snapshot.js';
+import { createHostCollectors } from './registry.js';
+import { ATTR_SERVICE_INSTANCE_ID, METER_NAME } from './semconv.js';
+import {
+  consoleTelemetryLogger,
+  DistinctErrorLog,
+  type TelemetryLogger,
+} from './telemetry-logger.js';
+
+export const DEFAULT_EXPORT_INTERVAL_MILLIS = 10_000;
+/** At most this many batches wait on an unreachable Collector; more are refused at once. */
+const EXPORT_CONCURRENCY_LIMIT = 2;
+
+export interface TelemetryOptions {
+  /** host.*, os.*, service.* attributes of this agent. */
+  resource: Resource;
+  /** The agent's shared process table; read once per export cycle. */
+  processTable: ProcessTable;
+  /** Processes kept from each of the CPU and memory rankings (`metrics.topN`). */
+  topN: number;
+  /** Added to the resource as service.instance.id when given. */
+  serviceInstanceId?: string;
+  /** Default: OTEL_METRIC_EXPORT_INTERVAL, else 10 000 ms. */
+  exportIntervalMillis?: number;
+  /** Default: OTLP over gRPC, configured by the standard OTEL_EXPORTER_OTLP_* variables. */
+  exporter?: PushMetricExporter;
+  logger?: TelemetryLogger;
+  files?: HostFiles;
+  cpuCount?: number;
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface Telemetry {
+  /** Applies a new `metrics.topN` from a reloaded configuration. */
+  setTopN(topN: number): void;
+  /** Collects and exports now. */
+  forceFlush(): Promise<void>;
+  shutdown(): Promise<void>;
+}
+
+export function exportIntervalFromEnv(env: NodeJS.ProcessEnv): number {
+  const raw = env.OTEL_METRIC_EXPORT_INTERVAL?.trim();
+  if (!raw) return DEFAULT_EXPORT_INTERVAL_MILLIS;
+  const millis = Number(raw);
+  if (!Number.isInteger(millis) || millis <= 0) {
+    throw new MetricsConfigError(
+      `OTEL_METRIC_EXPORT_INTERVAL must be a positive integer of milliseconds, got "${raw}"`,
+    );
+  }
+  return millis;
+}
+
+function otlpTarget(env: NodeJS.ProcessEnv): string {
+  return (
+    env.OTEL_EXPORTER_OTLP_METRICS_ENDPOINT?.trim() ||
+    env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim() ||
+    'http://localhost:4317'
+  );
+}
+
+/** The periodic reader, with collection errors logged once per distinct cause. */
+class LoggingPeriodicReader extends PeriodicExportingMetricReader {
+  constructor(
+    options: ConstructorParameters<typeof PeriodicExportingMetricReader>[0],
+    private readonly errors: DistinctErrorLog,
+  ) {
+    super(options);
+  }
+
+  override async collect(options?: MetricCollectOptions): Promise<CollectionResult> {
+    const result = await super.collect(options);
+    for (const error of result.errors) this.errors.report(error);
+    return result;
+  }
+}
+
+/**
+ * Starts the agent's metrics: host collectors on a meter, the top-N process producer, and a
+ * periodic OTLP export. When the Collector is unreachable the agent keeps running; each failed
+ * batch is dropped, and the outage is logged once and its end once.
+ */
+export function startTelemetry(options: TelemetryOptions): Telemetry {
+  const env = options.env ?? process.env;
+  const logger = options.logger ?? consoleTelemetryLogger;
+  const exportIntervalMillis = options.exportIntervalMillis ?? exportIntervalFromEnv(env);
+  const errors = new DistinctErrorLog(logger);
+  // One table read serves the concurrent collectors of one cycle, never two cycles.
+  const snapshot = new ProcessSnapshot(
+    options.processTable,
+    Math.min(1000, exportIntervalMillis / 2),
+  );
+  const processes = new ProcessMetricsProducer({
+    snapshot,
+    topN: options.topN,
+    cpuCount: options.cpuCount ?? availableParallelism(),
+  });
+  const exporter = new OutageLoggingExporter(
+    options.exporter ?? new OTLPMetricExporter({ concurrencyLimit: EXPORT_CONCURRENCY_LIMIT }),
+    logger,
+    options.exporter ? 'the configured exporter' : otlpTarget(env),
+  );
+  const reader = new LoggingPeriodicReader(
+    {
+      exporter,
+      exportIntervalMillis,
+      exportTimeoutMillis: Math.min(exportIntervalMillis, 30_000),
+      metricProducers: [processes],
+    },
+    errors,
+  );
+  const resource = options.serviceInstanceId
+    ? options.resource.merge(
+        resourceFromAttributes({ [ATTR_SERVICE_INSTANCE_ID]: options.serviceInstanceId }),
+      )
+    : options.resource;
+  const provider = new MeterProvider({ resource, readers: [reader] });
+  const meter = provider.getMeter(METER_NAME);
+  const collectors = createHostCollectors({
+    files: options.files ?? new LinuxHostFiles(),
+    snapshot,
+    reportError: (error) => errors.report(error),
+  });
+  for (const collector of collectors) collector.register(meter);
+
+  return {
+    setTopN: (topN) => processes.setTopN(topN),
+    forceFlush: () => provider.forceFlush(),
+    shutdown: () => provider.shutdown(),
+  };
+}

@@ -1,0 +1,113 @@
+/*
+ * Test support for the metrics collectors: an in-memory reader and literal-fixture host files.
+ * Used by the *.test.ts files beside it; it ships in dist only because it is tiny.
+ */
+import {
+  MeterProvider,
+  MetricReader,
+  type MetricData,
+  type MetricProducer,
+} from '@opentelemetry/sdk-metrics';
+import type { ProcessSample, ProcessTable } from '../control/processes.js';
+import type { MetricsCollector } from './collector.js';
+import type { FilesystemStats, HostFiles } from './host-files.js';
+import { METER_NAME } from './semconv.js';
+
+class InMemoryReader extends MetricReader {
+  protected override async onShutdown(): Promise<void> {}
+  protected override async onForceFlush(): Promise<void> {}
+}
+
+export interface Collection {
+  metrics: Map<string, MetricData>;
+  errors: unknown[];
+}
+
+/** A MeterProvider with the given collectors and producers, collected on demand. */
+export class MetricsHarness {
+  private readonly reader: InMemoryReader;
+  private readonly provider: MeterProvider;
+
+  constructor(collectors: readonly MetricsCollector[], producers: MetricProducer[] = []) {
+    this.reader = new InMemoryReader({ metricProducers: producers });
+    this.provider = new MeterProvider({ readers: [this.reader] });
+    const meter = this.provider.getMeter(METER_NAME);
+    for (const collector of collectors) collector.register(meter);
+  }
+
+  async collect(): Promise<Collection> {
+    const { resourceMetrics, errors } = await this.reader.collect();
+    const metrics = new Map<string, MetricData>();
+    for (const scope of resourceMetrics.scopeMetrics) {
+      for (const metric of scope.metrics) metrics.set(metric.descriptor.name, metric);
+    }
+    return { metrics, errors };
+  }
+
+  shutdown(): Promise<void> {
+    return this.provider.shutdown();
+  }
+}
+
+/** The data points of one metric as plain `{attributes, value}` rows. */
+export function pointsOf(collection: Collection, name: string) {
+  const metric = collection.metrics.get(name);
+  if (!metric) throw new Error(`metric ${name} not collected`);
+  return metric.dataPoints.map((p) => ({ attributes: p.attributes, value: p.value as number }));
+}
+
+/** Host files served from literal text; change `proc` between collections to move time on. */
+export class FixtureHostFiles implements HostFiles {
+  constructor(
+    readonly proc: Record<string, string>,
+    readonly filesystems: Record<string, FilesystemStats | Error> = {},
+  ) {}
+
+  async readProc(path: string): Promise<string> {
+    const text = this.proc[path];
+    if (text === undefined)
+      throw Object.assign(new Error(`ENOENT: /proc/${path}`), { code: 'ENOENT' });
+    return text;
+  }
+
+  async statfs(mountpoint: string): Promise<FilesystemStats> {
+    const stats = this.filesystems[mountpoint];
+    if (stats === undefined) throw new Error(`ENOENT: statfs ${mountpoint}`);
+    if (stats instanceof Error) throw stats;
+    return stats;
+  }
+}
+
+/** A process-table row with plausible defaults, for literal fake tables. */
+export function processSample(fields: Partial<ProcessSample> & { pid: number }): ProcessSample {
+  return {
+    ppid: 1,
+    name: `proc${fields.pid}`,
+    user: 'alice',
+    state: 'S',
+    cpuPercent: 0,
+    memoryBytes: 1024 * 1024,
+    command: `/usr/bin/proc${fields.pid}`,
+    startedAt: '2026-11-25T10:00:00.000Z',
+    cpuSeconds: 1,
+    kernelThread: false,
+    uid: 1000,
+    ...fields,
+  };
+}
+
+/** A process table whose rows the test sets; counts reads to check one read per cycle. */
+export class FakeProcessTable implements ProcessTable {
+  reads = 0;
+
+  constructor(public rows: ProcessSample[] = []) {}
+
+  async list(): Promise<ProcessSample[]> {
+    this.reads += 1;
+    return this.rows;
+  }
+
+  async get(pid: number): Promise<ProcessSample | undefined> {
+    return this.rows.find((row) => row.pid === pid);
+  }
+}

@@ -1,0 +1,89 @@
+import WebSocket from 'ws';
+import { parseRetryAfter } from './backoff.js';
+import type { OpampTransport, TransportConnection, TransportHandlers } from './transport.js';
+
+export interface WebSocketTransportOptions {
+  url: string;
+  /** Sent as `Authorization: Bearer <token>` on the upgrade request. */
+  token?: string | undefined;
+  handshakeTimeoutMs?: number;
+  maxPayloadBytes?: number;
+}
+
+/** OpAMP over WebSocket with explicit limits. */
+export class WebSocketTransport implements OpampTransport {
+  constructor(private readonly options: WebSocketTransportOptions) {}
+
+  connect(handlers: TransportHandlers): TransportConnection {
+    const headers: Record<string, string> = {};
+    if (this.options.token) headers.Authorization = `Bearer ${this.options.token}`;
+    const socket = new WebSocket(this.options.url, {
+      headers,
+      handshakeTimeout: this.options.handshakeTimeoutMs ?? 10_000,
+      maxPayload: this.options.maxPayloadBytes ?? 16 * 1024 * 1024,
+      perMessageDeflate: false,
+    });
+    let opened = false;
+    let ended = false;
+    let lastError: string | undefined;
+    const end = (close: Parameters<TransportHandlers['onClose']>[0]) => {
+      if (ended) return;
+      ended = true;
+      handlers.onClose(close);
+    };
+
+    socket.on('open', () => {
+      opened = true;
+      handlers.onOpen();
+    });
+    socket.on('message', (data: WebSocket.RawData, isBinary: boolean) => {
+      if (!isBinary) return; // OpAMP frames are binary; text frames are not ours to parse
+      handlers.onMessage(toBytes(data));
+    });
+    socket.on('unexpected-response', (request, response) => {
+      const retryAfter = parseRetryAfter(headerValue(response.headers['retry-after']));
+      end({
+        wasOpen: false,
+        reason: `server refused the upgrade with HTTP ${response.statusCode}`,
+        ...(response.statusCode === undefined ? {} : { httpStatus: response.statusCode }),
+        ...(retryAfter === undefined ? {} : { retryAfterMs: retryAfter }),
+      });
+      response.resume();
+      request.destroy();
+    });
+    socket.on('error', (error) => {
+      lastError = error.message;
+    });
+    socket.on('close', (code, reason) => {
+      end({
+        wasOpen: opened,
+        reason: lastError ?? `closed with code ${code} ${reason.toString()}`.trim(),
+      });
+    });
+
+    return {
+      send: (frame) =>
+        new Promise<void>((resolve, reject) => {
+          if (socket.readyState !== WebSocket.OPEN) {
+            reject(new Error('OpAMP connection is not open'));
+            return;
+          }
+          socket.send(frame, { binary: true }, (error) => (error ? reject(error) : resolve()));
+        }),
+      close: () => {
+        if (socket.readyState === WebSocket.OPEN) socket.close(1000, 'agent shutting down');
+        else socket.terminate();
+      },
+    };
+  }
+}
+
+function toBytes(data: WebSocket.RawData): Uint8Array {
+  if (Array.isArray(data)) return new Uint8Array(Buffer.concat(data));
+  if (data instanceof ArrayBuffer) return new Uint8Array(data);
+  return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+}
+
+function headerValue(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}

@@ -1,0 +1,101 @@
+import { OPAMP_PATH } from '@cybercorp/protocol';
+import express, { type Express } from 'express';
+import type { Redis } from 'ioredis';
+import type pg from 'pg';
+import type { UserAuthenticator } from './auth/user-authenticator.js';
+import { errorHandler, notFoundHandler } from './infra/error-handler.js';
+import { httpMetrics } from './infra/http-metrics.js';
+import type { Logger } from './infra/logger.js';
+import type { Metrics } from './infra/metrics.js';
+import { ApiError, PROBLEM_CONTENT_TYPE, problemOf } from './infra/problem.js';
+import type { HttpTransport } from './opamp/http-transport.js';
+import { MAX_OPAMP_MESSAGE_BYTES } from './opamp/websocket-transport.js';
+import { adminRoutes } from './routes/admin-routes.js';
+import { agentRoutes } from './routes/agent-routes.js';
+import { authRoutes } from './routes/auth-routes.js';
+import { buildOpenApiDocument } from './routes/openapi.js';
+import { recordRoutes } from './routes/record-routes.js';
+import { mountRoutes, type AnyRoute } from './routes/route.js';
+import type { RouteServices } from './routes/services.js';
+
+export const API_PREFIX = '/api/v1';
+export const API_VERSION = '0.1.0';
+
+export interface AppDeps {
+  services: RouteServices;
+  authenticator: UserAuthenticator;
+  opampHttp: HttpTransport;
+  metrics: Metrics;
+  logger: Logger;
+  db: pg.Pool;
+  redis?: Redis;
+}
+
+export function apiRoutes(services: RouteServices): AnyRoute[] {
+  return [
+    ...authRoutes(services),
+    ...adminRoutes(services),
+    ...agentRoutes(services),
+    ...recordRoutes(services),
+  ];
+}
+
+/** The Express application (no listen): REST API, health, metrics and OpAMP over HTTP. */
+export function buildApp(deps: AppDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('query parser', 'simple');
+  app.use(httpMetrics(deps.metrics));
+
+  const routes = apiRoutes(deps.services);
+  const openapi = buildOpenApiDocument(routes, API_VERSION);
+  const api = express.Router();
+  api.get('/openapi.json', (_req, res) => {
+    res.json(openapi);
+  });
+  mountRoutes(api, routes, { authenticator: deps.authenticator, audit: deps.services.audit });
+  app.use(API_PREFIX, api);
+
+  app.post(
+    OPAMP_PATH,
+    express.raw({ type: () => true, limit: MAX_OPAMP_MESSAGE_BYTES }),
+    deps.opampHttp.handle,
+  );
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/readyz', async (_req, res) => {
+    const checks: Record<string, string> = {};
+    try {
+      await deps.db.query('SELECT 1');
+      checks.database = 'ok';
+    } catch (error) {
+      checks.database = `unreachable: ${String(error)}`;
+    }
+    if (deps.redis) {
+      try {
+        await deps.redis.ping();
+        checks.redis = 'ok';
+      } catch (error) {
+        checks.redis = `unreachable: ${String(error)}`;
+      }
+    }
+    const ready = Object.values(checks).every((v) => v === 'ok');
+    if (ready) {
+      res.json({ status: 'ready', checks });
+      return;
+    }
+    const problem = problemOf(
+      new ApiError('service_unavailable', 'a dependency is unreachable', { checks }),
+    );
+    res.status(503).type(PROBLEM_CONTENT_TYPE).send(JSON.stringify(problem));
+  });
+  app.get('/metrics', async (_req, res) => {
+    res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
+  });
+
+  app.use(notFoundHandler());
+  app.use(errorHandler(deps.logger));
+  return app;
+}

@@ -1,0 +1,101 @@
+import { SignJWT } from 'jose';
+import { describe, expect, it } from 'vitest';
+import { ApiError } from '../infra/problem.js';
+import { AccessTokens } from './access-tokens.js';
+
+const secret = new TextEncoder().encode('0123456789abcdef0123456789abcdef');
+const user = {
+  userId: '7f1c5a52-7d7e-4b43-9a53-2c1f8d0e9b11',
+  username: 'ada',
+  role: 'operator' as const,
+};
+
+function fakeClock(start: number) {
+  const clock = { t: start, now: () => clock.t };
+  return clock;
+}
+
+async function rejection(promise: Promise<unknown>): Promise<ApiError> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(ApiError);
+  return error as ApiError;
+}
+
+describe('AccessTokens', () => {
+  it('round-trips the principal until the token expires', async () => {
+    const clock = fakeClock(1_800_000_000_000);
+    const tokens = new AccessTokens(secret, clock, 900);
+    const token = await tokens.issue(user);
+    expect(await tokens.verify(token)).toEqual(user);
+    clock.t += 899_000;
+    expect(await tokens.verify(token)).toEqual(user);
+    clock.t += 2_000;
+    expect((await rejection(tokens.verify(token))).code).toBe('unauthorized');
+  });
+
+  it('refuses tokens of another type, audience, issuer or algorithm', async () => {
+    const clock = fakeClock(1_800_000_000_000);
+    const tokens = new AccessTokens(secret, clock);
+    const now = Math.floor(clock.t / 1000);
+    const base = () =>
+      new SignJWT({ username: 'ada', role: 'admin' })
+        .setSubject(user.userId)
+        .setIssuedAt(now)
+        .setExpirationTime(now + 60);
+    const wrongType = await base()
+      .setProtectedHeader({ alg: 'HS256', typ: 'refresh+jwt' })
+      .setIssuer('cybercorp-control-api')
+      .setAudience('cybercorp-api')
+      .sign(secret);
+    const wrongAudience = await base()
+      .setProtectedHeader({ alg: 'HS256', typ: 'access+jwt' })
+      .setIssuer('cybercorp-control-api')
+      .setAudience('grafana')
+      .sign(secret);
+    const wrongIssuer = await base()
+      .setProtectedHeader({ alg: 'HS256', typ: 'access+jwt' })
+      .setIssuer('someone-else')
+      .setAudience('cybercorp-api')
+      .sign(secret);
+    const hs512 = await base()
+      .setProtectedHeader({ alg: 'HS512', typ: 'access+jwt' })
+      .setIssuer('cybercorp-control-api')
+      .setAudience('cybercorp-api')
+      .sign(new TextEncoder().encode('0123456789abcdef'.repeat(4)));
+    const [header, payload] = (await tokens.issue(user)).split('.');
+    const noneHeader = Buffer.from(JSON.stringify({ alg: 'none', typ: 'access+jwt' })).toString(
+      'base64url',
+    );
+    const algNone = `${noneHeader}.${payload}.`;
+    const tampered = `${header}.${Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(payload!, 'base64url').toString()), role: 'admin' })).toString('base64url')}.AAAA`;
+    for (const token of [
+      wrongType,
+      wrongAudience,
+      wrongIssuer,
+      hs512,
+      algNone,
+      tampered,
+      'x.y.z',
+    ]) {
+      expect((await rejection(tokens.verify(token))).code).toBe('unauthorized');
+    }
+  });
+
+  it('refuses a role outside the role table', async () => {
+    const clock = fakeClock(1_800_000_000_000);
+    const tokens = new AccessTokens(secret, clock);
+    const now = Math.floor(clock.t / 1000);
+    const token = await new SignJWT({ username: 'ada', role: 'root' })
+      .setProtectedHeader({ alg: 'HS256', typ: 'access+jwt' })
+      .setIssuer('cybercorp-control-api')
+      .setAudience('cybercorp-api')
+      .setSubject(user.userId)
+      .setIssuedAt(now)
+      .setExpirationTime(now + 60)
+      .sign(secret);
+    expect((await rejection(tokens.verify(token))).code).toBe('unauthorized');
+  });
+});

@@ -1,0 +1,25 @@
+/** The one permission table: which roles hold each permission. Routes name a permission. */
+export const ROLES = ['viewer', 'operator', 'admin'] as const;
+export type Role = (typeof ROLES)[number];
+
+export const PERMISSION_ROLES = {
+  'agents:read': ['viewer', 'operator', 'admin'],
+  'processes:read': ['viewer', 'operator', 'admin'],
+  'windows:read': ['viewer', 'operator', 'admin'],
+  'audit:read': ['viewer', 'operator', 'admin'],
+  'processes:signal': ['operator', 'admin'],
+  'windows:control': ['operator', 'admin'],
+  'users:admin': ['admin'],
+  'tokens:admin': ['admin'],
+} as const satisfies Record<string, readonly Role[]>;
+
+export type Permission = keyof typeof PERMISSION_ROLES;
+export const PERMISSIONS = Object.keys(PERMISSION_ROLES) as Permission[];
+
+export function hasPermission(role: Role, permission: Permission): boolean {
+  return (PERMISSION_ROLES[permission] as readonly Role[]).includes(role);
+}
+
+export function permissionsOf(role: Role): Permission[] {
+  return PERMISSIONS.filter((p) => hasPermission(role, p));
+}

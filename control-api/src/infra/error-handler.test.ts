@@ -1,0 +1,86 @@
+import express from 'express';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { errorHandler, notFoundHandler } from './error-handler.js';
+import type { Logger } from './logger.js';
+import { ApiError } from './problem.js';
+
+const logged: string[] = [];
+const logger: Logger = {
+  info: () => undefined,
+  warn: () => undefined,
+  error: (message) => logged.push(message),
+};
+
+let base = '';
+const server = createServer(
+  express()
+    .post('/json', express.json({ limit: '10b' }), (_req, res) => {
+      res.json({});
+    })
+    .get('/api-error', () => {
+      throw new ApiError('protected_process', 'pid 1 is protected', { commandId: 'c1' });
+    })
+    .get('/bug', () => {
+      throw new TypeError('cannot read properties of undefined');
+    })
+    .use(notFoundHandler())
+    .use(errorHandler(logger)),
+);
+
+beforeAll(async () => {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+afterAll(async () => {
+  await new Promise((resolve) => server.close(resolve));
+});
+
+async function problem(path: string, init?: RequestInit) {
+  const response = await fetch(base + path, init);
+  expect(response.headers.get('content-type')).toContain('application/problem+json');
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+}
+
+const post = (body: string) => ({
+  method: 'POST',
+  headers: { 'content-type': 'application/json' },
+  body,
+});
+
+describe('errorHandler', () => {
+  it('maps body-parser failures to client errors', async () => {
+    expect(await problem('/json', post('{oops'))).toMatchObject({
+      status: 400,
+      body: { code: 'malformed_json' },
+    });
+    expect(await problem('/json', post('{"a":"0123456789"}'))).toMatchObject({
+      status: 413,
+      body: { code: 'payload_too_large' },
+    });
+    expect(logged).toEqual([]);
+  });
+
+  it('renders ApiErrors as RFC 9457 problems with their extensions', async () => {
+    expect(await problem('/api-error')).toEqual({
+      status: 403,
+      body: {
+        type: 'https://cybercorp.dev/problems/protected_process',
+        title: 'Protected process',
+        status: 403,
+        detail: 'pid 1 is protected',
+        code: 'protected_process',
+        commandId: 'c1',
+      },
+    });
+    expect(await problem('/missing')).toMatchObject({ status: 404, body: { code: 'not_found' } });
+  });
+
+  it('answers 500 internal_error for unexpected errors and logs them', async () => {
+    const reply = await problem('/bug');
+    expect(reply).toMatchObject({ status: 500, body: { code: 'internal_error' } });
+    expect(JSON.stringify(reply.body)).not.toContain('undefined');
+    expect(logged).toEqual(['unexpected error']);
+  });
+});

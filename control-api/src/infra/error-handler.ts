@@ -1,0 +1,62 @@
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import type { Logger } from './logger.js';
+import { ApiError, PROBLEM_CONTENT_TYPE, problemOf } from './problem.js';
+
+/** Errors raised by body-parser, by their `type`. */
+const BODY_PARSER_ERRORS: Record<string, ApiError['code']> = {
+  'entity.too.large': 'payload_too_large',
+  'entity.parse.failed': 'malformed_json',
+  'encoding.unsupported': 'unsupported_media_type',
+  'charset.unsupported': 'unsupported_media_type',
+  'entity.verify.failed': 'bad_request',
+  'request.aborted': 'bad_request',
+  'request.size.invalid': 'bad_request',
+  'stream.encoding.set': 'internal_error',
+  'stream.not.readable': 'internal_error',
+  'parameters.too.many': 'bad_request',
+};
+
+function toApiError(error: unknown): ApiError | undefined {
+  if (error instanceof ApiError) return error;
+  const e = error as { type?: unknown; status?: unknown; message?: unknown } | null;
+  if (e && typeof e.type === 'string' && e.type in BODY_PARSER_ERRORS) {
+    const code = BODY_PARSER_ERRORS[e.type]!;
+    const detail = code === 'malformed_json' ? 'the body is not valid JSON' : String(e.message);
+    return new ApiError(code, detail);
+  }
+  // Other 4xx raised by Express itself (e.g. a malformed URI) stay client errors.
+  if (e && typeof e.status === 'number' && e.status >= 400 && e.status < 500) {
+    return new ApiError('bad_request', String(e.message ?? 'bad request'));
+  }
+  return undefined;
+}
+
+export function notFoundHandler(): RequestHandler {
+  return (req, _res, next) => next(new ApiError('not_found', `no route ${req.method} ${req.path}`));
+}
+
+/** The last handler: every error becomes problem+json; only unexpected ones are 500. */
+export function errorHandler(logger: Logger): ErrorRequestHandler {
+  return (error, req, res, _next) => {
+    let apiError = toApiError(error);
+    if (!apiError) {
+      logger.error('unexpected error', { method: req.method, path: req.path, error });
+      apiError = new ApiError('internal_error', 'unexpected error; it has been logged');
+    }
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    if (
+      apiError.code === 'locked_out' &&
+      typeof apiError.extensions.retryAfterSeconds === 'number'
+    ) {
+      res.setHeader('Retry-After', String(apiError.extensions.retryAfterSeconds));
+    }
+    if (apiError.status === 401) res.setHeader('WWW-Authenticate', 'Bearer');
+    res
+      .status(apiError.status)
+      .type(PROBLEM_CONTENT_TYPE)
+      .send(JSON.stringify(problemOf(apiError)));
+  };
+}

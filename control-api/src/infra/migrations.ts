@@ -1,0 +1,129 @@
+import type pg from 'pg';
+
+/**
+ * Schema migrations, applied in order at start-up under an advisory lock so several API
+ * instances sharing one database never race. Applied versions are kept in schema_migrations;
+ * a published migration is never edited, only followed by a new one.
+ */
+export const MIGRATIONS: readonly { version: number; name: string; sql: string }[] = [
+  {
+    version: 1,
+    name: 'initial schema',
+    sql: `
+CREATE TABLE settings (
+  key text PRIMARY KEY,
+  value text NOT NULL
+);
+CREATE TABLE users (
+  id uuid PRIMARY KEY,
+  username text NOT NULL UNIQUE,
+  password_hash text NOT NULL,
+  role text NOT NULL CHECK (role IN ('viewer', 'operator', 'admin')),
+  created_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE TABLE refresh_tokens (
+  id uuid PRIMARY KEY,
+  user_id uuid NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  family_id uuid NOT NULL,
+  token_hash text NOT NULL UNIQUE,
+  created_at timestamptz NOT NULL,
+  expires_at timestamptz NOT NULL,
+  used_at timestamptz,
+  revoked_at timestamptz
+);
+CREATE INDEX refresh_tokens_family ON refresh_tokens (family_id);
+CREATE TABLE agent_tokens (
+  id uuid PRIMARY KEY,
+  name text NOT NULL,
+  token_hash text NOT NULL UNIQUE,
+  created_by text NOT NULL,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  revoked_at timestamptz
+);
+CREATE TABLE agents (
+  id uuid PRIMARY KEY,
+  hostname text,
+  identifying_attributes jsonb NOT NULL DEFAULT '{}',
+  non_identifying_attributes jsonb NOT NULL DEFAULT '{}',
+  capabilities bigint NOT NULL DEFAULT 0,
+  custom_capabilities text[] NOT NULL DEFAULT '{}',
+  transport text NOT NULL,
+  agent_token_id uuid REFERENCES agent_tokens(id) ON DELETE SET NULL,
+  first_seen_at timestamptz NOT NULL,
+  last_seen_at timestamptz NOT NULL
+);
+CREATE TABLE commands (
+  id uuid PRIMARY KEY,
+  agent_id uuid NOT NULL REFERENCES agents(id) ON DELETE CASCADE,
+  type text NOT NULL,
+  target text,
+  action text,
+  reason text,
+  actor text NOT NULL,
+  status text NOT NULL CHECK (status IN ('pending', 'succeeded', 'failed', 'timed_out', 'offline')),
+  error_code text,
+  error_message text,
+  result jsonb,
+  created_at timestamptz NOT NULL,
+  deadline_at timestamptz NOT NULL,
+  finished_at timestamptz
+);
+CREATE INDEX commands_agent ON commands (agent_id, created_at);
+CREATE TABLE audit_events (
+  id bigserial PRIMARY KEY,
+  at timestamptz NOT NULL,
+  actor text NOT NULL,
+  action text NOT NULL,
+  target_type text NOT NULL,
+  target_id text,
+  agent_id text,
+  reason text,
+  outcome text NOT NULL CHECK (outcome IN ('succeeded', 'failed', 'denied')),
+  error_code text,
+  command_id uuid
+);
+CREATE INDEX audit_events_agent ON audit_events (agent_id, id);
+CREATE INDEX audit_events_actor ON audit_events (actor, id);
+`,
+  },
+];
+
+const MIGRATION_LOCK_KEY = 7_319_001;
+
+export async function runMigrations(pool: pg.Pool): Promise<number[]> {
+  const client = await pool.connect();
+  const applied: number[] = [];
+  try {
+    await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+    await client.query(
+      `CREATE TABLE IF NOT EXISTS schema_migrations (
+         version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`,
+    );
+    const { rows } = await client.query<{ version: number }>(
+      'SELECT version FROM schema_migrations',
+    );
+    const done = new Set(rows.map((r) => r.version));
+    for (const migration of MIGRATIONS) {
+      if (done.has(migration.version)) continue;
+      await client.query('BEGIN');
+      try {
+        await client.query(migration.sql);
+        await client.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [
+          migration.version,
+          migration.name,
+        ]);
+        await client.query('COMMIT');
+        applied.push(migration.version);
+      } catch (error) {
+        await client.query('ROLLBACK');
+        throw error;
+      }
+    }
+  } finally {
+    await client
+      .query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY])
+      .catch(() => undefined);
+    client.release();
+  }
+  return applied;
+}

@@ -1,0 +1,156 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startControlApi, type ControlApi } from './server.js';
+import { CONTROL_CAPABILITY, WINDOWS_CAPABILITY } from '@cybercorp/protocol';
+import { FakeAgent, PROCESS_FIXTURE, WINDOW_FIXTURE, failed } from './testing/fake-agent.js';
+import { startRedisServer, type RedisServer } from './testing/redis-server.js';
+import { ADMIN, ApiClient, startTestApi, type TestApi } from './testing/test-api.js';
+
+let redis: RedisServer;
+let first: TestApi;
+let second: ControlApi;
+let viaFirst: ApiClient;
+let viaSecond: ApiClient;
+let token: string;
+const agents: FakeAgent[] = [];
+
+beforeAll(async () => {
+  redis = await startRedisServer();
+  first = await startTestApi({ redisUrl: redis.url, commandTimeoutMs: 2000 });
+  second = await startControlApi({
+    port: 0,
+    databaseUrl: first.databaseUrl,
+    redisUrl: redis.url,
+    logLevel: 'silent',
+    commandTimeoutMs: 2000,
+  });
+  viaFirst = new ApiClient(first.url);
+  await viaFirst.login(ADMIN.username, ADMIN.password);
+  viaSecond = new ApiClient(second.url);
+  await viaSecond.login(ADMIN.username, ADMIN.password);
+  token = await first.createAgentToken('multi');
+});
+afterAll(async () => {
+  for (const agent of agents) await agent.drop().catch(() => undefined);
+  await second?.close();
+  await first?.stop();
+  await redis?.stop();
+});
+
+describe('several instances sharing PostgreSQL and Redis', () => {
+  it('share the signing secret and the readiness of Redis', async () => {
+    expect(first.instanceId).not.toBe(second.instanceId);
+    // A token issued by one instance is accepted by the other.
+    expect(
+      (await new ApiClient(second.url, viaFirst.accessToken).request('GET', '/api/v1/me')).status,
+    ).toBe(200);
+    const ready = await (await fetch(`${second.url}/readyz`)).json();
+    expect(ready).toEqual({ status: 'ready', checks: { database: 'ok', redis: 'ok' } });
+  });
+
+  it('relays a command through the instance that holds the agent and brings the result back', async () => {
+    const agent = await FakeAgent.start({ url: first.opampUrl, token, hostname: 'on-first' });
+    agents.push(agent);
+    const seen = await viaSecond.request('GET', `/api/v1/agents/${agent.instanceUid}`);
+    expect(seen.body).toMatchObject({ hostname: 'on-first', online: true });
+
+    const list = await viaSecond.request('GET', `/api/v1/agents/${agent.instanceUid}/processes`);
+    expect(list.status).toBe(200);
+    expect(list.body).toEqual({ items: PROCESS_FIXTURE });
+
+    const action = await viaSecond.request<{ commandId: string }>(
+      'POST',
+      `/api/v1/agents/${agent.instanceUid}/processes/4242/actions`,
+      { action: 'resume', reason: 'via second' },
+    );
+    expect(action.status).toBe(200);
+    expect(agent.commands.at(-1)).toMatchObject({ type: 'process.signal', action: 'resume' });
+    const command = await viaFirst.request('GET', `/api/v1/commands/${action.body.commandId}`);
+    expect(command.body).toMatchObject({ status: 'succeeded', actor: 'admin' });
+  });
+
+  it('carries agent refusals back with their code', async () => {
+    const agent = await FakeAgent.start({
+      url: first.opampUrl,
+      token,
+      respond: (c) => failed(c, 'protected_process'),
+    });
+    agents.push(agent);
+    const reply = await viaSecond.request(
+      'POST',
+      `/api/v1/agents/${agent.instanceUid}/processes/1/actions`,
+      {
+        action: 'kill',
+      },
+    );
+    expect(reply.status).toBe(403);
+    expect(reply.body.code).toBe('protected_process');
+  });
+
+  it('fails a remote command at once when the agent drops mid-command', async () => {
+    const agent: FakeAgent = await FakeAgent.start({
+      url: first.opampUrl,
+      token,
+      respond: () => {
+        setTimeout(() => void agent.drop(), 10);
+        return undefined;
+      },
+    });
+    agents.push(agent);
+    const reply = await viaSecond.request(
+      'POST',
+      `/api/v1/agents/${agent.instanceUid}/processes/4242/actions`,
+      {
+        action: 'kill',
+      },
+    );
+    expect(reply.status).toBe(503);
+    expect(reply.body).toMatchObject({ code: 'agent_offline', commandId: expect.any(String) });
+    // Recorded as offline, not as a timeout: the owner instance reported the drop over Redis.
+    const command = await viaFirst.request(
+      'GET',
+      `/api/v1/commands/${String(reply.body.commandId)}`,
+    );
+    expect(command.body).toMatchObject({ status: 'offline', errorCode: 'agent_offline' });
+    expect(
+      (await viaSecond.request('GET', `/api/v1/agents/${agent.instanceUid}`)).body.online,
+    ).toBe(false);
+  });
+
+  it('shares the latest window.event through Redis', async () => {
+    const agent = await FakeAgent.start({
+      url: first.opampUrl,
+      token,
+      customCapabilities: [CONTROL_CAPABILITY, WINDOWS_CAPABILITY],
+    });
+    agents.push(agent);
+    agent.sendWindowEvent({
+      type: 'window.event',
+      change: 'snapshot',
+      windows: WINDOW_FIXTURE,
+      at: 1_800_000_000_001,
+    });
+    await agent.sendAndWait();
+    const cached = await viaSecond.request(
+      'GET',
+      `/api/v1/agents/${agent.instanceUid}/windows?cached=true`,
+    );
+    expect(cached.body).toEqual({ items: WINDOW_FIXTURE, source: 'event', at: 1_800_000_000_001 });
+    const live = await viaSecond.request(
+      'POST',
+      `/api/v1/agents/${agent.instanceUid}/windows/0x1a00003/actions`,
+      {
+        action: 'maximize',
+      },
+    );
+    expect(live.status).toBe(200);
+    expect(agent.commands.at(-1)).toMatchObject({ type: 'window.action', action: 'maximize' });
+  });
+
+  it('times out through Redis too', async () => {
+    const agent = await FakeAgent.start({ url: first.opampUrl, token, respond: () => undefined });
+    agents.push(agent);
+    const reply = await viaSecond.request('GET', `/api/v1/agents/${agent.instanceUid}/processes`);
+    expect(reply.status).toBe(504);
+    expect(reply.body.code).toBe('agent_timeout');
+  });
+});

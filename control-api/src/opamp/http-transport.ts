@@ -1,0 +1,91 @@
+import {
+  OPAMP_HTTP_CONTENT_TYPE,
+  decodeAgentToServer,
+  encodeServerToAgent,
+  type AgentToServer,
+} from '@cybercorp/protocol';
+import type { Request, Response } from 'express';
+import type { Clock } from '../infra/clock.js';
+import type { Metrics } from '../infra/metrics.js';
+import { ApiError } from '../infra/problem.js';
+import type { AgentTokenService } from '../services/agent-token-service.js';
+import type { OpampService } from './opamp-service.js';
+
+/**
+ * OpAMP over plain HTTP: each POST carries one AgentToServer and gets one ServerToAgent.
+ * Polling agents cannot receive commands at any moment, so they are inventoried only.
+ */
+export class HttpTransport {
+  /** Polling agents seen recently, for the connections gauge and the connects counter. */
+  private readonly lastPoll = new Map<string, number>();
+
+  constructor(
+    private readonly deps: {
+      service: OpampService;
+      agentTokens: AgentTokenService;
+      metrics: Metrics;
+      clock: Clock;
+    },
+  ) {}
+
+  readonly handle = async (req: Request, res: Response): Promise<void> => {
+    const { deps } = this;
+    const token = await deps.agentTokens.authenticate(req.headers.authorization);
+    if (!token) throw new ApiError('unauthorized', 'an agent token is required');
+    if (!req.is(OPAMP_HTTP_CONTENT_TYPE)) {
+      throw new ApiError(
+        'unsupported_media_type',
+        `OpAMP over HTTP needs ${OPAMP_HTTP_CONTENT_TYPE}`,
+      );
+    }
+    const body: unknown = req.body;
+    if (!Buffer.isBuffer(body)) throw new ApiError('bad_request', 'empty OpAMP message');
+    let message: AgentToServer;
+    try {
+      message = decodeAgentToServer(body);
+    } catch (error) {
+      throw new ApiError('bad_request', `not an AgentToServer message: ${String(error)}`);
+    }
+    let agentId: string;
+    try {
+      agentId = deps.service.agentIdOf(message);
+    } catch (error) {
+      throw new ApiError('bad_request', String(error instanceof Error ? error.message : error));
+    }
+    this.notePoll(agentId, message.agentDisconnect !== undefined);
+    const reply = await deps.service.handle(
+      {
+        connectionId: `http:${agentId}`,
+        transport: 'http',
+        agentTokenId: token.id,
+        firstMessage: true,
+      },
+      message,
+    );
+    res.status(200).setHeader('Content-Type', OPAMP_HTTP_CONTENT_TYPE);
+    res.end(reply ? Buffer.from(encodeServerToAgent(reply)) : Buffer.alloc(0));
+  };
+
+  activeCount(): number {
+    const now = this.deps.clock.now();
+    let count = 0;
+    for (const [agentId, at] of this.lastPoll) {
+      if (now - at <= this.deps.service.presenceTtlMs) count++;
+      else this.lastPoll.delete(agentId);
+    }
+    return count;
+  }
+
+  private notePoll(agentId: string, disconnecting: boolean): void {
+    const now = this.deps.clock.now();
+    const previous = this.lastPoll.get(agentId);
+    const wasActive = previous !== undefined && now - previous <= this.deps.service.presenceTtlMs;
+    if (disconnecting) {
+      if (wasActive) this.deps.metrics.opampDisconnects.inc({ reason: 'agent_disconnect' });
+      this.lastPoll.delete(agentId);
+      return;
+    }
+    if (!wasActive) this.deps.metrics.opampConnects.inc();
+    this.lastPoll.set(agentId, now);
+  }
+}

@@ -1,0 +1,138 @@
+import {
+  CONTROL_CAPABILITY,
+  ControlMessageError,
+  ServerCapabilities,
+  ServerToAgentFlags,
+  ServerToAgentSchema,
+  create,
+  decodeAgentMessage,
+  instanceUidToString,
+  type AgentToServer,
+  type ServerToAgent,
+} from '@cybercorp/protocol';
+import type { Clock } from '../infra/clock.js';
+import type { Logger } from '../infra/logger.js';
+import type { AgentRepository } from '../repositories/agents.js';
+import type { CommandRelay } from '../services/command-relay.js';
+import type { Presence, Transport } from '../services/presence.js';
+import type { WindowSnapshots } from '../services/window-snapshots.js';
+import { describeAgent } from './agent-description.js';
+
+export class OpampProtocolError extends Error {
+  readonly code = 'bad_request';
+}
+
+/** One agent conversation: a WebSocket, or one HTTP poll. */
+export interface OpampExchange {
+  connectionId: string;
+  transport: Transport;
+  agentTokenId: string;
+  /** True for the first message of a WebSocket and for every HTTP poll. */
+  firstMessage: boolean;
+}
+
+export interface OpampServiceDeps {
+  instanceId: string;
+  agents: AgentRepository;
+  presence: Presence;
+  relay: CommandRelay;
+  windows: WindowSnapshots;
+  clock: Clock;
+  logger: Logger;
+  heartbeatSeconds: number;
+}
+
+const SERVER_CAPABILITIES = BigInt(
+  ServerCapabilities.ServerCapabilities_AcceptsStatus |
+    ServerCapabilities.ServerCapabilities_OffersConnectionSettings,
+);
+
+/**
+ * Transport-independent OpAMP handling: records the agent and its presence, routes control
+ * results and window events, and builds the reply. Both transports call `handle`.
+ */
+export class OpampService {
+  /** Agents that sent a full description since this process started. */
+  private readonly described = new Set<string>();
+
+  constructor(private readonly deps: OpampServiceDeps) {}
+
+  /** How long a message keeps an agent online: two heartbeat intervals plus a little slack. */
+  get presenceTtlMs(): number {
+    return this.deps.heartbeatSeconds * 1000 * 2.25;
+  }
+
+  agentIdOf(message: AgentToServer): string {
+    try {
+      return instanceUidToString(message.instanceUid);
+    } catch (error) {
+      throw new OpampProtocolError(String(error));
+    }
+  }
+
+  async handle(
+    exchange: OpampExchange,
+    message: AgentToServer,
+  ): Promise<ServerToAgent | undefined> {
+    const { deps } = this;
+    const agentId = this.agentIdOf(message);
+    if (message.agentDisconnect) {
+      await deps.presence.markGone(agentId, exchange.connectionId);
+      return undefined;
+    }
+    const description = message.agentDescription
+      ? describeAgent(message.agentDescription)
+      : undefined;
+    await deps.agents.upsert({
+      id: agentId,
+      transport: exchange.transport,
+      agentTokenId: exchange.agentTokenId,
+      capabilities: message.capabilities,
+      seenAt: new Date(deps.clock.now()),
+      description,
+      customCapabilities: message.customCapabilities?.capabilities,
+    });
+    await deps.presence.markSeen(
+      agentId,
+      {
+        instanceId: deps.instanceId,
+        connectionId: exchange.connectionId,
+        transport: exchange.transport,
+      },
+      this.presenceTtlMs,
+    );
+    if (description) this.described.add(agentId);
+    if (message.customMessage?.capability === CONTROL_CAPABILITY) {
+      await this.onControlMessage(agentId, message.customMessage.data);
+    }
+
+    const reportFullState = !description && !this.described.has(agentId);
+    return create(ServerToAgentSchema, {
+      instanceUid: message.instanceUid,
+      capabilities: SERVER_CAPABILITIES,
+      flags: reportFullState ? BigInt(ServerToAgentFlags.ServerToAgentFlags_ReportFullState) : 0n,
+      connectionSettings: exchange.firstMessage
+        ? {
+            hash: new TextEncoder().encode(`heartbeat=${deps.heartbeatSeconds}`),
+            opamp: { heartbeatIntervalSeconds: BigInt(deps.heartbeatSeconds) },
+          }
+        : undefined,
+    });
+  }
+
+  private async onControlMessage(agentId: string, data: Uint8Array): Promise<void> {
+    let message;
+    try {
+      message = decodeAgentMessage(data);
+    } catch (error) {
+      if (!(error instanceof ControlMessageError)) throw error;
+      this.deps.logger.warn('agent sent an invalid control message', {
+        agentId,
+        error: error.message,
+      });
+      return;
+    }
+    if (message.type === 'result') this.deps.relay.onAgentResult(agentId, message);
+    else await this.deps.windows.put(agentId, message);
+  }
+}

@@ -1,0 +1,105 @@
+import type pg from 'pg';
+
+export interface RefreshTokenRow {
+  id: string;
+  userId: string;
+  familyId: string;
+  expiresAt: Date;
+  usedAt: Date | null;
+  revokedAt: Date | null;
+}
+
+export type RotationOutcome =
+  | { kind: 'rotated'; userId: string }
+  | { kind: 'unknown' | 'expired' | 'revoked' }
+  | { kind: 'reused'; familyId: string };
+
+export class RefreshTokenRepository {
+  constructor(private readonly db: pg.Pool) {}
+
+  async insert(row: {
+    id: string;
+    userId: string;
+    familyId: string;
+    tokenHash: string;
+    createdAt: Date;
+    expiresAt: Date;
+  }): Promise<void> {
+    await this.db.query(
+      `INSERT INTO refresh_tokens (id, user_id, family_id, token_hash, created_at, expires_at)
+       VALUES ($1, $2, $3, $4, $5, $6)`,
+      [row.id, row.userId, row.familyId, row.tokenHash, row.createdAt, row.expiresAt],
+    );
+  }
+
+  /**
+   * Marks the presented token used and stores its successor in the same family, atomically.
+   * Presenting an already used token revokes the whole family: either the legitimate client or
+   * a thief holds a newer token, and we cannot tell which.
+   */
+  async rotate(
+    tokenHash: string,
+    now: Date,
+    successor: { id: string; tokenHash: string; expiresAt: Date },
+  ): Promise<RotationOutcome> {
+    const client = await this.db.connect();
+    try {
+      await client.query('BEGIN');
+      const { rows } = await client.query<RefreshTokenRow>(
+        `SELECT id, user_id AS "userId", family_id AS "familyId", expires_at AS "expiresAt",
+                used_at AS "usedAt", revoked_at AS "revokedAt"
+           FROM refresh_tokens WHERE token_hash = $1 FOR UPDATE`,
+        [tokenHash],
+      );
+      const row = rows[0];
+      let outcome: RotationOutcome;
+      if (!row) {
+        outcome = { kind: 'unknown' };
+      } else if (row.usedAt) {
+        await client.query(
+          'UPDATE refresh_tokens SET revoked_at = $2 WHERE family_id = $1 AND revoked_at IS NULL',
+          [row.familyId, now],
+        );
+        outcome = { kind: 'reused', familyId: row.familyId };
+      } else if (row.revokedAt) {
+        outcome = { kind: 'revoked' };
+      } else if (row.expiresAt.getTime() <= now.getTime()) {
+        outcome = { kind: 'expired' };
+      } else {
+        await client.query('UPDATE refresh_tokens SET used_at = $2 WHERE id = $1', [row.id, now]);
+        await client.query(
+          `INSERT INTO refresh_tokens (id, user_id, family_id, token_hash, created_at, expires_at)
+           VALUES ($1, $2, $3, $4, $5, $6)`,
+          [successor.id, row.userId, row.familyId, successor.tokenHash, now, successor.expiresAt],
+        );
+        outcome = { kind: 'rotated', userId: row.userId };
+      }
+      await client.query('COMMIT');
+      return outcome;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  /** Revokes the family of the token if it belongs to the user; returns whether it did. */
+  async revokeFamilyOf(tokenHash: string, userId: string, now: Date): Promise<boolean> {
+    const { rowCount } = await this.db.query(
+      `UPDATE refresh_tokens SET revoked_at = $3
+        WHERE revoked_at IS NULL AND family_id = (
+          SELECT family_id FROM refresh_tokens WHERE token_hash = $1 AND user_id = $2)`,
+      [tokenHash, userId, now],
+    );
+    return (rowCount ?? 0) > 0;
+  }
+
+  async familyState(familyId: string): Promise<{ total: number; revoked: number }> {
+    const { rows } = await this.db.query<{ total: string; revoked: string }>(
+      `SELECT count(*) AS total, count(revoked_at) AS revoked FROM refresh_tokens WHERE family_id = $1`,
+      [familyId],
+    );
+    return { total: Number(rows[0]?.total ?? 0), revoked: Number(rows[0]?.revoked ?? 0) };
+  }
+}

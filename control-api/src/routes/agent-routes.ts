@@ -1,0 +1,196 @@
+import { ProcessInfo, WINDOWS_CAPABILITY, WindowInfo } from '@cybercorp/protocol';
+import type { Request } from 'express';
+import { z } from 'zod';
+import { ApiError } from '../infra/problem.js';
+import { defineRoute, type AnyRoute } from './route.js';
+import {
+  ActionResult,
+  Agent,
+  AgentList,
+  AgentParams,
+  ProcessActionBody,
+  ProcessList,
+  ProcessParams,
+  WindowActionBody,
+  WindowList,
+  WindowParams,
+  WindowQuery,
+} from './schemas.js';
+import type { RouteServices } from './services.js';
+
+const relayErrors = {
+  404: { description: 'no_such_agent (or no_such_process / no_such_window from the agent)' },
+  409: { description: 'capability_missing' },
+  503: { description: 'agent_offline' },
+  504: { description: 'agent_timeout' },
+};
+
+function agentData<T>(schema: z.ZodType<T>, data: unknown, agentId: string): T {
+  const parsed = schema.safeParse(data);
+  if (!parsed.success) {
+    throw new ApiError('action_failed', `agent ${agentId} answered with malformed data`);
+  }
+  return parsed.data;
+}
+
+const text = (value: unknown) => (typeof value === 'string' ? value : '');
+const reasonOf = (req: Request): string | null => {
+  const reason: unknown = (req.body as { reason?: unknown } | undefined)?.reason;
+  return typeof reason === 'string' ? reason.slice(0, 1000) : null;
+};
+const actionOf = (req: Request) => text((req.body as { action?: unknown } | undefined)?.action);
+
+export function agentRoutes(s: RouteServices): AnyRoute[] {
+  return [
+    defineRoute({
+      method: 'get',
+      path: '/agents',
+      summary: 'Every agent ever seen, with its presence',
+      tag: 'agents',
+      access: 'agents:read',
+      responses: { 200: { description: 'Agents', schema: AgentList } },
+      handler: async () => ({ status: 200, body: { items: await s.agents.list() } }),
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/agents/:agentId',
+      summary: 'One agent',
+      tag: 'agents',
+      access: 'agents:read',
+      params: AgentParams,
+      responses: {
+        200: { description: 'Agent', schema: Agent },
+        404: { description: 'no_such_agent' },
+      },
+      handler: async ({ params }) => {
+        const agent = await s.agents.get(params.agentId);
+        if (!agent) throw new ApiError('no_such_agent', `no agent ${params.agentId}`);
+        return { status: 200, body: agent };
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/agents/:agentId/processes',
+      summary: "The agent's live process list",
+      tag: 'processes',
+      access: 'processes:read',
+      params: AgentParams,
+      responses: { 200: { description: 'Processes', schema: ProcessList }, ...relayErrors },
+      handler: async ({ params, user }) => {
+        const { data } = await s.relay.execute({
+          actor: user!.username,
+          agentId: params.agentId,
+          command: { type: 'process.list' },
+        });
+        return {
+          status: 200,
+          body: { items: agentData(z.array(ProcessInfo), data, params.agentId) },
+        };
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/agents/:agentId/processes/:pid/actions',
+      summary: 'Signal a process: terminate, kill, suspend or resume',
+      tag: 'processes',
+      access: 'processes:signal',
+      params: ProcessParams,
+      body: ProcessActionBody,
+      auditTarget: (req) => ({
+        action: `process.${actionOf(req) || 'unknown'}`,
+        targetType: 'process',
+        targetId: text(req.params.pid),
+        agentId: text(req.params.agentId),
+        reason: reasonOf(req),
+      }),
+      responses: {
+        200: { description: 'Done', schema: ActionResult },
+        403: { description: 'forbidden or protected_process' },
+        ...relayErrors,
+      },
+      handler: async ({ params, body, user }) => {
+        const { commandId, data } = await s.relay.execute({
+          actor: user!.username,
+          agentId: params.agentId,
+          command: { type: 'process.signal', pid: params.pid, action: body.action },
+          audit: {
+            action: `process.${body.action}`,
+            targetType: 'process',
+            targetId: String(params.pid),
+            reason: body.reason ?? null,
+          },
+        });
+        return { status: 200, body: { commandId, status: 'succeeded', result: data ?? {} } };
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/agents/:agentId/windows',
+      summary: "The agent's desktop windows (live, or the latest window.event with cached=true)",
+      tag: 'windows',
+      access: 'windows:read',
+      params: AgentParams,
+      query: WindowQuery,
+      responses: { 200: { description: 'Windows', schema: WindowList }, ...relayErrors },
+      handler: async ({ params, query, user }) => {
+        if (query.cached === 'true') {
+          const agent = await s.agents.get(params.agentId);
+          if (!agent) throw new ApiError('no_such_agent', `no agent ${params.agentId}`);
+          const snapshot = await s.windows.get(params.agentId);
+          if (!snapshot)
+            throw new ApiError('not_found', `agent ${params.agentId} has sent no window.event yet`);
+          return {
+            status: 200,
+            body: { items: snapshot.windows, source: 'event', at: snapshot.at },
+          };
+        }
+        const { data } = await s.relay.execute({
+          actor: user!.username,
+          agentId: params.agentId,
+          command: { type: 'window.list' },
+          requires: [WINDOWS_CAPABILITY],
+        });
+        return {
+          status: 200,
+          body: { items: agentData(z.array(WindowInfo), data, params.agentId), source: 'agent' },
+        };
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/agents/:agentId/windows/:windowId/actions',
+      summary: 'Act on a window: focus, minimize, maximize, restore or close',
+      tag: 'windows',
+      access: 'windows:control',
+      params: WindowParams,
+      body: WindowActionBody,
+      auditTarget: (req) => ({
+        action: `window.${actionOf(req) || 'unknown'}`,
+        targetType: 'window',
+        targetId: text(req.params.windowId),
+        agentId: text(req.params.agentId),
+        reason: reasonOf(req),
+      }),
+      responses: {
+        200: { description: 'Done', schema: ActionResult },
+        403: { description: 'forbidden or control_disabled' },
+        ...relayErrors,
+      },
+      handler: async ({ params, body, user }) => {
+        const { commandId, data } = await s.relay.execute({
+          actor: user!.username,
+          agentId: params.agentId,
+          command: { type: 'window.action', windowId: params.windowId, action: body.action },
+          requires: [WINDOWS_CAPABILITY],
+          audit: {
+            action: `window.${body.action}`,
+            targetType: 'window',
+            targetId: params.windowId,
+            reason: body.reason ?? null,
+          },
+        });
+        return { status: 200, body: { commandId, status: 'succeeded', result: data ?? {} } };
+      },
+    }),
+  ];
+}

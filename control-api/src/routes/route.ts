@@ -1,0 +1,134 @@
+import express, { type Request, type Response, type Router } from 'express';
+import { z } from 'zod';
+import type { UserPrincipal } from '../auth/access-tokens.js';
+import { hasPermission, type Permission } from '../auth/permissions.js';
+import type { UserAuthenticator } from '../auth/user-authenticator.js';
+import { ApiError } from '../infra/problem.js';
+import type { AuditService } from '../services/audit-service.js';
+
+export const MAX_JSON_BODY = '1mb';
+
+export interface RouteContext<P, Q, B> {
+  params: P;
+  query: Q;
+  body: B;
+  /** Set on every route whose access is not `public`. */
+  user: UserPrincipal | undefined;
+  req: Request;
+  res: Response;
+}
+
+export interface RouteResult {
+  status: number;
+  body?: unknown;
+}
+
+/** What an audited action is about, derived from the raw request so refusals can be logged too. */
+export interface AuditTarget {
+  action: string;
+  targetType: string;
+  targetId: string;
+  agentId: string;
+  reason: string | null;
+}
+
+export interface RouteSpec<
+  P extends z.ZodType = z.ZodType,
+  Q extends z.ZodType = z.ZodType,
+  B extends z.ZodType = z.ZodType,
+> {
+  method: 'get' | 'post';
+  /** Express path below /api/v1, e.g. `/agents/:agentId`. */
+  path: string;
+  summary: string;
+  tag: string;
+  /** The permission the caller needs; `authenticated` = any user; `public` = no token. */
+  access: Permission | 'authenticated' | 'public';
+  params?: P;
+  query?: Q;
+  body?: B;
+  responses: Record<number, { description: string; schema?: z.ZodType }>;
+  /** Actions name their audit target, so that RBAC refusals are audited as well. */
+  auditTarget?(req: Request): AuditTarget;
+  handler(ctx: RouteContext<z.output<P>, z.output<Q>, z.output<B>>): Promise<RouteResult>;
+}
+
+export type AnyRoute = RouteSpec<z.ZodType, z.ZodType, z.ZodType>;
+
+export function defineRoute<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodType>(
+  spec: RouteSpec<P, Q, B>,
+): AnyRoute {
+  return spec as unknown as AnyRoute;
+}
+
+export interface RouteDeps {
+  authenticator: UserAuthenticator;
+  audit: AuditService;
+}
+
+/** Mounts each route with its auth, permission check, validation and audit of refusals. */
+export function mountRoutes(router: Router, routes: readonly AnyRoute[], deps: RouteDeps): void {
+  const json = express.json({ limit: MAX_JSON_BODY, type: 'application/json', strict: true });
+  for (const route of routes) {
+    const handler = async (req: Request, res: Response) => {
+      let user: UserPrincipal | undefined;
+      if (route.access !== 'public') {
+        user = await deps.authenticator.authenticate(req.headers.authorization);
+        if (route.access !== 'authenticated' && !hasPermission(user.role, route.access)) {
+          if (route.auditTarget) {
+            await deps.audit.record({
+              ...route.auditTarget(req),
+              actor: user.username,
+              outcome: 'denied',
+              errorCode: 'forbidden',
+            });
+          }
+          throw new ApiError('forbidden', `role ${user.role} lacks the ${route.access} permission`);
+        }
+      }
+      if (route.body && !req.is('application/json')) {
+        throw new ApiError('unsupported_media_type', 'the request body must be application/json');
+      }
+      const params = parse(route.params, req.params, 'path');
+      const query = parse(route.query, req.query, 'query');
+      const body = parse(route.body, req.body, 'body');
+      const result = await route.handler({ params, query, body, user, req, res });
+      if (result.body === undefined) res.status(result.status).end();
+      else res.status(result.status).json(result.body);
+    };
+    // Remembered before body parsing so that even its errors are counted under the route.
+    const rememberRoute = (req: Request, res: Response, next: () => void) => {
+      res.locals.routePattern = `${req.baseUrl}${route.path}`;
+      next();
+    };
+    if (route.body) router[route.method](route.path, rememberRoute, json, handler);
+    else router[route.method](route.path, rememberRoute, handler);
+  }
+}
+
+function parse(schema: z.ZodType | undefined, value: unknown, where: string): unknown {
+  if (!schema) return undefined;
+  const result = schema.safeParse(value ?? {});
+  if (result.success) return result.data;
+  throw validationError(result.error, where, value);
+}
+
+/** A present but unknown `action` is its own stable code; any other invalid field is validation_failed. */
+export function validationError(error: z.ZodError, where: string, input?: unknown): ApiError {
+  const action = (input as { action?: unknown } | null | undefined)?.action;
+  const unknownAction = error.issues.find(
+    (i) =>
+      where === 'body' &&
+      action !== undefined &&
+      i.path.length === 1 &&
+      i.path[0] === 'action' &&
+      i.code === 'invalid_value',
+  );
+  if (unknownAction) return new ApiError('unknown_action', `unknown action: ${String(action)}`);
+  const details = error.issues.map(
+    (i) => `${where}${i.path.length ? '.' + i.path.join('.') : ''}: ${i.message}`,
+  );
+  return new ApiError('validation_failed', details.join('; '), {
+    errors: error.issues.map((i) => ({ in: where, path: i.path.map(String), message: i.message })),
+  });
+}

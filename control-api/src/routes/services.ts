@@ -1,0 +1,22 @@
+import type { AuthService } from '../services/auth-service.js';
+import type { AgentDirectory } from '../services/agent-directory.js';
+import type { AgentTokenService } from '../services/agent-token-service.js';
+import type { AuditService } from '../services/audit-service.js';
+import type { CommandRelay } from '../services/command-relay.js';
+import type { UserService } from '../services/user-service.js';
+import type { WindowSnapshots } from '../services/window-snapshots.js';
+import type { AuditRepository } from '../repositories/audit.js';
+import type { CommandRepository } from '../repositories/commands.js';
+
+/** Everything the REST routes call into. */
+export interface RouteServices {
+  auth: AuthService;
+  users: UserService;
+  agentTokens: AgentTokenService;
+  agents: AgentDirectory;
+  relay: CommandRelay;
+  windows: WindowSnapshots;
+  commands: CommandRepository;
+  auditLog: AuditRepository;
+  audit: AuditService;
+}

@@ -1,0 +1,109 @@
+import { randomUUID } from 'node:crypto';
+import type { AccessTokens, UserPrincipal } from '../auth/access-tokens.js';
+import type { LoginLockout } from '../auth/lockout.js';
+import { dummyPasswordHash, verifyPassword } from '../auth/passwords.js';
+import { REFRESH_TOKEN_PREFIX, hashToken, newOpaqueToken } from '../auth/secrets.js';
+import type { Clock } from '../infra/clock.js';
+import { ApiError } from '../infra/problem.js';
+import type { RefreshTokenRepository } from '../repositories/refresh-tokens.js';
+import type { UserRepository } from '../repositories/users.js';
+
+export const REFRESH_TOKEN_TTL_MS = 7 * 24 * 3600_000;
+
+export interface TokenPair {
+  accessToken: string;
+  refreshToken: string;
+  tokenType: 'Bearer';
+  expiresIn: number;
+}
+
+export class AuthService {
+  constructor(
+    private readonly deps: {
+      users: UserRepository;
+      refreshTokens: RefreshTokenRepository;
+      accessTokens: AccessTokens;
+      lockout: LoginLockout;
+      clock: Clock;
+    },
+  ) {}
+
+  async login(username: string, password: string): Promise<TokenPair> {
+    const { users, lockout } = this.deps;
+    const lockedMs = lockout.lockedFor(username);
+    if (lockedMs > 0) {
+      throw new ApiError('locked_out', 'too many failed logins; try again later', {
+        retryAfterSeconds: Math.ceil(lockedMs / 1000),
+      });
+    }
+    const user = await users.findByUsername(username);
+    const ok = await verifyPassword(user?.passwordHash ?? (await dummyPasswordHash()), password);
+    if (!user || !ok) {
+      lockout.recordFailure(username);
+      throw new ApiError('invalid_credentials', 'wrong username or password');
+    }
+    lockout.recordSuccess(username);
+    const principal = { userId: user.id, username: user.username, role: user.role };
+    return this.issuePair(principal, randomUUID());
+  }
+
+  async refresh(refreshToken: string): Promise<TokenPair> {
+    const now = new Date(this.deps.clock.now());
+    const successor = newOpaqueToken(REFRESH_TOKEN_PREFIX);
+    const outcome = await this.deps.refreshTokens.rotate(hashToken(refreshToken), now, {
+      id: randomUUID(),
+      tokenHash: hashToken(successor),
+      expiresAt: new Date(now.getTime() + REFRESH_TOKEN_TTL_MS),
+    });
+    switch (outcome.kind) {
+      case 'reused':
+        throw new ApiError(
+          'token_reused',
+          'this refresh token was already used; every token of its session is now revoked',
+        );
+      case 'unknown':
+      case 'expired':
+      case 'revoked':
+        throw new ApiError('unauthorized', `the refresh token is ${outcome.kind}`);
+      case 'rotated': {
+        const user = await this.deps.users.findById(outcome.userId);
+        if (!user) throw new ApiError('unauthorized', 'the user no longer exists');
+        const accessToken = await this.deps.accessTokens.issue({
+          userId: user.id,
+          username: user.username,
+          role: user.role,
+        });
+        return {
+          accessToken,
+          refreshToken: successor,
+          tokenType: 'Bearer',
+          expiresIn: this.deps.accessTokens.ttlSeconds,
+        };
+      }
+    }
+  }
+
+  async logout(user: UserPrincipal, refreshToken: string): Promise<void> {
+    const now = new Date(this.deps.clock.now());
+    await this.deps.refreshTokens.revokeFamilyOf(hashToken(refreshToken), user.userId, now);
+  }
+
+  private async issuePair(user: UserPrincipal, familyId: string): Promise<TokenPair> {
+    const now = this.deps.clock.now();
+    const refreshToken = newOpaqueToken(REFRESH_TOKEN_PREFIX);
+    await this.deps.refreshTokens.insert({
+      id: randomUUID(),
+      userId: user.userId,
+      familyId,
+      tokenHash: hashToken(refreshToken),
+      createdAt: new Date(now),
+      expiresAt: new Date(now + REFRESH_TOKEN_TTL_MS),
+    });
+    return {
+      accessToken: await this.deps.accessTokens.issue(user),
+      refreshToken,
+      tokenType: 'Bearer',
+      expiresIn: this.deps.accessTokens.ttlSeconds,
+    };
+  }
+}

@@ -1,0 +1,58 @@
+import { CommandResult, ControlCommand } from '@cybercorp/protocol';
+import type { Redis } from 'ioredis';
+import { z } from 'zod';
+
+/** A command another instance asks this one to pass to an agent connected here. */
+export const RemoteCommand = z.object({
+  kind: z.literal('command'),
+  originId: z.string(),
+  agentId: z.string(),
+  command: ControlCommand,
+});
+export type RemoteCommand = z.infer<typeof RemoteCommand>;
+
+/** The answer travelling back to the instance that holds the waiting REST call. */
+export const RemoteReply = z.union([
+  z.object({ kind: z.literal('result'), agentId: z.string(), result: CommandResult }),
+  z.object({ kind: z.literal('offline'), agentId: z.string(), commandId: z.string() }),
+]);
+export type RemoteReply = z.infer<typeof RemoteReply>;
+
+const BusMessage = z.union([RemoteCommand, RemoteReply]);
+
+export interface CommandBusHandlers {
+  onCommand(message: RemoteCommand): void;
+  onReply(message: RemoteReply): void;
+  onInvalid(error: unknown): void;
+}
+
+const channelOf = (instanceId: string) => `cybercorp:instance:${instanceId}`;
+
+/** Redis pub/sub between API instances: one channel per instance carries commands and replies. */
+export class CommandBus {
+  constructor(
+    private readonly publisher: Redis,
+    private readonly subscriber: Redis,
+    private readonly instanceId: string,
+  ) {}
+
+  async start(handlers: CommandBusHandlers): Promise<void> {
+    this.subscriber.on('message', (_channel: string, payload: string) => {
+      let message: z.infer<typeof BusMessage>;
+      try {
+        message = BusMessage.parse(JSON.parse(payload));
+      } catch (error) {
+        handlers.onInvalid(error);
+        return;
+      }
+      if (message.kind === 'command') handlers.onCommand(message);
+      else handlers.onReply(message);
+    });
+    await this.subscriber.subscribe(channelOf(this.instanceId));
+  }
+
+  /** Resolves to the number of instances that received it (0: the owner is gone). */
+  async send(toInstanceId: string, message: RemoteCommand | RemoteReply): Promise<number> {
+    return this.publisher.publish(channelOf(toInstanceId), JSON.stringify(message));
+  }
+}

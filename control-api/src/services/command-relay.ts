@@ -1,0 +1,315 @@
+import {
+  CONTROL_CAPABILITY,
+  type CommandResult,
+  type ControlCommand,
+  type ErrorCode,
+} from '@cybercorp/protocol';
+import { v7 as uuidv7 } from 'uuid';
+import type { Clock } from '../infra/clock.js';
+import type { Logger } from '../infra/logger.js';
+import type { Metrics } from '../infra/metrics.js';
+import { ApiError } from '../infra/problem.js';
+import type { AgentRepository } from '../repositories/agents.js';
+import type { CommandRepository, CommandStatus } from '../repositories/commands.js';
+import type { ConnectionRegistry } from '../opamp/connection-registry.js';
+import type { AuditService } from './audit-service.js';
+import type { CommandBus, RemoteCommand, RemoteReply } from './command-bus.js';
+import type { Presence } from './presence.js';
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+export type CommandBody = DistributiveOmit<ControlCommand, 'commandId' | 'deadline'>;
+
+export interface CommandRequest {
+  actor: string;
+  agentId: string;
+  command: CommandBody;
+  /** Custom capabilities the agent must report besides CONTROL_CAPABILITY. */
+  requires?: readonly string[];
+  /** Set for actions: they are audited with their outcome (reads are not). */
+  audit?: { action: string; targetType: string; targetId: string; reason: string | null };
+  timeoutMs?: number;
+}
+
+export interface CommandSuccess {
+  commandId: string;
+  data: unknown;
+}
+
+type Settlement =
+  { kind: 'result'; result: CommandResult } | { kind: 'offline' } | { kind: 'timeout' };
+
+interface Pending {
+  agentId: string;
+  settle: (s: Settlement) => void;
+}
+
+export interface CommandRelayDeps {
+  instanceId: string;
+  agents: AgentRepository;
+  commands: CommandRepository;
+  presence: Presence;
+  connections: ConnectionRegistry;
+  audit: AuditService;
+  metrics: Metrics;
+  clock: Clock;
+  logger: Logger;
+  defaultTimeoutMs: number;
+  bus?: CommandBus;
+}
+
+/**
+ * Sends control commands to agents and waits for their one answer. The agent may be connected
+ * to this instance or, with Redis, to another one; either way the REST call gets exactly one
+ * outcome (result, timeout or offline), and that outcome is recorded once.
+ */
+export class CommandRelay {
+  private readonly pending = new Map<string, Pending>();
+  /** Commands another instance routed through this one, so their result can be sent back. */
+  private readonly forwarded = new Map<
+    string,
+    { originId: string; agentId: string; timer: NodeJS.Timeout }
+  >();
+
+  constructor(private readonly deps: CommandRelayDeps) {}
+
+  async execute(request: CommandRequest): Promise<CommandSuccess> {
+    const { deps } = this;
+    const agent = await deps.agents.findById(request.agentId);
+    if (!agent) {
+      await this.auditRefusal(request, 'no_such_agent');
+      throw new ApiError('no_such_agent', `no agent ${request.agentId}`);
+    }
+    const required = [CONTROL_CAPABILITY, ...(request.requires ?? [])];
+    const missing = required.filter((c) => !agent.customCapabilities.includes(c));
+    if (missing.length > 0 || agent.transport !== 'websocket') {
+      await this.auditRefusal(request, 'capability_missing');
+      throw new ApiError(
+        'capability_missing',
+        missing.length > 0
+          ? `agent ${agent.id} does not report ${missing.join(', ')}`
+          : `agent ${agent.id} polls over plain HTTP and cannot receive commands`,
+      );
+    }
+
+    const startedAt = deps.clock.now();
+    const timeoutMs = request.timeoutMs ?? deps.defaultTimeoutMs;
+    const commandId = uuidv7();
+    const command = {
+      ...request.command,
+      commandId,
+      deadline: startedAt + timeoutMs,
+    } as ControlCommand;
+    await deps.commands.insertPending({
+      id: commandId,
+      agentId: agent.id,
+      type: command.type,
+      target: request.audit?.targetId ?? null,
+      action: 'action' in command ? command.action : null,
+      reason: request.audit?.reason ?? null,
+      actor: request.actor,
+      createdAt: new Date(startedAt),
+      deadlineAt: new Date(command.deadline),
+    });
+
+    const settlement = await this.dispatch(agent.id, command, timeoutMs);
+    return this.conclude(request, command, startedAt, settlement);
+  }
+
+  /** Called by the OpAMP layer for every `result` an agent sends. */
+  onAgentResult(agentId: string, result: CommandResult): void {
+    const local = this.pending.get(result.commandId);
+    if (local && local.agentId === agentId) {
+      local.settle({ kind: 'result', result });
+      return;
+    }
+    const forwarded = this.forwarded.get(result.commandId);
+    if (forwarded && forwarded.agentId === agentId) {
+      this.forgetForwarded(result.commandId);
+      this.reply(forwarded.originId, { kind: 'result', agentId, result });
+      return;
+    }
+    this.deps.logger.warn('result for no waiting command (late or unknown)', {
+      agentId,
+      commandId: result.commandId,
+    });
+  }
+
+  /** Called when an agent's connection on this instance ends: its commands fail at once. */
+  onAgentGone(agentId: string): void {
+    for (const [, entry] of this.pending) {
+      if (entry.agentId === agentId && this.deps.connections.get(agentId) === undefined) {
+        entry.settle({ kind: 'offline' });
+      }
+    }
+    for (const [commandId, entry] of this.forwarded) {
+      if (entry.agentId !== agentId) continue;
+      this.forgetForwarded(commandId);
+      this.reply(entry.originId, { kind: 'offline', agentId, commandId });
+    }
+  }
+
+  onRemoteCommand(message: RemoteCommand): void {
+    const { command, agentId, originId } = message;
+    if (!this.deps.connections.send(agentId, command)) {
+      this.reply(originId, { kind: 'offline', agentId, commandId: command.commandId });
+      return;
+    }
+    const ttl = Math.max(0, command.deadline - this.deps.clock.now()) + 1000;
+    const timer = setTimeout(() => this.forwarded.delete(command.commandId), ttl);
+    timer.unref();
+    this.forwarded.set(command.commandId, { originId, agentId, timer });
+  }
+
+  onRemoteReply(message: RemoteReply): void {
+    const commandId = message.kind === 'result' ? message.result.commandId : message.commandId;
+    const entry = this.pending.get(commandId);
+    if (!entry || entry.agentId !== message.agentId) return;
+    entry.settle(
+      message.kind === 'result' ? { kind: 'result', result: message.result } : { kind: 'offline' },
+    );
+  }
+
+  /** Shutdown: every waiting call gets `agent_offline` now instead of waiting for its deadline. */
+  failAll(): void {
+    for (const entry of this.pending.values()) entry.settle({ kind: 'offline' });
+    for (const [commandId, entry] of this.forwarded) {
+      this.forgetForwarded(commandId);
+      this.reply(entry.originId, { kind: 'offline', agentId: entry.agentId, commandId });
+    }
+  }
+
+  get inFlight(): number {
+    return this.pending.size;
+  }
+
+  private async dispatch(
+    agentId: string,
+    command: ControlCommand,
+    timeoutMs: number,
+  ): Promise<Settlement> {
+    const { deps } = this;
+    const settled = new Promise<Settlement>((resolve) => {
+      const timer = setTimeout(() => settle({ kind: 'timeout' }), timeoutMs);
+      const settle = (s: Settlement) => {
+        if (!this.pending.delete(command.commandId)) return;
+        clearTimeout(timer);
+        resolve(s);
+      };
+      this.pending.set(command.commandId, { agentId, settle });
+    });
+    const fail = () => this.pending.get(command.commandId)?.settle({ kind: 'offline' });
+    try {
+      const presence = await deps.presence.lookup(agentId);
+      if (!presence) {
+        fail();
+      } else if (presence.instanceId === deps.instanceId) {
+        if (!deps.connections.send(agentId, command)) fail();
+      } else if (deps.bus) {
+        const receivers = await deps.bus.send(presence.instanceId, {
+          kind: 'command',
+          originId: deps.instanceId,
+          agentId,
+          command,
+        });
+        if (receivers === 0) fail();
+      } else {
+        fail();
+      }
+    } catch (error) {
+      deps.logger.error('could not dispatch command', { commandId: command.commandId, error });
+      fail();
+    }
+    return settled;
+  }
+
+  private async conclude(
+    request: CommandRequest,
+    command: ControlCommand,
+    startedAt: number,
+    settlement: Settlement,
+  ): Promise<CommandSuccess> {
+    const { deps } = this;
+    const commandId = command.commandId;
+    let status: Exclude<CommandStatus, 'pending'>;
+    let errorCode: ErrorCode | undefined;
+    let errorMessage: string | undefined;
+    let data: unknown;
+    if (settlement.kind === 'result' && settlement.result.ok) {
+      status = 'succeeded';
+      data = settlement.result.data;
+    } else if (settlement.kind === 'result' && !settlement.result.ok) {
+      status = 'failed';
+      errorCode = settlement.result.error.code;
+      errorMessage = settlement.result.error.message;
+    } else if (settlement.kind === 'timeout') {
+      status = 'timed_out';
+      errorCode = 'agent_timeout';
+      errorMessage = `agent ${request.agentId} did not answer within ${command.deadline - startedAt} ms`;
+    } else {
+      status = 'offline';
+      errorCode = 'agent_offline';
+      errorMessage = `agent ${request.agentId} is not connected`;
+    }
+    const finishedAt = deps.clock.now();
+    const recorded = await deps.commands.finish(commandId, {
+      status,
+      errorCode,
+      errorMessage,
+      // Lists are answers to reads polled by dashboards; only action results are worth keeping.
+      result:
+        status === 'succeeded' && !command.type.endsWith('.list') ? (data ?? null) : undefined,
+      finishedAt: new Date(finishedAt),
+    });
+    if (recorded) {
+      deps.metrics.commands.inc({ type: command.type, outcome: status });
+      deps.metrics.commandDuration.observe({ type: command.type }, (finishedAt - startedAt) / 1000);
+      if (request.audit) {
+        await deps.audit.record({
+          actor: request.actor,
+          action: request.audit.action,
+          targetType: request.audit.targetType,
+          targetId: request.audit.targetId,
+          agentId: request.agentId,
+          reason: request.audit.reason,
+          outcome: status === 'succeeded' ? 'succeeded' : 'failed',
+          errorCode: errorCode ?? null,
+          commandId,
+        });
+      }
+    }
+    if (status === 'succeeded') return { commandId, data };
+    throw new ApiError(errorCode ?? 'internal_error', errorMessage ?? 'command failed', {
+      commandId,
+    });
+  }
+
+  private async auditRefusal(request: CommandRequest, code: ErrorCode): Promise<void> {
+    if (!request.audit) return;
+    await this.deps.audit.record({
+      actor: request.actor,
+      action: request.audit.action,
+      targetType: request.audit.targetType,
+      targetId: request.audit.targetId,
+      agentId: request.agentId,
+      reason: request.audit.reason,
+      outcome: 'failed',
+      errorCode: code,
+    });
+  }
+
+  private reply(originId: string, message: RemoteReply): void {
+    if (originId === this.deps.instanceId) {
+      this.onRemoteReply(message);
+      return;
+    }
+    this.deps.bus?.send(originId, message).catch((error: unknown) => {
+      this.deps.logger.error('could not send a command reply over Redis', { originId, error });
+    });
+  }
+
+  private forgetForwarded(commandId: string): void {
+    const entry = this.forwarded.get(commandId);
+    if (entry) clearTimeout(entry.timer);
+    this.forwarded.delete(commandId);
+  }
+}

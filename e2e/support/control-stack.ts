@@ -1,0 +1,173 @@
+/**
+ * A real control API and real agents as separate processes, driven only through their public
+ * faces: the binaries, their environment variables and the REST contract.
+ */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { REPO_ROOT } from './otelcol.js';
+import { freePort, startProcess, waitFor, waitForHttp, type StartedProcess } from './processes.js';
+
+export const API_BIN = join(REPO_ROOT, 'control-api/dist/bin.js');
+export const AGENT_BIN = join(REPO_ROOT, 'collector-agent/dist/bin.js');
+
+export interface ApiResponse<T = unknown> {
+  status: number;
+  contentType: string;
+  body: T;
+}
+
+/** A thin REST client for the contract under /api/v1. */
+export class ApiClient {
+  constructor(readonly baseUrl: string) {}
+
+  async request<T = any>(
+    method: string,
+    path: string,
+    options: {
+      token?: string;
+      json?: unknown;
+      rawBody?: string;
+      headers?: Record<string, string>;
+    } = {},
+  ): Promise<ApiResponse<T>> {
+    const headers: Record<string, string> = { ...options.headers };
+    if (options.token) headers.authorization = `Bearer ${options.token}`;
+    let body: string | undefined = options.rawBody;
+    if (options.json !== undefined) {
+      headers['content-type'] = 'application/json';
+      body = JSON.stringify(options.json);
+    } else if (body !== undefined && !headers['content-type']) {
+      headers['content-type'] = 'application/json';
+    }
+    const url =
+      path.startsWith('/api/') || path.startsWith('/v1/') || !path.startsWith('/')
+        ? `${this.baseUrl}${path}`
+        : `${this.baseUrl}/api/v1${path}`;
+    const response = await fetch(url, {
+      method,
+      headers,
+      body,
+      signal: AbortSignal.timeout(30_000),
+    });
+    const text = await response.text();
+    const contentType = response.headers.get('content-type') ?? '';
+    return {
+      status: response.status,
+      contentType,
+      body: (text && contentType.includes('json') ? JSON.parse(text) : text) as T,
+    };
+  }
+
+  async login(
+    username: string,
+    password: string,
+  ): Promise<{ accessToken: string; refreshToken: string }> {
+    const response = await this.request('POST', '/auth/login', { json: { username, password } });
+    if (response.status !== 200)
+      throw new Error(`login as ${username}: ${response.status} ${JSON.stringify(response.body)}`);
+    return response.body;
+  }
+}
+
+export interface RunningControlApi {
+  readonly url: string;
+  readonly port: number;
+  readonly process: StartedProcess;
+  readonly client: ApiClient;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts `cybercorp-control-api` in `workDir` (so its embedded PostgreSQL lives in
+ * `workDir/.data`) with the bootstrap admin. Restarting on the same workDir keeps the data.
+ */
+export async function startControlApi(options: {
+  workDir: string;
+  admin: { username: string; password: string };
+  port?: number;
+  env?: NodeJS.ProcessEnv;
+}): Promise<RunningControlApi> {
+  const port = options.port ?? (await freePort());
+  const process = startProcess(globalThis.process.execPath, [API_BIN], {
+    name: 'cybercorp-control-api',
+    cwd: options.workDir,
+    env: {
+      ...globalThis.process.env,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      DATABASE_URL: '',
+      REDIS_URL: '',
+      CYBERCORP_ADMIN_USER: options.admin.username,
+      CYBERCORP_ADMIN_PASSWORD: options.admin.password,
+      ...options.env,
+    },
+  });
+  const url = `http://127.0.0.1:${port}`;
+  await waitForHttp(`${url}/readyz`, { process, timeoutMs: 90_000 });
+  return { url, port, process, client: new ApiClient(url), stop: () => process.stop() };
+}
+
+export interface RunningAgent {
+  readonly process: StartedProcess;
+  readonly stateDir: string;
+  readonly configFile: string;
+  stop(): Promise<void>;
+}
+
+/** The safety policy every test agent runs with: on, with a protected name and user. */
+export const TEST_AGENT_CONFIG = `control:
+  enabled: true
+protected:
+  names: [sshd, systemd, init]
+  users: []
+`;
+
+/** Starts `cybercorp-agent` connected to `controlUrl`; reusing `stateDir` keeps its instance uid. */
+export function startAgent(options: {
+  controlUrl: string;
+  token: string;
+  stateDir?: string;
+  config?: string;
+  env?: NodeJS.ProcessEnv;
+}): RunningAgent {
+  const stateDir = options.stateDir ?? mkdtempSync(join(tmpdir(), 'cybercorp-agent-state-'));
+  const configFile = join(stateDir, 'agent.yaml');
+  writeFileSync(configFile, options.config ?? TEST_AGENT_CONFIG);
+  const process = startProcess(globalThis.process.execPath, [AGENT_BIN, '--config', configFile], {
+    name: 'cybercorp-agent',
+    env: {
+      ...globalThis.process.env,
+      CYBERCORP_CONTROL_URL: options.controlUrl,
+      CYBERCORP_AGENT_TOKEN: options.token,
+      CYBERCORP_AGENT_STATE_DIR: stateDir,
+      // No Collector in these tests: telemetry export is not what they check.
+      OTEL_METRICS_EXPORTER: 'none',
+      ...options.env,
+    },
+  });
+  return { process, stateDir, configFile, stop: () => process.stop() };
+}
+
+/** Waits until the API lists an online agent that satisfies `match`, and returns it. */
+export async function waitForAgent(
+  client: ApiClient,
+  token: string,
+  match: (agent: any) => boolean,
+  options: { process?: StartedProcess; timeoutMs?: number } = {},
+): Promise<any> {
+  return waitFor(
+    'the agent to be listed online',
+    async () => {
+      const response = await client.request('GET', '/agents', { token });
+      return (response.body.items as any[] | undefined)?.find((a) => a.online && match(a));
+    },
+    { timeoutMs: options.timeoutMs ?? 30_000, process: options.process },
+  );
+}
+
+/** The one-letter state of a process from /proc/<pid>/stat (the field after the comm). */
+export function procState(pid: number, read: (path: string) => string): string {
+  const stat = read(`/proc/${pid}/stat`);
+  return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+}

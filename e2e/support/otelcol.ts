@@ -1,0 +1,86 @@
+/**
+ * The CyberCorp OpenTelemetry Collector binary for tests: built by scripts/build-otelcol from
+ * otel-config/builder-config.yaml (cached outside git, so only the first run builds).
+ */
+import { existsSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  freePort,
+  runCommand,
+  startProcess,
+  stopIfNotReady,
+  waitForHttp,
+  waitForPort,
+  type StartedProcess,
+} from './processes.js';
+
+export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+export const COLLECTOR_CONFIG = resolve(REPO_ROOT, 'otel-config/collector.yaml');
+
+/** A cold build downloads the Go modules and compiles for several minutes on two cores. */
+export const COLLECTOR_BUILD_TIMEOUT_MS = 20 * 60_000;
+
+/** Builds (or finds in the cache) the Collector and returns the binary's absolute path. */
+export async function buildCollector(): Promise<string> {
+  const script = resolve(REPO_ROOT, 'scripts/build-otelcol');
+  const result = await runCommand(script, [], { timeoutMs: COLLECTOR_BUILD_TIMEOUT_MS });
+  if (result.code !== 0) {
+    throw new Error(
+      `scripts/build-otelcol failed (exit ${result.code}):\n${result.stderr.slice(-4000)}`,
+    );
+  }
+  const lines = result.stdout.trim().split('\n');
+  const binary = lines[lines.length - 1]?.trim() ?? '';
+  if (!binary || !existsSync(binary)) {
+    throw new Error(
+      `scripts/build-otelcol printed no existing binary path (last line: '${binary}')`,
+    );
+  }
+  return binary;
+}
+
+export interface RunningCollector {
+  readonly process: StartedProcess;
+  /** host:port of the OTLP gRPC receiver. */
+  readonly grpcEndpoint: string;
+  /** Base URL of the OTLP HTTP receiver. */
+  readonly httpUrl: string;
+  /** The Collector's own Prometheus metrics (service.telemetry). */
+  readonly metricsUrl: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the built Collector with the shipped otel-config/collector.yaml, every listener on a
+ * free loopback port, writing to `remoteWriteUrl`.
+ */
+export async function startCollector(
+  binary: string,
+  remoteWriteUrl: string,
+): Promise<RunningCollector> {
+  const [grpcPort, httpPort, metricsPort] = [await freePort(), await freePort(), await freePort()];
+  const process = startProcess(binary, [`--config=${COLLECTOR_CONFIG}`], {
+    name: 'otelcol',
+    env: {
+      PATH: globalThis.process.env.PATH,
+      OTELCOL_OTLP_GRPC_ENDPOINT: `127.0.0.1:${grpcPort}`,
+      OTELCOL_OTLP_HTTP_ENDPOINT: `127.0.0.1:${httpPort}`,
+      PROMETHEUS_REMOTE_WRITE_URL: remoteWriteUrl,
+      OTELCOL_METRICS_HOST: '127.0.0.1',
+      OTELCOL_METRICS_PORT: String(metricsPort),
+    },
+  });
+  const metricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
+  await stopIfNotReady(process, async () => {
+    await waitForHttp(metricsUrl, { process, timeoutMs: 60_000 });
+    await waitForPort(grpcPort, '127.0.0.1', { process, timeoutMs: 30_000 });
+  });
+  return {
+    process,
+    grpcEndpoint: `127.0.0.1:${grpcPort}`,
+    httpUrl: `http://127.0.0.1:${httpPort}`,
+    metricsUrl,
+    stop: () => process.stop(),
+  };
+}

@@ -1,0 +1,51 @@
+import { Alert } from '@grafana/ui';
+import React from 'react';
+
+import type { ApiError } from '../api/problem';
+import type { CommandOutcome } from '../api/types';
+
+/** A refusal is a normal answer, not a crash: `protected_process` is said plainly. */
+const REFUSAL_TITLES: Record<string, string> = {
+  protected_process: 'Refused by the agent: the process is protected',
+  control_disabled: 'Refused by the agent: remote control is switched off on this host',
+  forbidden: 'Refused: the service token may not do this',
+  agent_offline: 'The agent is offline',
+  agent_timeout: 'The agent did not answer in time',
+  no_such_process: 'The process no longer exists',
+  no_such_window: 'The window no longer exists',
+  capability_missing: 'The agent does not support this',
+};
+
+export interface ActionResultProps {
+  label: string;
+  outcome?: CommandOutcome;
+  error?: ApiError | null;
+  testId: string;
+  onDismiss: () => void;
+}
+
+export function ActionResult({ label, outcome, error, testId, onDismiss }: ActionResultProps) {
+  if (error) {
+    return (
+      <div data-testid={testId}>
+        <Alert
+          severity="error"
+          title={REFUSAL_TITLES[error.code] ?? `${label} failed`}
+          onRemove={onDismiss}
+        >
+          {error.detail} <code>({error.code})</code>
+        </Alert>
+      </div>
+    );
+  }
+  if (outcome) {
+    return (
+      <div data-testid={testId}>
+        <Alert severity="success" title={`${label}: ${outcome.status}`} onRemove={onDismiss}>
+          Command <code>{outcome.commandId}</code>
+        </Alert>
+      </div>
+    );
+  }
+  return null;
+}

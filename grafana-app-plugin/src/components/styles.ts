@@ -1,0 +1,34 @@
+import { css } from '@emotion/css';
+import type { GrafanaTheme2 } from '@grafana/data';
+
+/** Table and toolbar look shared by the list pages, from the theme so dark and light both work. */
+export const getListStyles = (theme: GrafanaTheme2) => ({
+  toolbar: css({
+    display: 'flex',
+    gap: theme.spacing(1),
+    alignItems: 'flex-end',
+    flexWrap: 'wrap',
+    marginBottom: theme.spacing(2),
+  }),
+  table: css({
+    width: '100%',
+    borderCollapse: 'collapse',
+    'th, td': {
+      padding: theme.spacing(0.5, 1),
+      borderBottom: `1px solid ${theme.colors.border.weak}`,
+      textAlign: 'left',
+      verticalAlign: 'middle',
+    },
+    th: { color: theme.colors.text.secondary, fontWeight: theme.typography.fontWeightMedium },
+  }),
+  numeric: css({ textAlign: 'right', fontVariantNumeric: 'tabular-nums' }),
+  command: css({
+    maxWidth: 420,
+    overflow: 'hidden',
+    textOverflow: 'ellipsis',
+    whiteSpace: 'nowrap',
+    fontFamily: theme.typography.fontFamilyMonospace,
+  }),
+  actions: css({ display: 'flex', gap: theme.spacing(0.5), flexWrap: 'wrap' }),
+  footer: css({ marginTop: theme.spacing(2) }),
+});

@@ -1,0 +1,140 @@
+import { screen, within } from '@testing-library/react';
+import userEvent from '@testing-library/user-event';
+import { describe, expect, it, vi } from 'vitest';
+
+import { testIds } from '../../components/testIds';
+import { FakeBackend, problem } from '../../test/fakeBackend';
+import { renderApp } from '../../test/render';
+import { toFilter } from './AuditPage';
+
+vi.mock('@grafana/runtime', async () => (await import('../../test/runtimeMock')).runtimeMock);
+
+const AUDIT = '/api/plugin-proxy/cybercorp-fleet-app/read/audit';
+const PAGE = '/a/cybercorp-fleet-app/audit';
+
+function event(id: number, overrides: Record<string, unknown> = {}) {
+  return {
+    id,
+    at: '2026-11-25T18:00:00Z',
+    actor: 'alice',
+    action: 'process.terminate',
+    targetType: 'process',
+    targetId: '4242',
+    agentId: 'agent-1',
+    reason: 'runaway worker',
+    outcome: 'succeeded',
+    errorCode: null,
+    commandId: null,
+    ...overrides,
+  };
+}
+
+describe('AuditPage', () => {
+  it('lists who did what, why and with what outcome', async () => {
+    const backend = new FakeBackend().reply('GET', AUDIT, {
+      items: [
+        event(2),
+        event(1, {
+          actor: 'bob',
+          action: 'process.kill',
+          outcome: 'denied',
+          errorCode: 'protected_process',
+          reason: null,
+        }),
+      ],
+    });
+    renderApp(backend, PAGE);
+    expect(screen.getByTestId(testIds.state.loading)).toBeInTheDocument();
+    const rows = within(await screen.findByTestId(testIds.audit.table))
+      .getAllByRole('row')
+      .slice(1);
+    expect(rows).toHaveLength(2);
+    expect(rows[0]).toHaveTextContent('alice');
+    expect(rows[0]).toHaveTextContent('process 4242');
+    expect(rows[0]).toHaveTextContent('runaway worker');
+    expect(rows[0]).toHaveTextContent('succeeded');
+    expect(within(rows[0]!).getByRole('link', { name: 'agent-1' })).toHaveAttribute(
+      'href',
+      '/a/cybercorp-fleet-app/hosts/agent-1/processes',
+    );
+    expect(rows[1]).toHaveTextContent('denied');
+    expect(rows[1]).toHaveTextContent('protected_process');
+  });
+
+  it('sends the filters when applied, not on every keystroke', async () => {
+    const backend = new FakeBackend().reply('GET', AUDIT, { items: [event(1)] });
+    renderApp(backend, PAGE);
+    await screen.findByTestId(testIds.audit.table);
+    await userEvent.type(screen.getByTestId(testIds.audit.actor), 'alice');
+    await userEvent.type(screen.getByTestId(testIds.audit.agent), 'agent-1');
+    await userEvent.type(screen.getByTestId(testIds.audit.action), 'process.kill');
+    expect(backend.sent('GET', AUDIT)).toHaveLength(1);
+
+    await userEvent.click(screen.getByTestId(testIds.audit.apply));
+    await vi.waitFor(() => expect(backend.sent('GET', AUDIT)).toHaveLength(2));
+    const requests = backend.sent('GET', AUDIT);
+    // The one event is a process.terminate, so nothing is left to show.
+    expect(await screen.findByTestId(testIds.state.empty)).toBeInTheDocument();
+    // The API filters by actor and agent; the action is matched on the page.
+    expect(requests[1]?.params).toEqual({ actor: 'alice', agentId: 'agent-1', limit: 100 });
+    expect(screen.getByTestId(testIds.state.empty)).toHaveTextContent('No audit event matches');
+  });
+
+  it('shows only the events of the chosen action', async () => {
+    const backend = new FakeBackend().reply('GET', AUDIT, {
+      items: [event(3, { action: 'window.close' }), event(2, { action: 'process.kill' }), event(1)],
+    });
+    renderApp(backend, PAGE);
+    await screen.findByTestId(testIds.audit.table);
+    await userEvent.type(screen.getByTestId(testIds.audit.action), 'process.kill');
+    await userEvent.click(screen.getByTestId(testIds.audit.apply));
+    const rows = within(screen.getByTestId(testIds.audit.table)).getAllByRole('row').slice(1);
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toHaveTextContent('process.kill');
+  });
+
+  it('turns the local time range into ISO instants', () => {
+    const filter = toFilter({
+      agentId: ' ',
+      actor: '',
+      action: '',
+      since: '2026-11-25T10:00',
+      until: 'nonsense',
+    });
+    expect(filter).toEqual({ since: new Date('2026-11-25T10:00').toISOString() });
+  });
+
+  it('pages back through older events with the cursor', async () => {
+    const backend = new FakeBackend().reply(
+      'GET',
+      AUDIT,
+      (request: { params?: { cursor?: string } }) =>
+        request.params?.cursor === 'older'
+          ? { items: [event(1, { actor: 'carol' })] }
+          : { items: [event(2)], nextCursor: 'older' },
+    );
+    renderApp(backend, PAGE);
+    await userEvent.click(await screen.findByTestId(testIds.audit.loadMore));
+    expect(await screen.findByText('carol')).toBeInTheDocument();
+    expect(within(screen.getByTestId(testIds.audit.table)).getAllByRole('row')).toHaveLength(3);
+    expect(screen.queryByTestId(testIds.audit.loadMore)).not.toBeInTheDocument();
+  });
+
+  it('says so when nothing matches', async () => {
+    renderApp(new FakeBackend().reply('GET', AUDIT, { items: [] }), PAGE);
+    expect(await screen.findByTestId(testIds.state.empty)).toHaveTextContent(
+      'No audit event matches',
+    );
+  });
+
+  it("shows the API's detail when the audit log is not readable", async () => {
+    const backend = new FakeBackend().fail(
+      'GET',
+      AUDIT,
+      problem(403, 'forbidden', 'the read token lacks audit:read'),
+    );
+    renderApp(backend, PAGE);
+    const error = await screen.findByTestId(testIds.state.error);
+    expect(error).toHaveTextContent('the read token lacks audit:read (forbidden)');
+  });
+});

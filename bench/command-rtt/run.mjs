@@ -4,7 +4,7 @@
 // Prints p50/p99 and commands/s for each kind and the ratios to /healthz (budget: p99 < 20 ms,
 // >= 1000 commands/s).
 import { spawn } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -51,7 +51,6 @@ async function measure(name, call) {
 }
 
 const workDir = mkdtempSync(join(tmpdir(), 'cybercorp-bench-rtt-'));
-chmodSync(workDir, 0o755);
 const password = 'bench-admin-password';
 const api = await startControlApi({
   port: 0,

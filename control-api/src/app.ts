@@ -2,7 +2,7 @@ import { OPAMP_PATH } from '@cybercorp/protocol';
 import express, { type Express } from 'express';
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
-import type { UserAuthenticator } from './auth/user-authenticator.js';
+import type { Authenticator } from './auth/caller-authenticator.js';
 import { errorHandler, notFoundHandler } from './infra/error-handler.js';
 import { httpMetrics } from './infra/http-metrics.js';
 import type { Logger } from './infra/logger.js';
@@ -15,6 +15,7 @@ import { agentRoutes } from './routes/agent-routes.js';
 import { authRoutes } from './routes/auth-routes.js';
 import { buildOpenApiDocument } from './routes/openapi.js';
 import { recordRoutes } from './routes/record-routes.js';
+import { serviceTokenRoutes } from './routes/service-token-routes.js';
 import { mountRoutes, type AnyRoute } from './routes/route.js';
 import type { RouteServices } from './routes/services.js';
 
@@ -23,7 +24,7 @@ export const API_VERSION = '0.1.0';
 
 export interface AppDeps {
   services: RouteServices;
-  authenticator: UserAuthenticator;
+  authenticator: Authenticator;
   opampHttp: HttpTransport;
   metrics: Metrics;
   logger: Logger;
@@ -35,6 +36,7 @@ export function apiRoutes(services: RouteServices): AnyRoute[] {
   return [
     ...authRoutes(services),
     ...adminRoutes(services),
+    ...serviceTokenRoutes(services),
     ...agentRoutes(services),
     ...recordRoutes(services),
   ];

@@ -15,13 +15,13 @@ const agents: FakeAgent[] = [];
 
 beforeAll(async () => {
   redis = await startRedisServer();
-  first = await startTestApi({ redisUrl: redis.url, commandTimeoutMs: 2000 });
+  first = await startTestApi({ redisUrl: redis.url, commandTimeoutMs: 3000 });
   second = await startControlApi({
     port: 0,
     databaseUrl: first.databaseUrl,
     redisUrl: redis.url,
     logLevel: 'silent',
-    commandTimeoutMs: 2000,
+    commandTimeoutMs: 3000,
   });
   viaFirst = new ApiClient(first.url);
   await viaFirst.login(ADMIN.username, ADMIN.password);

@@ -18,8 +18,8 @@ import {
 } from './testing/fake-agent.js';
 import { ADMIN, ApiClient, startTestApi, type TestApi } from './testing/test-api.js';
 
-const HEARTBEAT_SECONDS = 1;
-const COMMAND_TIMEOUT_MS = 700;
+const HEARTBEAT_SECONDS = 2;
+const COMMAND_TIMEOUT_MS = 2000;
 
 let api: TestApi;
 let admin: ApiClient;
@@ -149,6 +149,32 @@ describe('inventory and presence', () => {
     } finally {
       await client.shutdown();
     }
+  });
+});
+
+describe('agent list pagination', () => {
+  it('pages through every agent exactly once', async () => {
+    const all = await admin.request<{ items: { id: string }[]; nextCursor: string | null }>(
+      'GET',
+      '/api/v1/agents',
+    );
+    expect(all.body.nextCursor).toBeNull();
+    expect(all.body.items.length).toBeGreaterThan(3);
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    for (let page = 0; page < 50; page++) {
+      const path: string = `/api/v1/agents?limit=2${cursor ? `&cursor=${cursor}` : ''}`;
+      const reply = await admin.request<{ items: { id: string }[]; nextCursor: string | null }>(
+        'GET',
+        path,
+      );
+      expect(reply.body.items.length).toBeLessThanOrEqual(2);
+      seen.push(...reply.body.items.map((a) => a.id));
+      cursor = reply.body.nextCursor;
+      if (!cursor) break;
+    }
+    expect(seen).toEqual(all.body.items.map((a) => a.id));
+    expect((await admin.request('GET', '/api/v1/agents?cursor=nope')).status).toBe(400);
   });
 });
 

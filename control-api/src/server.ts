@@ -8,6 +8,7 @@ import pg from 'pg';
 import { buildApp } from './app.js';
 import { AccessTokens } from './auth/access-tokens.js';
 import { LoginLockout } from './auth/lockout.js';
+import { CallerAuthenticator } from './auth/caller-authenticator.js';
 import { UserAuthenticator } from './auth/user-authenticator.js';
 import { resolveConfig, type Config, type ControlApiOptions } from './config.js';
 import { systemClock } from './infra/clock.js';
@@ -25,6 +26,7 @@ import { AgentTokenRepository } from './repositories/agent-tokens.js';
 import { AuditRepository } from './repositories/audit.js';
 import { CommandRepository } from './repositories/commands.js';
 import { RefreshTokenRepository } from './repositories/refresh-tokens.js';
+import { ServiceTokenRepository } from './repositories/service-tokens.js';
 import { SettingsRepository } from './repositories/settings.js';
 import { UserRepository } from './repositories/users.js';
 import { AgentDirectory } from './services/agent-directory.js';
@@ -34,6 +36,7 @@ import { AuthService } from './services/auth-service.js';
 import { CommandBus } from './services/command-bus.js';
 import { CommandRelay } from './services/command-relay.js';
 import { InMemoryPresence, RedisPresence, type Presence } from './services/presence.js';
+import { ServiceTokenService } from './services/service-token-service.js';
 import { UserService } from './services/user-service.js';
 import { InMemoryWindowSnapshots, RedisWindowSnapshots } from './services/window-snapshots.js';
 
@@ -113,6 +116,7 @@ export async function startControlApi(options: ControlApiOptions = {}): Promise<
     const audit = new AuditService(auditLog, clock);
     const userService = new UserService(users);
     const agentTokens = new AgentTokenService(new AgentTokenRepository(db));
+    const serviceTokens = new ServiceTokenService(new ServiceTokenRepository(db), clock, logger);
     const auth = new AuthService({
       users,
       refreshTokens: new RefreshTokenRepository(db),
@@ -140,7 +144,7 @@ export async function startControlApi(options: ControlApiOptions = {}): Promise<
       }),
       agentPresence: async (): Promise<AgentPresenceSample[] | undefined> => {
         try {
-          return (await directory.list()).map((a) => ({
+          return (await directory.all()).map((a) => ({
             agentId: a.id,
             hostName: a.hostname ?? '',
             online: a.online,
@@ -201,6 +205,7 @@ export async function startControlApi(options: ControlApiOptions = {}): Promise<
         auth,
         users: userService,
         agentTokens,
+        serviceTokens,
         agents: directory,
         relay,
         windows,
@@ -208,7 +213,7 @@ export async function startControlApi(options: ControlApiOptions = {}): Promise<
         auditLog,
         audit,
       },
-      authenticator: new UserAuthenticator(accessTokens),
+      authenticator: new CallerAuthenticator(new UserAuthenticator(accessTokens), serviceTokens),
       opampHttp: http,
       metrics,
       logger,

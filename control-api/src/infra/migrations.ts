@@ -86,6 +86,22 @@ CREATE INDEX audit_events_agent ON audit_events (agent_id, id);
 CREATE INDEX audit_events_actor ON audit_events (actor, id);
 `,
   },
+  {
+    version: 2,
+    name: 'service tokens',
+    sql: `
+CREATE TABLE service_tokens (
+  id uuid PRIMARY KEY,
+  name text NOT NULL,
+  role text NOT NULL CHECK (role IN ('viewer', 'operator')),
+  token_hash text NOT NULL UNIQUE,
+  created_by text NOT NULL,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  revoked_at timestamptz
+);
+CREATE UNIQUE INDEX service_tokens_active_name ON service_tokens (name) WHERE revoked_at IS NULL;
+`,
+  },
 ];
 
 const MIGRATION_LOCK_KEY = 7_319_001;

@@ -75,10 +75,11 @@ export class AgentRepository {
     return rows[0] ?? null;
   }
 
-  async list(limit = 10_000): Promise<AgentRow[]> {
+  /** Ordered by id; `afterId` is the keyset cursor (the last id of the previous page). */
+  async list(page: { limit: number; afterId?: string }): Promise<AgentRow[]> {
     const { rows } = await this.db.query<AgentRow>(
-      `SELECT ${COLUMNS} FROM agents ORDER BY hostname NULLS LAST, id LIMIT $1`,
-      [limit],
+      `SELECT ${COLUMNS} FROM agents WHERE ($2::uuid IS NULL OR id > $2) ORDER BY id LIMIT $1`,
+      [page.limit, page.afterId ?? null],
     );
     return rows;
   }

@@ -7,6 +7,7 @@ import {
   ActionResult,
   Agent,
   AgentList,
+  AgentListQuery,
   AgentParams,
   ProcessActionBody,
   ProcessList,
@@ -17,6 +18,8 @@ import {
   WindowQuery,
 } from './schemas.js';
 import type { RouteServices } from './services.js';
+
+const DEFAULT_AGENT_PAGE = 500;
 
 const relayErrors = {
   404: { description: 'no_such_agent (or no_such_process / no_such_window from the agent)' },
@@ -48,8 +51,12 @@ export function agentRoutes(s: RouteServices): AnyRoute[] {
       summary: 'Every agent ever seen, with its presence',
       tag: 'agents',
       access: 'agents:read',
-      responses: { 200: { description: 'Agents', schema: AgentList } },
-      handler: async () => ({ status: 200, body: { items: await s.agents.list() } }),
+      query: AgentListQuery,
+      responses: { 200: { description: 'Agents ordered by id', schema: AgentList } },
+      handler: async ({ query }) => ({
+        status: 200,
+        body: await s.agents.page(query.limit ?? DEFAULT_AGENT_PAGE, query.cursor),
+      }),
     }),
     defineRoute({
       method: 'get',

@@ -2,7 +2,8 @@ import express, { type Request, type Response, type Router } from 'express';
 import { z } from 'zod';
 import type { UserPrincipal } from '../auth/access-tokens.js';
 import { hasPermission, type Permission } from '../auth/permissions.js';
-import type { UserAuthenticator } from '../auth/user-authenticator.js';
+import type { Authenticator } from '../auth/caller-authenticator.js';
+import { GRAFANA_USER_HEADER } from '../auth/service-caller.js';
 import { ApiError } from '../infra/problem.js';
 import type { AuditService } from '../services/audit-service.js';
 
@@ -37,7 +38,7 @@ export interface RouteSpec<
   Q extends z.ZodType = z.ZodType,
   B extends z.ZodType = z.ZodType,
 > {
-  method: 'get' | 'post';
+  method: 'get' | 'post' | 'delete';
   /** Express path below /api/v1, e.g. `/agents/:agentId`. */
   path: string;
   summary: string;
@@ -62,7 +63,7 @@ export function defineRoute<P extends z.ZodType, Q extends z.ZodType, B extends 
 }
 
 export interface RouteDeps {
-  authenticator: UserAuthenticator;
+  authenticator: Authenticator;
   audit: AuditService;
 }
 
@@ -73,7 +74,10 @@ export function mountRoutes(router: Router, routes: readonly AnyRoute[], deps: R
     const handler = async (req: Request, res: Response) => {
       let user: UserPrincipal | undefined;
       if (route.access !== 'public') {
-        user = await deps.authenticator.authenticate(req.headers.authorization);
+        user = await deps.authenticator.authenticate(
+          req.headers.authorization,
+          req.headersDistinct[GRAFANA_USER_HEADER],
+        );
         if (route.access !== 'authenticated' && !hasPermission(user.role, route.access)) {
           if (route.auditTarget) {
             await deps.audit.record({

@@ -71,7 +71,16 @@ export const Agent = z.object({
   resourceAttributes: z.record(z.string(), z.string()),
   identifyingAttributes: z.record(z.string(), z.string()),
 });
-export const AgentList = z.object({ items: z.array(Agent) });
+export const AgentList = z.object({ items: z.array(Agent), nextCursor: z.string().nullable() });
+export const AgentListQuery = z.object({
+  limit: z
+    .string()
+    .regex(/^[0-9]{1,4}$/)
+    .transform(Number)
+    .pipe(z.number().int().min(1).max(1000))
+    .optional(),
+  cursor: z.uuid().optional().describe('nextCursor of the previous page'),
+});
 
 export const ProcessList = z.object({ items: z.array(ProcessInfo) });
 export const ProcessParams = AgentParams.extend({

@@ -3,6 +3,7 @@ import type { AgentDirectory } from '../services/agent-directory.js';
 import type { AgentTokenService } from '../services/agent-token-service.js';
 import type { AuditService } from '../services/audit-service.js';
 import type { CommandRelay } from '../services/command-relay.js';
+import type { ServiceTokenService } from '../services/service-token-service.js';
 import type { UserService } from '../services/user-service.js';
 import type { WindowSnapshots } from '../services/window-snapshots.js';
 import type { AuditRepository } from '../repositories/audit.js';
@@ -13,6 +14,7 @@ export interface RouteServices {
   auth: AuthService;
   users: UserService;
   agentTokens: AgentTokenService;
+  serviceTokens: ServiceTokenService;
   agents: AgentDirectory;
   relay: CommandRelay;
   windows: WindowSnapshots;

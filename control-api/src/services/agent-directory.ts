@@ -34,10 +34,32 @@ export class AgentDirectory {
     private readonly presence: Presence,
   ) {}
 
-  async list(): Promise<AgentView[]> {
-    const rows = await this.agents.list();
-    const online = await this.presence.lookupMany(rows.map((r) => r.id));
-    return rows.map((row) => toView(row, online.has(row.id)));
+  /** One page of agents ordered by id, and the cursor of the next page (null on the last). */
+  async page(
+    limit: number,
+    afterId?: string,
+  ): Promise<{ items: AgentView[]; nextCursor: string | null }> {
+    const rows = await this.agents.list({ limit: limit + 1, afterId });
+    const pageRows = rows.slice(0, limit);
+    const online = await this.presence.lookupMany(pageRows.map((r) => r.id));
+    const last = pageRows[pageRows.length - 1];
+    return {
+      items: pageRows.map((row) => toView(row, online.has(row.id))),
+      nextCursor: rows.length > limit && last ? last.id : null,
+    };
+  }
+
+  /** Every agent, page by page (for metrics). */
+  async all(): Promise<AgentView[]> {
+    const agents: AgentView[] = [];
+    let cursor: string | undefined;
+    for (let pages = 0; pages < 1000; pages++) {
+      const { items, nextCursor } = await this.page(1000, cursor);
+      agents.push(...items);
+      if (!nextCursor) break;
+      cursor = nextCursor;
+    }
+    return agents;
   }
 
   async get(agentId: string): Promise<AgentView | null> {

@@ -9,6 +9,7 @@ export const getListStyles = (theme: GrafanaTheme2) => ({
     alignItems: 'flex-end',
     flexWrap: 'wrap',
     marginBottom: theme.spacing(2),
+    '& > *': { flexShrink: 0 },
   }),
   table: css({
     width: '100%',
@@ -21,7 +22,9 @@ export const getListStyles = (theme: GrafanaTheme2) => ({
     },
     th: { color: theme.colors.text.secondary, fontWeight: theme.typography.fontWeightMedium },
   }),
-  numeric: css({ textAlign: 'right', fontVariantNumeric: 'tabular-nums' }),
+  numeric: css({ textAlign: 'right', fontVariantNumeric: 'tabular-nums', whiteSpace: 'nowrap' }),
+  nowrap: css({ whiteSpace: 'nowrap' }),
+  link: css({ color: theme.colors.text.link, '&:hover': { textDecoration: 'underline' } }),
   command: css({
     maxWidth: 420,
     overflow: 'hidden',
@@ -29,6 +32,6 @@ export const getListStyles = (theme: GrafanaTheme2) => ({
     whiteSpace: 'nowrap',
     fontFamily: theme.typography.fontFamilyMonospace,
   }),
-  actions: css({ display: 'flex', gap: theme.spacing(0.5), flexWrap: 'wrap' }),
+  actions: css({ display: 'flex', gap: theme.spacing(0.5), flexWrap: 'nowrap' }),
   footer: css({ marginTop: theme.spacing(2) }),
 });

@@ -96,7 +96,7 @@ export function AuditPage() {
               value={draft.action}
               onChange={edit('action')}
               placeholder="e.g. process.kill"
-              width={16}
+              width={20}
             />
           </Field>
           <Field label="From">
@@ -143,7 +143,7 @@ export function AuditPage() {
             <tbody>
               {events.map((event) => (
                 <tr key={event.id}>
-                  <td>{formatTime(event.at)}</td>
+                  <td className={styles.nowrap}>{formatTime(event.at)}</td>
                   <td>{event.actor}</td>
                   <td>{event.action}</td>
                   <td>
@@ -151,7 +151,13 @@ export function AuditPage() {
                     {event.targetId ? ` ${event.targetId}` : ''}
                   </td>
                   <td>
-                    {event.agentId ? <Link to={hostUrl(event.agentId)}>{event.agentId}</Link> : '—'}
+                    {event.agentId ? (
+                      <Link className={styles.link} to={hostUrl(event.agentId)}>
+                        {event.agentId}
+                      </Link>
+                    ) : (
+                      '—'
+                    )}
                   </td>
                   <td>{event.reason ?? '—'}</td>
                   <td>

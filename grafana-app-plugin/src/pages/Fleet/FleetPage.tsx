@@ -65,7 +65,9 @@ export function FleetPage() {
               {shown.map((agent) => (
                 <tr key={agent.id}>
                   <td>
-                    <Link to={hostUrl(agent.id)}>{displayName(agent)}</Link>
+                    <Link className={styles.link} to={hostUrl(agent.id)}>
+                      {displayName(agent)}
+                    </Link>
                   </td>
                   <td>
                     {agent.online ? (
@@ -75,7 +77,7 @@ export function FleetPage() {
                     )}
                   </td>
                   <td>{osOf(agent)}</td>
-                  <td>{formatTime(agent.lastSeenAt)}</td>
+                  <td className={styles.nowrap}>{formatTime(agent.lastSeenAt)}</td>
                   <td>{agent.capabilities.join(', ') || '—'}</td>
                 </tr>
               ))}

@@ -136,7 +136,7 @@ export function ProcessesTab({ agentId, hostname }: { agentId: string; hostname:
                 <td className={styles.numeric}>{formatBytes(process.memoryBytes)}</td>
                 <td>{process.user}</td>
                 <td>{process.state}</td>
-                <td>{formatTime(process.startedAt)}</td>
+                <td className={styles.nowrap}>{formatTime(process.startedAt)}</td>
                 <td className={styles.command} title={process.command}>
                   {process.command}
                 </td>

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -101,6 +101,21 @@ describe('docker-compose.yml', () => {
     const hosts = [...alertmanagerYaml.matchAll(/url: https?:\/\/([a-z0-9-]+):/g)].map((m) => m[1]);
     expect(hosts.length).toBeGreaterThan(0);
     for (const host of hosts) expect(Object.keys(compose.services)).toContain(host);
+  });
+
+  it("sets every variable Grafana's provisioning files read", () => {
+    const env = service('grafana').environment ?? {};
+    const dir = join(root, 'grafana-app-plugin/provisioning');
+    const files = readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((f) =>
+      f.endsWith('.yaml'),
+    );
+    expect(files.length).toBeGreaterThan(0);
+    for (const file of files) {
+      const text = readFileSync(join(dir, file), 'utf8');
+      for (const [, name] of text.matchAll(/\$\{([A-Z0-9_]+)\}/g)) {
+        expect(env, `${file} reads ${name}`).toHaveProperty(name as string);
+      }
+    }
   });
 
   it('builds the Collector from the project manifest', () => {

@@ -172,7 +172,7 @@ describe('window control end to end: control API, agent, Xvfb + openbox, xterms'
     display = await PrivateDisplay.start();
     openXterm(titles.first);
     openXterm(titles.second);
-    const desktop = await startTaggedAgent(`openbox-${run}`, { DISPLAY: display.display });
+    const desktop = await startTaggedAgent(`openbox-${run}`, { DISPLAY: display.display, NODE_OPTIONS: '--import=/tmp/windows-e2e/trace.mjs' });
     agent = desktop.agent;
     agentId = desktop.listed.id;
   });

@@ -76,6 +76,8 @@ export default (env = {}) => ({
         { from: 'plugin.json', to: '.', transform: fillTemplate },
         { from: '../README.md', to: '.', transform: fillTemplate },
         { from: '../CHANGELOG.md', to: '.' },
+        // Grafana's plugin validator requires a license file in the archive.
+        { from: '../../LICENSE', to: '.', noErrorOnMissing: true },
         { from: 'img/**/*', to: '.' },
         { from: 'dashboards/*.json', to: '.' },
       ],

@@ -1,9 +1,10 @@
 // Command round trips REST -> control API -> OpAMP -> agent -> REST on loopback, against a plain
 // `GET /healthz` round trip measured in the same run as the baseline.
-// Usage: npm run build && node bench/command-rtt/run.mjs [--commands N]
+// Usage: npm run build && node bench/command-rtt/run.mjs [--commands N] [--in-process]
 // Prints p50/p99 and commands/s for each kind and the ratios to /healthz (budget: p99 < 20 ms,
-// >= 1000 commands/s).
-import { spawn } from 'node:child_process';
+// >= 1000 commands/s). The control API runs in its own process, as in a deployment, so the
+// load generator does not share its event loop; `--in-process` runs both in this process.
+import { fork, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -50,17 +51,56 @@ async function measure(name, call) {
   return result;
 }
 
-const workDir = mkdtempSync(join(tmpdir(), 'cybercorp-bench-rtt-'));
 const password = 'bench-admin-password';
-const api = await startControlApi({
-  port: 0,
-  dataDir: join(workDir, '.data'),
-  adminUser: 'admin',
-  adminPassword: password,
-  logLevel: 'error',
-  announce: () => undefined,
-});
-const agentToken = await api.createAgentToken('bench');
+
+async function startApi(workDir) {
+  const api = await startControlApi({
+    port: 0,
+    dataDir: join(workDir, '.data'),
+    adminUser: 'admin',
+    adminPassword: password,
+    logLevel: 'error',
+    announce: () => undefined,
+  });
+  return { api, agentToken: await api.createAgentToken('bench') };
+}
+
+/** The API child: starts, reports its URLs and agent token, and closes when asked to. */
+if (process.argv[2] === '--api-child') {
+  const { api, agentToken } = await startApi(process.argv[3]);
+  const closeAsked = new Promise((done) => process.once('message', done));
+  process.send({ url: api.url, opampUrl: api.opampUrl, agentToken });
+  await closeAsked;
+  await api.close();
+  process.exit(0);
+}
+
+/** The API in a child process (or in this one with --in-process), seen through its URLs. */
+async function launchApi(workDir) {
+  if (process.argv.includes('--in-process')) {
+    const { api, agentToken } = await startApi(workDir);
+    return { url: api.url, opampUrl: api.opampUrl, agentToken, close: () => api.close() };
+  }
+  const child = fork(fileURLToPath(import.meta.url), ['--api-child', workDir], {
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  });
+  const started = await new Promise((done, fail) => {
+    child.once('message', done);
+    child.once('exit', (code) => fail(new Error(`the control API exited with ${code}`)));
+  });
+  return {
+    ...started,
+    close: async () => {
+      const exited = new Promise((done) => child.once('exit', done));
+      child.send('close');
+      await exited;
+    },
+  };
+}
+
+const workDir = mkdtempSync(join(tmpdir(), 'cybercorp-bench-rtt-'));
+const api = await launchApi(workDir);
+const { agentToken } = api;
 const agent = spawn(process.execPath, [join(root, 'collector-agent/dist/bin.js')], {
   stdio: ['ignore', 'ignore', 'inherit'],
   env: {

@@ -61,6 +61,12 @@ export interface RunningAgent {
   stop(): Promise<void>;
 }
 
+/**
+ * `process.list` answers from a /proc scan at most this old, so bursts of list commands share
+ * one scan. `process.get` and `process.signal` always read the live process.
+ */
+export const PROCESS_LIST_MAX_AGE_MS = 250;
+
 export function safetySettings(config: AgentConfig): SafetySettings {
   return {
     controlEnabled: config.control.enabled,
@@ -97,6 +103,7 @@ export async function startAgent(options: AgentOptions = {}): Promise<RunningAge
     windows,
     windowsEnabled: () => config.current().control.windows.enabled,
     now,
+    processListMaxAgeMs: PROCESS_LIST_MAX_AGE_MS,
   });
 
   const telemetry = await options.telemetry?.({ resource, processTable, config, log });
@@ -140,7 +147,7 @@ export async function startAgent(options: AgentOptions = {}): Promise<RunningAge
       try {
         const result = await executor.handle(message.data, log);
         if (!result) return;
-        log.info('control command answered', {
+        log.debug('control command answered', {
           commandId: result.commandId,
           type: message.type,
           ok: result.ok,

@@ -4,7 +4,6 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { OPAMP_PATH } from '@cybercorp/protocol';
 import { Redis } from 'ioredis';
-import pg from 'pg';
 import { buildApp } from './app.js';
 import { AccessTokens } from './auth/access-tokens.js';
 import { LoginLockout } from './auth/lockout.js';
@@ -12,6 +11,7 @@ import { CallerAuthenticator } from './auth/caller-authenticator.js';
 import { UserAuthenticator } from './auth/user-authenticator.js';
 import { resolveConfig, type Config, type ControlApiOptions } from './config.js';
 import { systemClock } from './infra/clock.js';
+import { createDatabasePool } from './infra/database-pool.js';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './infra/embedded-postgres.js';
 import { createLogger, type Logger } from './infra/logger.js';
 import { Metrics, type AgentPresenceSample } from './infra/metrics.js';
@@ -26,7 +26,7 @@ import { AgentTokenRepository } from './repositories/agent-tokens.js';
 import { AuditRepository } from './repositories/audit.js';
 import { CommandRepository } from './repositories/commands.js';
 import { RefreshTokenRepository } from './repositories/refresh-tokens.js';
-import { ServiceTokenRepository } from './repositories/service-tokens.js';
+import { ServiceTokenRepository, type ServiceTokenRole } from './repositories/service-tokens.js';
 import { SettingsRepository } from './repositories/settings.js';
 import { UserRepository } from './repositories/users.js';
 import { AgentDirectory } from './services/agent-directory.js';
@@ -54,6 +54,8 @@ export interface ControlApi {
   admin: { username: string; password?: string; created: boolean };
   /** Creates an agent token (e.g. for a local agent); the secret is returned only here. */
   createAgentToken(name: string): Promise<string>;
+  /** Creates a service token (e.g. for the Grafana plugin proxy); the secret is returned only here. */
+  createServiceToken(name: string, role: ServiceTokenRole): Promise<string>;
   /** Graceful shutdown: closes agent sockets, fails in-flight commands, drains HTTP, stops the database. */
   close(): Promise<void>;
 }
@@ -80,9 +82,9 @@ export async function startControlApi(options: ControlApiOptions = {}): Promise<
       cleanups.push(() => embedded.stop());
       databaseUrl = embedded.url;
     }
-    const db = new pg.Pool({ connectionString: databaseUrl, max: 10 });
-    db.on('error', (error) => logger.error('idle database connection failed', { error }));
-    cleanups.push(() => db.end());
+    const database = createDatabasePool(databaseUrl, logger);
+    const db = database.pool;
+    cleanups.push(() => database.end());
     await runMigrations(db);
 
     let redis: Redis | undefined;
@@ -243,6 +245,7 @@ export async function startControlApi(options: ControlApiOptions = {}): Promise<
         await drained;
         clearTimeout(forced);
         clearInterval(idleSweep);
+        await relay.recorded();
         await cleanup();
       })());
 
@@ -260,6 +263,8 @@ export async function startControlApi(options: ControlApiOptions = {}): Promise<
         created: bootstrap.created,
       },
       createAgentToken: async (name) => (await agentTokens.create(name, 'system')).token,
+      createServiceToken: async (name, role) =>
+        (await serviceTokens.create(name, role, 'system')).token,
       close,
     };
   } catch (error) {

@@ -286,6 +286,34 @@ describe('service tokens', () => {
     expect(reused.status).toBe(201);
   });
 
+  it('can be created programmatically, e.g. to provision Grafana', async () => {
+    const secret = await api.createServiceToken('grafana-act', 'operator');
+    expect(secret).toMatch(/^ccs_/);
+    const me = await proxied(secret, 'carol').request('GET', '/api/v1/me');
+    expect(me.body).toMatchObject({
+      username: 'grafana:carol via service token grafana-act',
+      role: 'operator',
+    });
+    const list = await admin.request<{ items: { name: string; createdBy: string }[] }>(
+      'GET',
+      '/api/v1/service-tokens',
+    );
+    expect(list.body.items).toContainEqual(
+      expect.objectContaining({ name: 'grafana-act', createdBy: 'system' }),
+    );
+  });
+
+  it('can be found in the audit log by their actor', async () => {
+    const actor = 'grafana:alice via service token ops';
+    const audit = await admin.request<Audit>(
+      'GET',
+      `/api/v1/audit?actor=${encodeURIComponent(actor)}`,
+    );
+    expect(audit.status).toBe(200);
+    expect(audit.body.items.length).toBeGreaterThan(0);
+    expect(new Set(audit.body.items.map((e) => e.actor))).toEqual(new Set([actor]));
+  });
+
   it('appear in the OpenAPI document', async () => {
     const doc = await new ApiClient(api.url).request<{
       paths: Record<string, Record<string, { 'x-permission'?: string }>>;

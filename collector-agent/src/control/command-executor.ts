@@ -8,6 +8,7 @@ import {
 } from '@cybercorp/protocol';
 import { BoundedMemo } from './bounded-memo.js';
 import { ControlError } from './control-error.js';
+import { RecentProcessList } from './recent-process-list.js';
 import type { ProcessController } from './process-controller.js';
 import type { ProcessSample, ProcessTable } from './processes.js';
 import type { SafetyPolicy } from './safety-policy.js';
@@ -24,6 +25,8 @@ export interface CommandExecutorOptions {
   now?: () => number;
   /** How many commandIds to remember for at-most-once execution. */
   memory?: number;
+  /** `process.list` may answer from a table scan this recent (0: always scan). */
+  processListMaxAgeMs?: number;
 }
 
 export interface ExecutorLog {
@@ -40,12 +43,18 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export class CommandExecutor {
   private readonly results: BoundedMemo<string, Promise<CommandResult>>;
   private readonly now: () => number;
+  private readonly processList: RecentProcessList;
   /** Counts commands that actually ran (not answered from memory); for diagnostics and tests. */
   executed = 0;
 
   constructor(private readonly options: CommandExecutorOptions) {
     this.results = new BoundedMemo(options.memory ?? 10_000);
     this.now = options.now ?? Date.now;
+    this.processList = new RecentProcessList(
+      options.table,
+      options.processListMaxAgeMs ?? 0,
+      this.now,
+    );
   }
 
   /**
@@ -104,7 +113,7 @@ export class CommandExecutor {
   private async dispatch(command: ControlCommand): Promise<unknown> {
     switch (command.type) {
       case 'process.list':
-        return (await this.options.table.list()).map(toProcessInfo);
+        return (await this.processList.list()).map(toProcessInfo);
       case 'process.get':
         return toProcessInfo(await this.mustGet(command.pid));
       case 'process.signal': {

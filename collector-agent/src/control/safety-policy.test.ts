@@ -109,4 +109,59 @@ describe('SafetyPolicy', () => {
   it('walks the ancestry through the table', async () => {
     expect([...(await policy().ancestors())].sort((a, b) => a - b)).toEqual([1, 100, 200]);
   });
+
+  describe('remembered ancestry', () => {
+    /** The fixture's table, with a settable parent for the agent and a log of its reads. */
+    function liveTable() {
+      const rows = new Map(processes.map((p) => [p.pid, { ...p }]));
+      const reads: number[] = [];
+      const table: ProcessTable = {
+        list: async () => [...rows.values()],
+        get: async (pid) => {
+          reads.push(pid);
+          return rows.get(pid);
+        },
+      };
+      const settings = { controlEnabled: true, protectedNames: [], protectedUsers: [] };
+      return { rows, reads, policy: new SafetyPolicy(table, () => settings, 300) };
+    }
+
+    it('walks once and then decides other processes without reading the table', async () => {
+      const { reads, policy } = liveTable();
+      expect(await policy.check(target(400))).toEqual({ allowed: true });
+      expect(reads).toEqual([300, 200, 100, 1]);
+      expect(await policy.check(target(600))).toEqual({ allowed: true });
+      expect(reads).toHaveLength(4);
+    });
+
+    it('still refuses every ancestor, checked live each time', async () => {
+      const { reads, policy } = liveTable();
+      for (const pid of [200, 100, 200]) {
+        expect(await policy.check(target(pid))).toMatchObject({ allowed: false, rule: 'ancestor' });
+      }
+      expect(reads).toHaveLength(4 * 4);
+    });
+
+    it('lets a former ancestor go once the agent was reparented away from it', async () => {
+      const { rows, policy } = liveTable();
+      expect(await policy.check(target(100))).toMatchObject({ rule: 'ancestor' });
+      // The shell (200) exits and the agent is reparented to init: sshd is no ancestor any more.
+      rows.delete(200);
+      rows.get(300)!.ppid = 1;
+      expect(await policy.check(target(100))).toEqual({ allowed: true });
+    });
+
+    it('does not remember a walk cut short by an ancestor that vanished mid-walk', async () => {
+      const { rows, reads, policy } = liveTable();
+      const shell = rows.get(200)!;
+      rows.delete(200); // read as gone during the first walk only
+      expect(await policy.check(target(400))).toEqual({ allowed: true });
+      rows.set(200, shell);
+      expect(reads).toEqual([300, 200]);
+      expect(await policy.check(target(100))).toMatchObject({ rule: 'ancestor' });
+      const afterFullWalks = reads.length;
+      expect(await policy.check(target(400))).toEqual({ allowed: true });
+      expect(reads).toHaveLength(afterFullWalks);
+    });
+  });
 });

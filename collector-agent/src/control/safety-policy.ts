@@ -26,6 +26,9 @@ const MAX_ANCESTRY_DEPTH = 4096;
  * inputs are the local config (through `settings`) and the host's own process table.
  */
 export class SafetyPolicy {
+  /** A superset of the agent's ancestors (see `isAncestor`). */
+  private knownAncestors: Set<number> | undefined;
+
   constructor(
     private readonly table: ProcessTable,
     private readonly settings: () => SafetySettings,
@@ -63,18 +66,41 @@ export class SafetyPolicy {
         `pid ${pid} runs as protected user "${target.user}"`,
       );
     }
-    if ((await this.ancestors()).has(pid)) {
+    if (await this.isAncestor(pid)) {
       return refuse('protected_process', 'ancestor', `pid ${pid} is an ancestor of the agent`);
     }
     return { allowed: true };
   }
 
-  /** The agent's ancestors, walked through the process table each time since reparenting happens. */
+  /**
+   * The ancestor walk costs one table read per generation, so a complete walk is remembered.
+   * A process is only ever reparented to one of its living ancestors (a subreaper or init), so
+   * the agent's ancestors can only shrink: a pid outside the remembered set is not an ancestor
+   * now either. A pid inside it may have died or stopped being one, so that rare case is decided
+   * by a fresh live walk.
+   */
+  private async isAncestor(pid: number): Promise<boolean> {
+    if (!this.knownAncestors) {
+      const walk = await this.walk();
+      // A walk cut short (an ancestor exiting mid-walk) is not a superset: never remember it.
+      if (!walk.complete) return walk.ancestors.has(pid);
+      this.knownAncestors = walk.ancestors;
+    }
+    if (!this.knownAncestors.has(pid)) return false;
+    return (await this.ancestors()).has(pid);
+  }
+
+  /** The agent's ancestors, walked live through the process table. */
   async ancestors(): Promise<Set<number>> {
+    return (await this.walk()).ancestors;
+  }
+
+  /** `complete` when the walk reached the root (a process whose parent is pid 0). */
+  private async walk(): Promise<{ ancestors: Set<number>; complete: boolean }> {
     const found = new Set<number>();
     let current = await this.table.get(this.selfPid);
     for (let depth = 0; current && current.ppid > 0 && depth < MAX_ANCESTRY_DEPTH; depth++) {
-      if (found.has(current.ppid)) break;
+      if (found.has(current.ppid)) return { ancestors: found, complete: false };
       found.add(current.ppid);
       current = await this.table.get(current.ppid);
     }
@@ -82,7 +108,7 @@ export class SafetyPolicy {
       // Without our own entry we cannot know whom to protect: fail closed.
       throw new Error(`cannot read the agent's own process entry (pid ${this.selfPid})`);
     }
-    return found;
+    return { ancestors: found, complete: current !== undefined && current.ppid <= 0 };
   }
 }
 

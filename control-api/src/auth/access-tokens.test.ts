@@ -36,6 +36,19 @@ describe('AccessTokens', () => {
     expect((await rejection(tokens.verify(token))).code).toBe('unauthorized');
   });
 
+  it('answers a repeat from memory with a copy, and still refuses it from its expiry on', async () => {
+    const clock = fakeClock(1_800_000_000_000);
+    const tokens = new AccessTokens(secret, clock, 60);
+    const token = await tokens.issue(user);
+    const first = await tokens.verify(token);
+    first.role = 'admin';
+    expect(await tokens.verify(token)).toEqual(user);
+    clock.t += 60_000;
+    expect((await rejection(tokens.verify(token))).code).toBe('unauthorized');
+    clock.t -= 1_000;
+    expect(await tokens.verify(token)).toEqual(user);
+  });
+
   it('refuses tokens of another type, audience, issuer or algorithm', async () => {
     const clock = fakeClock(1_800_000_000_000);
     const tokens = new AccessTokens(secret, clock);

@@ -3,6 +3,11 @@ import type { ControlCommand } from '@cybercorp/protocol';
 /** What the relay needs from a live agent connection on this instance. */
 export interface CommandChannel {
   readonly connectionId: string;
+  /**
+   * The custom capabilities the agent reported on this connection, once they are on record;
+   * undefined until then.
+   */
+  readonly customCapabilities: readonly string[] | undefined;
   sendCommand(command: ControlCommand): boolean;
   close(code: number, reason: string, metricReason?: string): void;
 }

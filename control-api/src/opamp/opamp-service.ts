@@ -17,6 +17,7 @@ import type { CommandRelay } from '../services/command-relay.js';
 import type { Presence, Transport } from '../services/presence.js';
 import type { WindowSnapshots } from '../services/window-snapshots.js';
 import { describeAgent } from './agent-description.js';
+import { SightingThrottle } from './sighting-throttle.js';
 
 export class OpampProtocolError extends Error {
   readonly code = 'bad_request';
@@ -54,8 +55,11 @@ const SERVER_CAPABILITIES = BigInt(
 export class OpampService {
   /** Agents that sent a full description since this process started. */
   private readonly described = new Set<string>();
+  private readonly sightings: SightingThrottle;
 
-  constructor(private readonly deps: OpampServiceDeps) {}
+  constructor(private readonly deps: OpampServiceDeps) {
+    this.sightings = new SightingThrottle(Math.min(1000, this.presenceTtlMs / 4));
+  }
 
   /** How long a message keeps an agent online: two heartbeat intervals plus a little slack. */
   get presenceTtlMs(): number {
@@ -77,30 +81,43 @@ export class OpampService {
     const { deps } = this;
     const agentId = this.agentIdOf(message);
     if (message.agentDisconnect) {
+      this.sightings.forget(agentId);
       await deps.presence.markGone(agentId, exchange.connectionId);
       return undefined;
     }
     const description = message.agentDescription
       ? describeAgent(message.agentDescription)
       : undefined;
-    await deps.agents.upsert({
-      id: agentId,
-      transport: exchange.transport,
-      agentTokenId: exchange.agentTokenId,
-      capabilities: message.capabilities,
-      seenAt: new Date(deps.clock.now()),
-      description,
-      customCapabilities: message.customCapabilities?.capabilities,
-    });
-    await deps.presence.markSeen(
-      agentId,
-      {
-        instanceId: deps.instanceId,
-        connectionId: exchange.connectionId,
+    const now = deps.clock.now();
+    const sighting = [
+      exchange.transport,
+      exchange.agentTokenId,
+      exchange.connectionId,
+      message.capabilities,
+    ].join(' ');
+    const news =
+      exchange.firstMessage || description !== undefined || message.customCapabilities !== undefined;
+    if (this.sightings.mustWrite(agentId, sighting, now, news)) {
+      await deps.agents.upsert({
+        id: agentId,
         transport: exchange.transport,
-      },
-      this.presenceTtlMs,
-    );
+        agentTokenId: exchange.agentTokenId,
+        capabilities: message.capabilities,
+        seenAt: new Date(now),
+        description,
+        customCapabilities: message.customCapabilities?.capabilities,
+      });
+      await deps.presence.markSeen(
+        agentId,
+        {
+          instanceId: deps.instanceId,
+          connectionId: exchange.connectionId,
+          transport: exchange.transport,
+        },
+        this.presenceTtlMs,
+      );
+      this.sightings.wrote(agentId, sighting, now);
+    }
     if (description) this.described.add(agentId);
     if (message.customMessage?.capability === CONTROL_CAPABILITY) {
       await this.onControlMessage(agentId, message.customMessage.data);

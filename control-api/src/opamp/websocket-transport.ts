@@ -100,6 +100,7 @@ export class WebSocketTransport {
 
 class AgentSession implements CommandChannel {
   readonly connectionId = randomUUID();
+  customCapabilities: readonly string[] | undefined;
   lastMessageAt: number;
   private agentId: string | undefined;
   private queue: Promise<void> = Promise.resolve();
@@ -211,6 +212,9 @@ class AgentSession implements CommandChannel {
         this.close(CLOSE_NORMAL, 'agent disconnected', 'agent_disconnect');
         return;
       }
+      // Handled means stored: from now on the relay may trust these without a database read.
+      const reported = message.customCapabilities?.capabilities;
+      if (reported) this.customCapabilities = [...reported];
       if (reply && this.ws.readyState === this.ws.OPEN) {
         this.ws.send(websocketFrames.encodeServerToAgent(reply));
       }

@@ -37,8 +37,9 @@ export class AgentRepository {
   /** Records that the agent spoke; fields it did not send this time keep their stored values. */
   async upsert(s: AgentSighting): Promise<void> {
     const d = s.description;
-    await this.db.query(
-      `INSERT INTO agents (id, hostname, identifying_attributes, non_identifying_attributes,
+    await this.db.query({
+      name: 'agents.upsert',
+      text: `INSERT INTO agents (id, hostname, identifying_attributes, non_identifying_attributes,
                            capabilities, custom_capabilities, transport, agent_token_id,
                            first_seen_at, last_seen_at)
        VALUES ($1, $2, COALESCE($3::jsonb, '{}'), COALESCE($4::jsonb, '{}'), $5,
@@ -52,7 +53,7 @@ export class AgentRepository {
          transport = EXCLUDED.transport,
          agent_token_id = EXCLUDED.agent_token_id,
          last_seen_at = GREATEST(agents.last_seen_at, EXCLUDED.last_seen_at)`,
-      [
+      values: [
         s.id,
         d?.hostname ?? null,
         d ? JSON.stringify(d.identifyingAttributes) : null,
@@ -64,14 +65,16 @@ export class AgentRepository {
         s.seenAt,
         d !== undefined,
       ],
-    );
+    });
   }
 
   async findById(id: string): Promise<AgentRow | null> {
     if (!isUuid(id)) return null;
-    const { rows } = await this.db.query<AgentRow>(`SELECT ${COLUMNS} FROM agents WHERE id = $1`, [
-      id,
-    ]);
+    const { rows } = await this.db.query<AgentRow>({
+      name: 'agents.find-by-id',
+      text: `SELECT ${COLUMNS} FROM agents WHERE id = $1`,
+      values: [id],
+    });
     return rows[0] ?? null;
   }
 

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import type { AuditEvent } from './audit.js';
 
 export type CommandStatus = 'pending' | 'succeeded' | 'failed' | 'timed_out' | 'offline';
 
@@ -23,54 +24,153 @@ const COLUMNS = `id, agent_id AS "agentId", type, target, action, reason, actor,
   error_code AS "errorCode", error_message AS "errorMessage", result, created_at AS "createdAt",
   deadline_at AS "deadlineAt", finished_at AS "finishedAt"`;
 
+/** A command as it is sent: what, to whom, by whom, and until when. */
+export interface CommandStart {
+  id: string;
+  agentId: string;
+  type: string;
+  target: string | null;
+  action: string | null;
+  reason: string | null;
+  actor: string;
+  createdAt: Date;
+  deadlineAt: Date;
+}
+
+/** The one outcome of a command. */
+export interface CommandOutcome {
+  status: Exclude<CommandStatus, 'pending'>;
+  errorCode?: string | undefined;
+  errorMessage?: string | undefined;
+  result?: unknown;
+  finishedAt: Date;
+}
+
+const jsonOrNull = (result: unknown) => (result === undefined ? null : JSON.stringify(result));
+
+/**
+ * Hot statements are named, so each pooled connection parses and plans them once. Every
+ * write here is one statement, hence one transaction and one commit, and takes many rows, so
+ * concurrent commands can share it (see BatchWriter).
+ */
 export class CommandRepository {
   constructor(private readonly db: pg.Pool) {}
 
-  async insertPending(c: {
-    id: string;
-    agentId: string;
-    type: string;
-    target: string | null;
-    action: string | null;
-    reason: string | null;
-    actor: string;
-    createdAt: Date;
-    deadlineAt: Date;
-  }): Promise<void> {
-    await this.db.query(
-      `INSERT INTO commands (id, agent_id, type, target, action, reason, actor, status, created_at, deadline_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', $8, $9)`,
-      [c.id, c.agentId, c.type, c.target, c.action, c.reason, c.actor, c.createdAt, c.deadlineAt],
-    );
+  /** For actions: the rows exist, durably, before the agent is asked to act. */
+  async insertPending(commands: readonly CommandStart[]): Promise<void> {
+    if (commands.length === 0) return;
+    const column = <T>(pick: (c: CommandStart) => T) => commands.map(pick);
+    await this.db.query({
+      name: 'commands.insert-pending',
+      text: `INSERT INTO commands (id, agent_id, type, target, action, reason, actor, status,
+                                   created_at, deadline_at)
+             SELECT id, agent_id, type, target, action, reason, actor, 'pending', created_at,
+                    deadline_at
+               FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[],
+                           $6::text[], $7::text[], $8::timestamptz[], $9::timestamptz[])
+                 AS c(id, agent_id, type, target, action, reason, actor, created_at, deadline_at)`,
+      values: [
+        column((c) => c.id),
+        column((c) => c.agentId),
+        column((c) => c.type),
+        column((c) => c.target),
+        column((c) => c.action),
+        column((c) => c.reason),
+        column((c) => c.actor),
+        column((c) => c.createdAt),
+        column((c) => c.deadlineAt),
+      ],
+    });
   }
 
   /**
-   * Records the command's one outcome. Guarded on `pending`, so a late result after a timeout
-   * (or a second instance racing) cannot overwrite it; returns whether this call recorded it.
+   * Records each action's one outcome together with its audit event, in one statement: both
+   * are written or neither. Guarded on `pending`, so a late result after a timeout (or a
+   * second instance racing) cannot overwrite it; answers, per command, whether this call
+   * recorded it.
    */
-  async finish(
-    id: string,
-    outcome: {
-      status: Exclude<CommandStatus, 'pending'>;
-      errorCode?: string;
-      errorMessage?: string;
-      result?: unknown;
-      finishedAt: Date;
-    },
-  ): Promise<boolean> {
-    const { rowCount } = await this.db.query(
-      `UPDATE commands SET status = $2, error_code = $3, error_message = $4, result = $5, finished_at = $6
-        WHERE id = $1 AND status = 'pending'`,
-      [
-        id,
-        outcome.status,
-        outcome.errorCode ?? null,
-        outcome.errorMessage ?? null,
-        outcome.result === undefined ? null : JSON.stringify(outcome.result),
-        outcome.finishedAt,
+  async finishAudited(
+    finished: readonly { id: string; outcome: CommandOutcome; audit: AuditEvent }[],
+  ): Promise<boolean[]> {
+    if (finished.length === 0) return [];
+    const column = <T>(pick: (f: (typeof finished)[number]) => T) => finished.map(pick);
+    const { rows } = await this.db.query<{ id: string }>({
+      name: 'commands.finish-audited',
+      text: `WITH input AS (
+               SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::jsonb[],
+                                    $6::timestamptz[], $7::timestamptz[], $8::text[], $9::text[],
+                                    $10::text[], $11::text[], $12::text[], $13::text[], $14::text[],
+                                    $15::text[])
+                 AS i(id, status, error_code, error_message, result, finished_at, at, actor,
+                      action, target_type, target_id, agent_id, reason, outcome, audit_error_code)
+             ), finished AS (
+               UPDATE commands c
+                  SET status = i.status, error_code = i.error_code, error_message = i.error_message,
+                      result = i.result, finished_at = i.finished_at
+                 FROM input i
+                WHERE c.id = i.id AND c.status = 'pending'
+            RETURNING c.id)
+             INSERT INTO audit_events (at, actor, action, target_type, target_id, agent_id, reason,
+                                       outcome, error_code, command_id)
+             SELECT i.at, i.actor, i.action, i.target_type, i.target_id, i.agent_id, i.reason,
+                    i.outcome, i.audit_error_code, i.id
+               FROM input i JOIN finished f ON f.id = i.id
+             RETURNING command_id AS id`,
+      values: [
+        column((f) => f.id),
+        column((f) => f.outcome.status),
+        column((f) => f.outcome.errorCode ?? null),
+        column((f) => f.outcome.errorMessage ?? null),
+        column((f) => jsonOrNull(f.outcome.result)),
+        column((f) => f.outcome.finishedAt),
+        column((f) => f.audit.at),
+        column((f) => f.audit.actor),
+        column((f) => f.audit.action),
+        column((f) => f.audit.targetType),
+        column((f) => f.audit.targetId),
+        column((f) => f.audit.agentId),
+        column((f) => f.audit.reason),
+        column((f) => f.audit.outcome),
+        column((f) => f.audit.errorCode),
       ],
-    );
-    return rowCount === 1;
+    });
+    const recorded = new Set(rows.map((r) => r.id));
+    return finished.map((f) => recorded.has(f.id));
+  }
+
+  /**
+   * For reads, which change nothing on the agent: each is written once, already finished,
+   * and many are written in one statement.
+   */
+  async insertFinished(commands: readonly (CommandStart & CommandOutcome)[]): Promise<void> {
+    if (commands.length === 0) return;
+    const column = <T>(pick: (c: CommandStart & CommandOutcome) => T) => commands.map(pick);
+    await this.db.query({
+      name: 'commands.insert-finished',
+      text: `INSERT INTO commands (id, agent_id, type, target, action, reason, actor, status,
+                                   error_code, error_message, result, created_at, deadline_at,
+                                   finished_at)
+             SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[],
+                                  $6::text[], $7::text[], $8::text[], $9::text[], $10::text[],
+                                  $11::jsonb[], $12::timestamptz[], $13::timestamptz[],
+                                  $14::timestamptz[])`,
+      values: [
+        column((c) => c.id),
+        column((c) => c.agentId),
+        column((c) => c.type),
+        column((c) => c.target),
+        column((c) => c.action),
+        column((c) => c.reason),
+        column((c) => c.actor),
+        column((c) => c.status),
+        column((c) => c.errorCode ?? null),
+        column((c) => c.errorMessage ?? null),
+        column((c) => jsonOrNull(c.result)),
+        column((c) => c.createdAt),
+        column((c) => c.deadlineAt),
+        column((c) => c.finishedAt),
+      ],
+    });
   }
 
   async findById(id: string): Promise<CommandRow | null> {

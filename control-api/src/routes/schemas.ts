@@ -144,7 +144,7 @@ export const Command = z.object({
 
 export const AuditQuery = z.object({
   agentId: z.string().max(200).optional(),
-  actor: z.string().max(100).optional(),
+  actor: z.string().max(200).optional(),
   limit: z
     .string()
     .regex(/^[0-9]{1,4}$/)

@@ -14,7 +14,12 @@ export class AuditService {
   ) {}
 
   record(event: AuditInput): Promise<void> {
-    return this.repository.append({
+    return this.repository.append(this.event(event));
+  }
+
+  /** The complete event, stamped now, for a caller that writes it together with other data. */
+  event(event: AuditInput): AuditEvent {
+    return {
       targetId: null,
       agentId: null,
       reason: null,
@@ -22,6 +27,6 @@ export class AuditService {
       commandId: null,
       ...event,
       at: new Date(this.clock.now()),
-    });
+    };
   }
 }

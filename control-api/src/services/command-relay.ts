@@ -9,9 +9,16 @@ import type { Clock } from '../infra/clock.js';
 import type { Logger } from '../infra/logger.js';
 import type { Metrics } from '../infra/metrics.js';
 import { ApiError } from '../infra/problem.js';
+import { BatchWriter } from '../infra/batch-writer.js';
 import type { AgentRepository } from '../repositories/agents.js';
-import type { CommandRepository, CommandStatus } from '../repositories/commands.js';
+import type {
+  CommandOutcome,
+  CommandRepository,
+  CommandStart,
+  CommandStatus,
+} from '../repositories/commands.js';
 import type { ConnectionRegistry } from '../opamp/connection-registry.js';
+import type { AuditEvent } from '../repositories/audit.js';
 import type { AuditService } from './audit-service.js';
 import type { CommandBus, RemoteCommand, RemoteReply } from './command-bus.js';
 import type { Presence } from './presence.js';
@@ -70,11 +77,30 @@ export class CommandRelay {
     { originId: string; agentId: string; timer: NodeJS.Timeout }
   >();
 
-  constructor(private readonly deps: CommandRelayDeps) {}
+  /** Concurrent commands share their database writes: many rows to a statement. */
+  private readonly writes: {
+    pending: BatchWriter<CommandStart, undefined>;
+    finished: BatchWriter<{ id: string; outcome: CommandOutcome; audit: AuditEvent }, boolean>;
+    reads: BatchWriter<CommandStart & CommandOutcome, undefined>;
+  };
+
+  constructor(private readonly deps: CommandRelayDeps) {
+    this.writes = {
+      pending: new BatchWriter(async (rows) => {
+        await deps.commands.insertPending(rows);
+        return rows.map(() => undefined);
+      }),
+      finished: new BatchWriter((rows) => deps.commands.finishAudited(rows)),
+      reads: new BatchWriter(async (rows) => {
+        await deps.commands.insertFinished(rows);
+        return rows.map(() => undefined);
+      }),
+    };
+  }
 
   async execute(request: CommandRequest): Promise<CommandSuccess> {
     const { deps } = this;
-    const agent = await deps.agents.findById(request.agentId);
+    const agent = await this.findAgent(request.agentId);
     if (!agent) {
       await this.auditRefusal(request, 'no_such_agent');
       throw new ApiError('no_such_agent', `no agent ${request.agentId}`);
@@ -99,7 +125,7 @@ export class CommandRelay {
       commandId,
       deadline: startedAt + timeoutMs,
     } as ControlCommand;
-    await deps.commands.insertPending({
+    const start: CommandStart = {
       id: commandId,
       agentId: agent.id,
       type: command.type,
@@ -109,10 +135,31 @@ export class CommandRelay {
       actor: request.actor,
       createdAt: new Date(startedAt),
       deadlineAt: new Date(command.deadline),
-    });
+    };
+    // An action is on record, durably, before the agent may act: a crash mid-command leaves
+    // a pending row behind. A read changes nothing, so it is written once, with its outcome.
+    if (request.audit) await this.writes.pending.add(start);
 
     const settlement = await this.dispatch(agent.id, command, timeoutMs);
-    return this.conclude(request, command, startedAt, settlement);
+    return this.conclude(request, command, start, settlement);
+  }
+
+  /**
+   * What the relay needs to know of the agent. An agent connected here has told this
+   * instance its capabilities on this very connection, which is as fresh as the database
+   * (the stored row is written from the same messages); any other agent is looked up there.
+   */
+  private async findAgent(
+    agentId: string,
+  ): Promise<{ id: string; customCapabilities: readonly string[]; transport: string } | null> {
+    const reported = this.deps.connections.get(agentId)?.customCapabilities;
+    if (reported) return { id: agentId, customCapabilities: reported, transport: 'websocket' };
+    return this.deps.agents.findById(agentId);
+  }
+
+  /** Resolves once every write started so far has finished (for shutdown). */
+  async recorded(): Promise<void> {
+    await Promise.all(Object.values(this.writes).map((writer) => writer.idle()));
   }
 
   /** Called by the OpAMP layer for every `result` an agent sends. */
@@ -225,11 +272,12 @@ export class CommandRelay {
   private async conclude(
     request: CommandRequest,
     command: ControlCommand,
-    startedAt: number,
+    start: CommandStart,
     settlement: Settlement,
   ): Promise<CommandSuccess> {
     const { deps } = this;
     const commandId = command.commandId;
+    const startedAt = start.createdAt.getTime();
     let status: Exclude<CommandStatus, 'pending'>;
     let errorCode: ErrorCode | undefined;
     let errorMessage: string | undefined;
@@ -251,7 +299,7 @@ export class CommandRelay {
       errorMessage = `agent ${request.agentId} is not connected`;
     }
     const finishedAt = deps.clock.now();
-    const recorded = await deps.commands.finish(commandId, {
+    const outcome: CommandOutcome = {
       status,
       errorCode,
       errorMessage,
@@ -259,23 +307,27 @@ export class CommandRelay {
       result:
         status === 'succeeded' && !command.type.endsWith('.list') ? (data ?? null) : undefined,
       finishedAt: new Date(finishedAt),
-    });
+    };
+    let recorded = true;
+    if (request.audit) {
+      const audit = deps.audit.event({
+        actor: request.actor,
+        action: request.audit.action,
+        targetType: request.audit.targetType,
+        targetId: request.audit.targetId,
+        agentId: request.agentId,
+        reason: request.audit.reason,
+        outcome: status === 'succeeded' ? 'succeeded' : 'failed',
+        errorCode: errorCode ?? null,
+        commandId,
+      });
+      recorded = await this.writes.finished.add({ id: commandId, outcome, audit });
+    } else {
+      await this.writes.reads.add({ ...start, ...outcome });
+    }
     if (recorded) {
       deps.metrics.commands.inc({ type: command.type, outcome: status });
       deps.metrics.commandDuration.observe({ type: command.type }, (finishedAt - startedAt) / 1000);
-      if (request.audit) {
-        await deps.audit.record({
-          actor: request.actor,
-          action: request.audit.action,
-          targetType: request.audit.targetType,
-          targetId: request.audit.targetId,
-          agentId: request.agentId,
-          reason: request.audit.reason,
-          outcome: status === 'succeeded' ? 'succeeded' : 'failed',
-          errorCode: errorCode ?? null,
-          commandId,
-        });
-      }
     }
     if (status === 'succeeded') return { commandId, data };
     throw new ApiError(errorCode ?? 'internal_error', errorMessage ?? 'command failed', {

@@ -51,15 +51,25 @@ export interface RunningCollector {
   stop(): Promise<void>;
 }
 
+export interface CollectorPorts {
+  grpc: number;
+  http: number;
+  metrics: number;
+}
+
 /**
- * Starts the built Collector with the shipped otel-config/collector.yaml, every listener on a
- * free loopback port, writing to `remoteWriteUrl`.
+ * Starts the built Collector with the shipped otel-config/collector.yaml, writing to
+ * `remoteWriteUrl`, every listener on a free loopback port unless `ports` are given (to start
+ * it again where its clients expect it).
  */
 export async function startCollector(
   binary: string,
   remoteWriteUrl: string,
-): Promise<RunningCollector> {
-  const [grpcPort, httpPort, metricsPort] = [await freePort(), await freePort(), await freePort()];
+  ports?: CollectorPorts,
+): Promise<RunningCollector & { ports: CollectorPorts }> {
+  const grpcPort = ports?.grpc ?? (await freePort());
+  const httpPort = ports?.http ?? (await freePort());
+  const metricsPort = ports?.metrics ?? (await freePort());
   const process = startProcess(binary, [`--config=${COLLECTOR_CONFIG}`], {
     name: 'otelcol',
     env: {
@@ -81,6 +91,7 @@ export async function startCollector(
     grpcEndpoint: `127.0.0.1:${grpcPort}`,
     httpUrl: `http://127.0.0.1:${httpPort}`,
     metricsUrl,
+    ports: { grpc: grpcPort, http: httpPort, metrics: metricsPort },
     stop: () => process.stop(),
   };
 }

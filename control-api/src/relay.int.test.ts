@@ -220,6 +220,86 @@ describe('command relay', () => {
     ]);
   });
 
+  it('puts an action on record as pending before the agent acts, and a read once, finished', async () => {
+    const whileRunning = new Map<string, { status: number; body: Record<string, unknown> }>();
+    const agent = await startAgent({
+      respond: async (c: ControlCommand) => {
+        const record = await operator.request('GET', `/api/v1/commands/${c.commandId}`);
+        whileRunning.set(c.type, record);
+        return defaultResponder(c);
+      },
+    });
+    const action = await operator.request<{ commandId: string }>(
+      'POST',
+      `/api/v1/agents/${agent.instanceUid}/processes/4242/actions`,
+      { action: 'resume' },
+    );
+    expect(action.status).toBe(200);
+    expect(whileRunning.get('process.signal')?.body).toMatchObject({
+      id: action.body.commandId,
+      status: 'pending',
+      finishedAt: null,
+    });
+    expect(
+      (await operator.request('GET', `/api/v1/commands/${action.body.commandId}`)).body,
+    ).toMatchObject({ status: 'succeeded', finishedAt: expect.any(String) });
+
+    const list = await operator.request('GET', `/api/v1/agents/${agent.instanceUid}/processes`);
+    expect(list.status).toBe(200);
+    expect(whileRunning.get('process.list')?.status).toBe(404);
+    const listed = agent.commands.find((c) => c.type === 'process.list')!;
+    expect(
+      (await operator.request('GET', `/api/v1/commands/${listed.commandId}`)).body,
+    ).toMatchObject({
+      type: 'process.list',
+      actor: 'olga',
+      status: 'succeeded',
+      result: null,
+      finishedAt: expect.any(String),
+    });
+  });
+
+  it('records each of many concurrent commands once, and audits each action once', async () => {
+    const agent = await startAgent({ hostname: 'relay-concurrent' });
+    const actions = await Promise.all(
+      Array.from({ length: 12 }, (_, i) =>
+        operator.request<{ commandId: string }>(
+          'POST',
+          `/api/v1/agents/${agent.instanceUid}/processes/${5000 + i}/actions`,
+          { action: i % 2 === 0 ? 'suspend' : 'resume', reason: `batch ${i}` },
+        ),
+      ),
+    );
+    const lists = await Promise.all(
+      Array.from({ length: 12 }, () =>
+        operator.request('GET', `/api/v1/agents/${agent.instanceUid}/processes`),
+      ),
+    );
+    expect([...actions, ...lists].map((r) => r.status)).toEqual(Array(24).fill(200));
+    for (const [i, action] of actions.entries()) {
+      const command = await operator.request('GET', `/api/v1/commands/${action.body.commandId}`);
+      expect(command.body).toMatchObject({
+        target: String(5000 + i),
+        reason: `batch ${i}`,
+        status: 'succeeded',
+      });
+    }
+    for (const listed of agent.commands.filter((c) => c.type === 'process.list')) {
+      const command = await operator.request('GET', `/api/v1/commands/${listed.commandId}`);
+      expect(command.body).toMatchObject({ type: 'process.list', status: 'succeeded' });
+    }
+    const audit = await operator.request<Audit>(
+      'GET',
+      `/api/v1/audit?agentId=${agent.instanceUid}`,
+    );
+    expect(audit.body.items.map((e) => e.commandId).sort()).toEqual(
+      actions.map((a) => a.body.commandId).sort(),
+    );
+    expect(audit.body.items.map((e) => [e.targetId, e.reason, e.outcome]).sort()).toEqual(
+      actions.map((_, i) => [String(5000 + i), `batch ${i}`, 'succeeded']).sort(),
+    );
+  });
+
   it('maps agent refusals through their error codes and audits them', async () => {
     const agent = await startAgent({
       respond: (c: ControlCommand) =>

@@ -6,7 +6,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO_ROOT } from './otelcol.js';
-import { freePort, startProcess, waitFor, waitForHttp, type StartedProcess } from './processes.js';
+import { startProcess, waitFor, waitForHttp, type StartedProcess } from './processes.js';
 
 export const API_BIN = join(REPO_ROOT, 'control-api/dist/bin.js');
 export const AGENT_BIN = join(REPO_ROOT, 'collector-agent/dist/bin.js');
@@ -88,13 +88,13 @@ export async function startControlApi(options: {
   port?: number;
   env?: NodeJS.ProcessEnv;
 }): Promise<RunningControlApi> {
-  const port = options.port ?? (await freePort());
+  // Port 0 lets the API bind a port nobody else can take in between; it prints the URL it got.
   const process = startProcess(globalThis.process.execPath, [API_BIN], {
     name: 'cybercorp-control-api',
     cwd: options.workDir,
     env: {
       ...globalThis.process.env,
-      PORT: String(port),
+      PORT: String(options.port ?? 0),
       HOST: '127.0.0.1',
       DATABASE_URL: '',
       REDIS_URL: '',
@@ -103,8 +103,13 @@ export async function startControlApi(options: {
       ...options.env,
     },
   });
-  const url = `http://127.0.0.1:${port}`;
-  await waitForHttp(`${url}/readyz`, { process, timeoutMs: 90_000 });
+  const url = await waitFor(
+    'the control API to print the URL it listens on',
+    async () => /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(process.output())?.[1],
+    { process, timeoutMs: 90_000 },
+  );
+  const port = Number(new URL(url).port);
+  await waitForHttp(`${url}/readyz`, { process, timeoutMs: 30_000 });
   return { url, port, process, client: new ApiClient(url), stop: () => process.stop() };
 }
 

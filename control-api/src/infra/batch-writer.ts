@@ -6,8 +6,7 @@
  * (or its batch's error).
  */
 export class BatchWriter<T, R = void> {
-  private queue: { item: T; resolve: (result: R) => void; reject: (error: unknown) => void }[] =
-    [];
+  private queue: { item: T; resolve: (result: R) => void; reject: (error: unknown) => void }[] = [];
   private writing: Promise<void> | undefined;
 
   constructor(

@@ -96,7 +96,9 @@ export class OpampService {
       message.capabilities,
     ].join(' ');
     const news =
-      exchange.firstMessage || description !== undefined || message.customCapabilities !== undefined;
+      exchange.firstMessage ||
+      description !== undefined ||
+      message.customCapabilities !== undefined;
     if (this.sightings.mustWrite(agentId, sighting, now, news)) {
       await deps.agents.upsert({
         id: agentId,

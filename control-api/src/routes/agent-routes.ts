@@ -143,6 +143,13 @@ export function agentRoutes(s: RouteServices): AnyRoute[] {
         if (query.cached === 'true') {
           const agent = await s.agents.get(params.agentId);
           if (!agent) throw new ApiError('no_such_agent', `no agent ${params.agentId}`);
+          // The cached list answers like the live one would: no window control, no windows.
+          if (!agent.windowsControl) {
+            throw new ApiError(
+              'capability_missing',
+              `agent ${params.agentId} does not report ${WINDOWS_CAPABILITY}`,
+            );
+          }
           const snapshot = await s.windows.get(params.agentId);
           if (!snapshot)
             throw new ApiError('not_found', `agent ${params.agentId} has sent no window.event yet`);

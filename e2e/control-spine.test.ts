@@ -4,7 +4,7 @@
  * Only pids the test spawned are ever signalled; pid 1 and the agent's own pid are only asked
  * for, and the test checks that the agent refused and nothing happened to them.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,24 +19,10 @@ import {
   type RunningAgent,
   type RunningControlApi,
 } from './support/control-stack.js';
-import { waitFor } from './support/processes.js';
+import { exitOf, spawnSleeper, waitFor } from './support/processes.js';
 
 const admin = { username: 'admin', password: 'e2e-admin-password-1' };
 const read = (path: string) => readFileSync(path, 'utf8');
-
-function spawnSleep(): ChildProcess & { pid: number } {
-  const child = spawn('sleep', ['300'], { stdio: 'ignore' });
-  if (child.pid === undefined) throw new Error('could not spawn sleep');
-  return child as ChildProcess & { pid: number };
-}
-function exitOf(
-  child: ChildProcess,
-): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
-  if (child.exitCode !== null || child.signalCode !== null) {
-    return Promise.resolve({ code: child.exitCode, signal: child.signalCode });
-  }
-  return new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-}
 
 describe('control spine: real control API, real agent, real processes', () => {
   let workDir: string;
@@ -86,7 +72,7 @@ describe('control spine: real control API, real agent, real processes', () => {
   });
 
   it('lists, suspends, resumes and terminates a process the test spawned; then 404 for it', async () => {
-    const sleeper = spawnSleep();
+    const sleeper = spawnSleeper();
     spawned.push(sleeper);
     const exit = exitOf(sleeper);
 
@@ -147,7 +133,7 @@ describe('control spine: real control API, real agent, real processes', () => {
     expect(created.status).toBe(201);
     const viewer = (await client.login('vera', 'viewer-password-1')).accessToken;
 
-    const sleeper = spawnSleep();
+    const sleeper = spawnSleeper();
     spawned.push(sleeper);
     const refused = await act(sleeper.pid, 'kill', viewer);
     expect(refused.status).toBe(403);

@@ -6,7 +6,7 @@
  * the test checks the agent refused and pid 1 was not stopped. The only window is an xterm the
  * test opens on its own Xvfb display. Screenshots go to test-artifacts/plugin-browser/.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,7 +24,7 @@ import {
 } from './support/control-stack.js';
 import { REPO_ROOT } from './support/otelcol.js';
 import { buildHarness, PluginHarnessServer } from './support/plugin-harness.js';
-import { waitFor } from './support/processes.js';
+import { exitOf, spawnSleeper, waitFor } from './support/processes.js';
 import { PrivateDisplay, requirePrograms } from './support/xvfb.js';
 
 const admin = { username: 'admin', password: 'e2e-admin-password-1' };
@@ -40,15 +40,6 @@ interface Recorded {
   url: string;
   status: number;
   body: string;
-}
-
-function exitOf(
-  child: ChildProcess,
-): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
-  if (child.exitCode !== null || child.signalCode !== null) {
-    return Promise.resolve({ code: child.exitCode, signal: child.signalCode });
-  }
-  return new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
 }
 
 describe('plugin pages in Chromium against the real control API and agent', () => {
@@ -130,9 +121,7 @@ describe('plugin pages in Chromium against the real control API and agent', () =
     agentId = listed.id;
     hostname = listed.hostname;
 
-    const child = spawn('sleep', ['300'], { stdio: 'ignore' });
-    if (child.pid === undefined) throw new Error('could not spawn sleep');
-    sleeper = child as ChildProcess & { pid: number };
+    sleeper = spawnSleeper();
 
     const bundleDir = mkdtempSync(join(tmpdir(), 'cybercorp-plugin-harness-'));
     await buildHarness(bundleDir);

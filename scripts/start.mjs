@@ -16,7 +16,8 @@ const agentToken = await api.createAgentToken(
 const agentStateDir = join(api.config.dataDir, 'agent');
 mkdirSync(agentStateDir, { recursive: true });
 
-const agent = spawn(process.execPath, [join(root, 'collector-agent/dist/bin.js')], {
+// The launcher, not dist/bin.js: it starts node with the agent's flags (see its first line).
+const agent = spawn(join(root, 'collector-agent/bin/cybercorp-agent.js'), [], {
   stdio: ['ignore', 'inherit', 'inherit'],
   env: {
     ...process.env,

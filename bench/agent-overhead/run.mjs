@@ -1,11 +1,16 @@
 // Runs the CyberCorp agent (telemetry only) and prometheus-node-exporter side by side and
-// compares what each costs the host: CPU seconds (utime+stime from /proc/<pid>/stat) and peak
-// resident memory (VmHWM). Both work on the same 10 s cadence: the agent exports every 10 s,
-// this script scrapes node_exporter every 10 s.
+// compares what each costs the host, measured the same way for both: CPU seconds (utime+stime
+// from /proc/<pid>/stat) over the same window after the same 10 s warm-up, and peak resident
+// memory (VmHWM from /proc/<pid>/status, the peak over each process's whole life, startup
+// included). Both work on the same 10 s cadence: the agent exports every 10 s, this script
+// scrapes node_exporter every 10 s; the output says how many series each side produces.
 //
 // Usage: npx tsc -b collector-agent && node bench/agent-overhead/run.mjs
 //   BENCH_SECONDS           measured duration after a 10 s warm-up (default 120)
-//   BENCH_AGENT_NODE_FLAGS  extra node flags for the agent, e.g. "--max-semi-space-size=1 --lite-mode"
+//   BENCH_AGENT_NODE_FLAGS  unset: the agent runs as installed, through its launcher
+//                           (collector-agent/bin/cybercorp-agent.js and the node flags on its
+//                           first line). Set (even to ""): the raw entry dist/bin.js runs under
+//                           `node <these flags>` instead, to compare flag sets.
 // The agent exports to a real Collector when scripts/build-otelcol can provide one, otherwise to
 // a local OTLP/gRPC sink in this process; the output says which.
 // Budget: our CPU <= 1.0x node_exporter's, our peak RSS < 60 MB.
@@ -20,6 +25,7 @@ import { promisify } from 'node:util';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const AGENT_BIN = join(ROOT, 'collector-agent/dist/bin.js');
+const AGENT_LAUNCHER = join(ROOT, 'collector-agent/bin/cybercorp-agent.js');
 const NODE_EXPORTER = '/usr/bin/prometheus-node-exporter';
 const CADENCE_MS = 10_000;
 const WARMUP_MS = 10_000;
@@ -27,7 +33,10 @@ const TICKS_PER_SECOND = 100;
 const RSS_BUDGET_MB = 60;
 const CPU_BUDGET_RATIO = 1.0;
 const seconds = Number(process.env.BENCH_SECONDS ?? 120);
-const agentNodeFlags = (process.env.BENCH_AGENT_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean);
+const rawAgentFlags = process.env.BENCH_AGENT_NODE_FLAGS?.split(/\s+/).filter(Boolean);
+const agentCommand = rawAgentFlags
+  ? { command: process.execPath, args: [...rawAgentFlags, AGENT_BIN] }
+  : { command: AGENT_LAUNCHER, args: [] };
 if (!Number.isFinite(seconds) || seconds < 10)
   throw new Error('BENCH_SECONDS must be a number >= 10');
 
@@ -208,7 +217,7 @@ try {
     target = `a local OTLP/gRPC sink in the bench process (${collector.reason})`;
   }
 
-  const agent = start('cybercorp-agent', process.execPath, [...agentNodeFlags, AGENT_BIN], {
+  const agent = start('cybercorp-agent', agentCommand.command, agentCommand.args, {
     PATH: process.env.PATH,
     HOME: process.env.HOME,
     CYBERCORP_AGENT_STATE_DIR: join(dir, 'agent-state'),
@@ -226,8 +235,11 @@ try {
   await waitForPort(exporterPort, 'node_exporter');
   const scrapeUrl = `http://127.0.0.1:${exporterPort}/metrics`;
 
-  const flags = agentNodeFlags.length ? ` (node ${agentNodeFlags.join(' ')})` : '';
-  console.log(`agent pid ${agent.pid}${flags} exports every ${CADENCE_MS / 1000} s to ${target}`);
+  const how = rawAgentFlags
+    ? `node ${[...rawAgentFlags, AGENT_BIN].join(' ')}`
+    : `${AGENT_LAUNCHER}, ${readFileSync(AGENT_LAUNCHER, 'utf8').split('\n', 1)[0]}`;
+  console.log(`agent pid ${agent.pid} (${how})`);
+  console.log(`agent exports every ${CADENCE_MS / 1000} s to ${target}`);
   console.log(
     `node_exporter ${NODE_EXPORTER} pid ${exporter.pid}, collectors: ${NODE_EXPORTER_COLLECTORS.join(',')}; scraped every ${CADENCE_MS / 1000} s`,
   );
@@ -271,16 +283,22 @@ try {
   console.log(
     `node_exporter    ${f(theirs.cpu).padStart(5)}   ${f((100 * theirs.cpu) / elapsed, 3).padStart(15)}   ${f(theirs.hwmMb, 1).padStart(11)}   ${f(theirs.rssMb, 1).padStart(10)}`,
   );
+  console.log('peak RSS = VmHWM over each process\'s whole life (startup included)');
   console.log(`node_exporter series per scrape: ${series}`);
   if (sinkExports) console.log(`exports received by the sink: ${sinkExports()}`);
   const otelcol = children.find((c) => c.name === 'otelcol');
   if (otelcol) {
-    const lines = otelcol
+    const last = otelcol
       .stderr()
       .split('\n')
-      .filter((l) => l.includes('data points'));
+      .filter((l) => l.includes('data points'))
+      .at(-1);
+    const points = /"data points": (\d+)/.exec(last ?? '')?.[1];
+    const metrics = /"metrics": (\d+)/.exec(last ?? '')?.[1];
     console.log(
-      `last batch logged by the Collector: ${lines.at(-1)?.replace(/^.*?(\{)/, '$1') ?? 'NONE (check the Collector)'}`,
+      points
+        ? `agent series per export (last batch the Collector logged): ${points} data points in ${metrics} metrics`
+        : 'agent series per export: NONE logged by the Collector (check it)',
     );
   }
   console.log('');

@@ -91,6 +91,7 @@ async function launchApi(workDir) {
   return {
     ...started,
     close: async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
       const exited = new Promise((done) => child.once('exit', done));
       child.send('close');
       await exited;

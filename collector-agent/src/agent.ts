@@ -1,23 +1,14 @@
-import {
-  CONTROL_CAPABILITY,
-  encodeControlData,
-  WINDOWS_CAPABILITY,
-  type CustomMessage,
-} from '@cybercorp/protocol';
 import { ConfigStore } from './config/config-store.js';
 import { readEnvironment, resolveStateDir, validateControlUrl } from './config/env.js';
-import type { AgentConfig } from './config/schema.js';
-import { CommandExecutor, toWindowEvent } from './control/command-executor.js';
-import { ProcessController } from './control/process-controller.js';
+import type { CommandExecutor } from './control/command-executor.js';
 import { createProcessTable } from './control/process-table.js';
 import type { ProcessTable } from './control/processes.js';
-import { SafetyPolicy, type SafetySettings } from './control/safety-policy.js';
 import type { WindowController } from './control/windows.js';
+import type { ControlPlane } from './control-plane.js';
 import { createLogger, parseLogLevel, type Logger } from './logger.js';
-import { OpampClient } from './opamp/client.js';
+import type { OpampClient } from './opamp/client.js';
 import { loadOrCreateInstanceUid } from './opamp/instance-uid.js';
 import type { OpampTransport } from './opamp/transport.js';
-import { WebSocketTransport } from './opamp/websocket-transport.js';
 import { buildResource, type AgentResource } from './resource.js';
 
 /** What the metrics pipeline gets to start with; it shares the agent's identity and process table. */
@@ -53,29 +44,16 @@ export interface RunningAgent {
   instanceUid: string;
   resource: AgentResource;
   config: ConfigStore;
-  executor: CommandExecutor;
+  /** Undefined when no CYBERCORP_CONTROL_URL is set (telemetry only). */
+  executor: CommandExecutor | undefined;
   /** Undefined when no CYBERCORP_CONTROL_URL is set (telemetry only). */
   client: OpampClient | undefined;
-  /** The custom capabilities announced right now. */
+  /** The custom capabilities announced right now (none without a control URL). */
   customCapabilities(): string[];
   stop(): Promise<void>;
 }
 
-/**
- * `process.list` answers from a /proc scan at most this old, so bursts of list commands share
- * one scan. `process.get` and `process.signal` always read the live process.
- */
-export const PROCESS_LIST_MAX_AGE_MS = 250;
-
-export function safetySettings(config: AgentConfig): SafetySettings {
-  return {
-    controlEnabled: config.control.enabled,
-    protectedNames: config.protected.names,
-    protectedUsers: config.protected.users,
-  };
-}
-
-/** Composes config, identity, process control and the OpAMP connection, and starts them. */
+/** Composes config, identity, telemetry and (with a control URL) remote control, and starts them. */
 export async function startAgent(options: AgentOptions = {}): Promise<RunningAgent> {
   const env = options.env ?? process.env;
   const environment = readEnvironment(env);
@@ -95,116 +73,27 @@ export async function startAgent(options: AgentOptions = {}): Promise<RunningAge
   const processTable = options.processTable ?? createProcessTable();
   const windows = options.windows;
 
-  const policy = new SafetyPolicy(processTable, () => safetySettings(config.current()));
-  const executor = new CommandExecutor({
-    table: processTable,
-    policy,
-    processes: new ProcessController(),
-    windows,
-    windowsEnabled: () => config.current().control.windows.enabled,
-    now,
-    processListMaxAgeMs: PROCESS_LIST_MAX_AGE_MS,
-  });
-
   const telemetry = await options.telemetry?.({ resource, processTable, config, log });
 
-  let windowsAvailable = false;
-  const refreshWindowAvailability = async (): Promise<boolean> => {
-    const before = windowsAvailable;
-    try {
-      // Window control switched off locally: do not even open the display.
-      const wanted = windows !== undefined && config.current().control.windows.enabled;
-      const availability = wanted ? await windows.availability() : undefined;
-      windowsAvailable = availability?.available === true;
-      if (availability && !availability.available && before) {
-        log.warn('window control became unavailable', { reason: availability.reason });
-      }
-    } catch (error) {
-      windowsAvailable = false;
-      log.warn('window availability check failed', { error });
-    }
-    return windowsAvailable !== before;
-  };
-  const customCapabilities = (): string[] => {
-    const current = config.current();
-    if (!current.control.enabled) return [];
-    const announceWindows = windowsAvailable && current.control.windows.enabled;
-    return announceWindows ? [CONTROL_CAPABILITY, WINDOWS_CAPABILITY] : [CONTROL_CAPABILITY];
-  };
-
-  let client: OpampClient | undefined;
-  const cleanups: Array<() => void> = [];
+  let control: ControlPlane | undefined;
   if (controlUrl === undefined) {
     log.info('CYBERCORP_CONTROL_URL is not set: running telemetry only');
   } else {
-    const answer = async (message: CustomMessage): Promise<void> => {
-      if (message.capability !== CONTROL_CAPABILITY) {
-        log.debug('ignoring a custom message of another capability', {
-          capability: message.capability,
-        });
-        return;
-      }
-      try {
-        const result = await executor.handle(message.data, log);
-        if (!result) return;
-        log.debug('control command answered', {
-          commandId: result.commandId,
-          type: message.type,
-          ok: result.ok,
-          ...(result.ok ? {} : { code: result.error.code }),
-        });
-        await opamp.sendCustomMessage(CONTROL_CAPABILITY, 'result', encodeControlData(result));
-      } catch (error) {
-        log.error('control command failed unexpectedly', { type: message.type, error });
-      }
-    };
-    const opamp = new OpampClient({
-      transport:
-        options.transport ??
-        new WebSocketTransport({ url: controlUrl.href, token: environment.agentToken }),
+    // Loaded on demand: a telemetry-only agent keeps the protocol schemas, the WebSocket
+    // client and the executor out of its memory (see bench/agent-overhead).
+    const { startControlPlane } = await import('./control-plane.js');
+    control = await startControlPlane({
+      controlUrl,
+      agentToken: environment.agentToken,
       instanceUid,
       attributes: resource.attributes,
-      customCapabilities,
-      onCustomMessage: (message) => void answer(message),
-      log: log.child({ component: 'opamp' }),
+      processTable,
+      windows,
+      config,
+      log,
+      transport: options.transport,
+      now,
     });
-    client = opamp;
-
-    // The window change feed runs only while window control is announced.
-    let stopWindowFeed: (() => void) | undefined;
-    const followWindowAvailability = async (): Promise<void> => {
-      const changed = await refreshWindowAvailability();
-      const announced = customCapabilities().includes(WINDOWS_CAPABILITY);
-      if (announced && windows && !stopWindowFeed) {
-        stopWindowFeed = windows.onChange((event) => {
-          void opamp.sendCustomMessage(
-            CONTROL_CAPABILITY,
-            'window.event',
-            encodeControlData(toWindowEvent(event, now())),
-          );
-        });
-      } else if (!announced && stopWindowFeed) {
-        stopWindowFeed();
-        stopWindowFeed = undefined;
-      }
-      if (changed) await opamp.reportFullState();
-    };
-    cleanups.push(() => stopWindowFeed?.());
-    await followWindowAvailability();
-    if (windows) cleanups.push(opamp.onConnected(() => void followWindowAvailability()));
-    cleanups.push(
-      config.onChange((next, previous) => {
-        const before = JSON.stringify([previous.control, previous.protected]);
-        if (JSON.stringify([next.control, next.protected]) !== before) {
-          log.info('safety settings changed', {
-            controlEnabled: next.control.enabled,
-            windowsEnabled: next.control.windows.enabled,
-          });
-          void followWindowAvailability().then(() => opamp.reportFullState());
-        }
-      }),
-    );
-    opamp.start();
   }
 
   // Watch last, so a failed start leaves no watcher behind.
@@ -214,15 +103,14 @@ export async function startAgent(options: AgentOptions = {}): Promise<RunningAge
     instanceUid,
     resource,
     config,
-    executor,
-    client,
-    customCapabilities,
+    executor: control?.executor,
+    client: control?.client,
+    customCapabilities: () => control?.customCapabilities() ?? [],
     stop: () => {
       stopping ??= (async () => {
         stopStateDirWarning();
-        for (const cleanup of cleanups) cleanup();
         config.close();
-        await client?.stop();
+        await control?.stop();
         await windows?.close();
         await telemetry?.shutdown();
       })();

@@ -1,12 +1,18 @@
 export {
   startAgent,
-  safetySettings,
   type AgentOptions,
   type RunningAgent,
   type Telemetry,
   type TelemetryContext,
   type TelemetryStarter,
 } from './agent.js';
+export {
+  startControlPlane,
+  safetySettings,
+  PROCESS_LIST_MAX_AGE_MS,
+  type ControlPlane,
+  type ControlPlaneOptions,
+} from './control-plane.js';
 export { ConfigStore, loadConfigFile } from './config/config-store.js';
 export {
   AgentConfigSchema,

@@ -10,6 +10,8 @@ import { startProcess, waitFor, waitForHttp, type StartedProcess } from './proce
 
 export const API_BIN = join(REPO_ROOT, 'control-api/dist/bin.js');
 export const AGENT_BIN = join(REPO_ROOT, 'collector-agent/dist/bin.js');
+/** The installed `cybercorp-agent`: AGENT_BIN started with the agent's node flags. */
+export const AGENT_LAUNCHER = join(REPO_ROOT, 'collector-agent/bin/cybercorp-agent.js');
 
 export interface ApiResponse<T = unknown> {
   status: number;
@@ -139,7 +141,7 @@ export function startAgent(options: {
   const stateDir = options.stateDir ?? mkdtempSync(join(tmpdir(), 'cybercorp-agent-state-'));
   const configFile = join(stateDir, 'agent.yaml');
   writeFileSync(configFile, options.config ?? TEST_AGENT_CONFIG);
-  const process = startProcess(globalThis.process.execPath, [AGENT_BIN, '--config', configFile], {
+  const process = startProcess(AGENT_LAUNCHER, ['--config', configFile], {
     name: 'cybercorp-agent',
     env: {
       ...globalThis.process.env,

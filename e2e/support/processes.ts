@@ -269,3 +269,20 @@ export async function waitForPort(
     options,
   );
 }
+
+export type ExitStatus = { code: number | null; signal: NodeJS.Signals | null };
+
+/** Resolves with how `child` ended (at once if it already has). */
+export function exitOf(child: ChildProcess): Promise<ExitStatus> {
+  if (child.exitCode !== null || child.signalCode !== null) {
+    return Promise.resolve({ code: child.exitCode, signal: child.signalCode });
+  }
+  return new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+}
+
+/** A `sleep 300` owned by the test: the only kind of process process-control tests act on. */
+export function spawnSleeper(): ChildProcess & { pid: number } {
+  const child = spawn('sleep', ['300'], { stdio: 'ignore' });
+  if (child.pid === undefined) throw new Error('could not spawn sleep');
+  return child as ChildProcess & { pid: number };
+}

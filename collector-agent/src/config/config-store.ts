@@ -1,9 +1,10 @@
 import { watch, type FSWatcher } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import type { Logger } from '../logger.js';
-import { ConfigError, DEFAULT_CONFIG, validateConfig, type AgentConfig } from './schema.js';
+import { ConfigError } from './config-error.js';
+import { DEFAULT_CONFIG } from './defaults.js';
+import type { AgentConfig } from './schema.js';
 
 export type ConfigListener = (next: AgentConfig, previous: AgentConfig) => void;
 
@@ -12,6 +13,11 @@ const RELOAD_DEBOUNCE_MS = 100;
 
 export async function loadConfigFile(path: string): Promise<AgentConfig> {
   const text = await readFile(path, 'utf8');
+  // Loaded with the first config file: an agent without one never needs them.
+  const [{ parse: parseYaml }, { validateConfig }] = await Promise.all([
+    import('yaml'),
+    import('./schema.js'),
+  ]);
   let document: unknown;
   try {
     document = parseYaml(text);

@@ -1,4 +1,8 @@
 import { z } from 'zod';
+import { ConfigError } from './config-error.js';
+
+export { ConfigError } from './config-error.js';
+export { DEFAULT_CONFIG } from './defaults.js';
 
 /**
  * The agent's local YAML config. Strict objects: a misspelt key in a safety setting must be an
@@ -28,12 +32,6 @@ export const AgentConfigSchema = z.strictObject({
 });
 
 export type AgentConfig = z.infer<typeof AgentConfigSchema>;
-
-export const DEFAULT_CONFIG: AgentConfig = AgentConfigSchema.parse({});
-
-export class ConfigError extends Error {
-  readonly code = 'invalid_config';
-}
 
 /** Validates a parsed YAML document; an empty file means all defaults. */
 export function validateConfig(document: unknown): AgentConfig {

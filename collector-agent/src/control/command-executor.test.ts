@@ -99,6 +99,48 @@ describe('CommandExecutor', () => {
     });
   });
 
+  it('answers lists from a recent scan, but signals only a process that is still there', async () => {
+    let clock = NOW;
+    const processes = [sample(1, 0, 'init'), sample(50, 1, 'agent'), sample(77, 1)];
+    let scans = 0;
+    const table: ProcessTable = {
+      list: async () => {
+        scans++;
+        return [...processes];
+      },
+      get: async (pid) => processes.find((p) => p.pid === pid),
+    };
+    const signals: number[] = [];
+    const executor = new CommandExecutor({
+      table,
+      policy: new SafetyPolicy(
+        table,
+        () => ({ controlEnabled: true, protectedNames: [], protectedUsers: [] }),
+        50,
+      ),
+      processes: new ProcessController((pid) => signals.push(pid)),
+      windowsEnabled: () => false,
+      now: () => clock,
+      processListMaxAgeMs: 250,
+    });
+    const list = (commandId: string) =>
+      executor.execute({ type: 'process.list', commandId, deadline: clock + 5000 });
+    const first = await list(ids.a);
+    processes.pop(); // pid 77 exits
+    const second = await list(ids.b);
+    expect(scans).toBe(1);
+    expect(second.ok && second.data).toEqual(first.ok && first.data);
+    expect(await executor.execute(signal(ids.c, 77, clock + 5000))).toMatchObject({
+      ok: false,
+      error: { code: 'no_such_process' },
+    });
+    expect(signals).toEqual([]);
+    clock += 250;
+    const third = await list('0192f6e4-7b1c-7cc0-8a3e-5d1f2a3b4c04');
+    expect(scans).toBe(2);
+    expect(third.ok && (third.data as { pid: number }[]).map((p) => p.pid)).toEqual([1, 50]);
+  });
+
   it('runs a repeated commandId once and returns the remembered result', async () => {
     const { executor, signals } = setup();
     const first = await executor.execute(signal(ids.a, 77));

@@ -44,6 +44,8 @@ export class CommandExecutor {
   private readonly results: BoundedMemo<string, Promise<CommandResult>>;
   private readonly now: () => number;
   private readonly processList: RecentProcessList;
+  /** The wire form of the latest scan, shared by every list answered from that scan. */
+  private listed: { samples: ProcessSample[]; infos: readonly ProcessInfo[] } | undefined;
   /** Counts commands that actually ran (not answered from memory); for diagnostics and tests. */
   executed = 0;
 
@@ -112,8 +114,15 @@ export class CommandExecutor {
 
   private async dispatch(command: ControlCommand): Promise<unknown> {
     switch (command.type) {
-      case 'process.list':
-        return (await this.processList.list()).map(toProcessInfo);
+      case 'process.list': {
+        const samples = await this.processList.list();
+        if (this.listed?.samples !== samples) {
+          // Frozen: remembered results of several commands may point at the same list.
+          const infos = Object.freeze(samples.map((s) => Object.freeze(toProcessInfo(s))));
+          this.listed = { samples, infos };
+        }
+        return this.listed.infos;
+      }
       case 'process.get':
         return toProcessInfo(await this.mustGet(command.pid));
       case 'process.signal': {

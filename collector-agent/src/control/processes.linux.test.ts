@@ -88,6 +88,31 @@ describe('LinuxProcessTable on a fixture tree', () => {
     expect(second.find((p) => p.pid === 10)?.cpuPercent).toBe(25);
   });
 
+  it('lists summaries from the stat file alone, on the same CPU baseline as list()', async () => {
+    await addProcess(10, statLine(10, 'web', 'S', 1, 100, 500), 'web\u0000--port\u00008080\u0000');
+    const reader = table();
+    await reader.list();
+    // No cmdline any more: a summary does not read it, a full list would skip the process.
+    await rm(join(root, 'proc', '10', 'cmdline'));
+    await writeFile(join(root, 'proc', '10', 'stat'), statLine(10, 'web', 'R', 1, 150, 500));
+    clock += 2000;
+    const summaries = await reader.listSummaries();
+    expect(summaries).toEqual([
+      {
+        pid: 10,
+        ppid: 1,
+        name: 'web',
+        state: 'R',
+        cpuPercent: 25,
+        memoryBytes: 10 * 4096,
+        startedAt: new Date(1_700_000_005_000).toISOString(),
+        cpuSeconds: 1.5,
+        kernelThread: false,
+      },
+    ]);
+    expect(await reader.list()).toEqual([]);
+  });
+
   it('does not carry CPU time across a reused pid', async () => {
     await addProcess(10, statLine(10, 'a', 'S', 1, 100, 500), 'a\u0000');
     const reader = table();

@@ -1,5 +1,5 @@
 import { closeSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
-import type { ProcessSample, ProcessTable } from './processes.js';
+import type { ProcessSample, ProcessSummary, ProcessTable } from './processes.js';
 import {
   cpuPercent,
   isKernelThread,
@@ -58,17 +58,31 @@ export class LinuxProcessTable implements ProcessTable {
   }
 
   async list(): Promise<ProcessSample[]> {
+    return this.scan((pid, atMs, marks) => this.read(pid, atMs, marks));
+  }
+
+  /** Reads /proc/<pid>/stat only: a third of the system calls of `list()`. */
+  async listSummaries(): Promise<ProcessSummary[]> {
+    return this.scan((pid, atMs, marks) => {
+      const stat = this.readStat(pid, atMs, marks);
+      return stat && this.toSummary(stat.stat, stat.percent);
+    });
+  }
+
+  private scan<T>(
+    readOne: (pid: number, atMs: number, marks: Map<number, CpuMark>) => T | undefined,
+  ): T[] {
     const atMs = this.now();
     const marks = new Map<number, CpuMark>();
-    const samples: ProcessSample[] = [];
+    const rows: T[] = [];
     for (const entry of readdirSync(this.procRoot)) {
       const first = entry.charCodeAt(0);
       if (first < 48 || first > 57) continue; // only numeric entries are processes
-      const sample = this.read(Number(entry), atMs, marks);
-      if (sample) samples.push(sample);
+      const row = readOne(Number(entry), atMs, marks);
+      if (row) rows.push(row);
     }
     this.cpuMarks = marks;
-    return samples;
+    return rows;
   }
 
   /**
@@ -85,38 +99,51 @@ export class LinuxProcessTable implements ProcessTable {
 
   private read(pid: number, atMs: number, marks: Map<number, CpuMark>): ProcessSample | undefined {
     const dir = `${this.procRoot}/${pid}`;
-    const statText = this.readText(`${dir}/stat`);
-    if (statText === undefined) return undefined;
+    const stat = this.readStat(pid, atMs, marks);
+    if (stat === undefined) return undefined;
     const cmdline = this.readText(`${dir}/cmdline`);
     if (cmdline === undefined) return undefined;
     const owner = statSync(dir, { throwIfNoEntry: false });
     if (owner === undefined) return undefined;
+    const command = parseCmdline(cmdline);
+    return {
+      ...this.toSummary(stat.stat, stat.percent),
+      user: this.userName(owner.uid),
+      command: command === '' ? `[${stat.stat.comm}]` : command,
+      uid: owner.uid,
+    };
+  }
+
+  /** The stat line, with the CPU percent since the previous scan; records this scan's mark. */
+  private readStat(
+    pid: number,
+    atMs: number,
+    marks: Map<number, CpuMark>,
+  ): { stat: ProcStat; percent: number } | undefined {
+    const statText = this.readText(`${this.procRoot}/${pid}/stat`);
+    if (statText === undefined) return undefined;
     const stat = parseStat(statText);
     const previous = this.cpuMarks.get(pid);
-    const mark = { startTicks: stat.startTicks, cpuTicks: stat.cpuTicks, atMs };
-    marks.set(pid, mark);
+    marks.set(pid, { startTicks: stat.startTicks, cpuTicks: stat.cpuTicks, atMs });
     const percent =
       previous && previous.startTicks === stat.startTicks
         ? cpuPercent(stat.cpuTicks - previous.cpuTicks, this.ticksPerSecond, atMs - previous.atMs)
         : 0;
-    return this.toSample(stat, parseCmdline(cmdline), owner.uid, percent);
+    return { stat, percent };
   }
 
-  private toSample(stat: ProcStat, command: string, uid: number, percent: number): ProcessSample {
+  private toSummary(stat: ProcStat, percent: number): ProcessSummary {
     const startedMs = this.bootTime() + (stat.startTicks / this.ticksPerSecond) * 1000;
     return {
       pid: stat.pid,
       ppid: stat.ppid,
       name: stat.comm,
-      user: this.userName(uid),
       state: stat.state,
       cpuPercent: percent,
       memoryBytes: stat.rssPages * this.pageSize,
-      command: command === '' ? `[${stat.comm}]` : command,
       startedAt: new Date(Math.round(startedMs)).toISOString(),
       cpuSeconds: stat.cpuTicks / this.ticksPerSecond,
       kernelThread: isKernelThread(stat),
-      uid,
     };
   }
 

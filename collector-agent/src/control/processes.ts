@@ -16,6 +16,9 @@ export interface ProcessSample extends ProcessInfo {
   uid: number;
 }
 
+/** A process without its command line and owner: what the per-cycle metrics read for all. */
+export type ProcessSummary = Omit<ProcessSample, 'command' | 'user' | 'uid'>;
+
 /**
  * The host's process table. One instance is shared by process control and the process metrics,
  * so CPU percentages are deltas between consecutive reads of the same reader.
@@ -23,6 +26,12 @@ export interface ProcessSample extends ProcessInfo {
 export interface ProcessTable {
   /** All processes; CPU percent is relative to the previous call (0 on the first). */
   list(): Promise<ProcessSample[]>;
+  /**
+   * All processes as `list()` gives them (same CPU baseline) without the command line and owner,
+   * where the platform reads those separately: on Linux one file per process instead of two
+   * plus a stat. Tables without a cheaper read leave it out; callers then use `list()`.
+   */
+  listSummaries?(): Promise<ProcessSummary[]>;
   /** One process, or undefined when no such pid exists. */
   get(pid: number): Promise<ProcessSample | undefined>;
 }

@@ -8,7 +8,8 @@ import { existsSync } from 'node:fs';
 import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WindowInfo } from '@cybercorp/protocol';
-import { PrivateDisplay, exited, requirePrograms, waitUntil } from '../../../e2e/support/xvfb.js';
+import { exitOf } from '../../../e2e/support/processes.js';
+import { PrivateDisplay, requirePrograms, waitUntil } from '../../../e2e/support/xvfb.js';
 import { X11WindowController } from './windows.x11.js';
 import { loadX11, type XClient, type XDisplay } from './x11/x11-api.js';
 import type { WindowChangeEvent } from './windows.js';
@@ -170,7 +171,7 @@ describe('X11WindowController on Xvfb + openbox', () => {
     try {
       await controller.act(late.id, 'close');
       const exit = await Promise.race([
-        exited(child),
+        exitOf(child),
         new Promise<never>((_, reject) =>
           setTimeout(() => reject(new Error('xterm did not exit')), WAIT_MS),
         ),

@@ -1,4 +1,4 @@
-import type { ProcessSample } from '../control/processes.js';
+import type { ProcessSummary } from '../control/processes.js';
 
 interface CpuMark {
   cpuSeconds: number;
@@ -32,7 +32,7 @@ export class ProcessCpuRates {
     return this.marks.size;
   }
 
-  update(samples: readonly ProcessSample[]): Map<number, number> {
+  update(samples: readonly ProcessSummary[]): Map<number, number> {
     const atMillis = this.now();
     const rates = new Map<number, number>();
     for (const sample of samples) {
@@ -42,7 +42,7 @@ export class ProcessCpuRates {
     return rates;
   }
 
-  private rateOf(sample: ProcessSample, atMillis: number): number {
+  private rateOf(sample: ProcessSummary, atMillis: number): number {
     const mark = this.marks.get(keyOf(sample));
     let cpuSeconds = sample.cpuSeconds;
     let elapsedMillis: number;
@@ -58,7 +58,7 @@ export class ProcessCpuRates {
     return Math.min(1, Math.max(0, share));
   }
 
-  private remember(samples: readonly ProcessSample[], atMillis: number): void {
+  private remember(samples: readonly ProcessSummary[], atMillis: number): void {
     let kept = samples;
     if (samples.length > this.options.maxRememberedPids) {
       // The busiest by lifetime CPU are the likeliest to be in the top N next cycle.
@@ -71,6 +71,6 @@ export class ProcessCpuRates {
 }
 
 /** Pid plus start time, so a reused pid is a new process, not a negative CPU delta. */
-function keyOf(sample: ProcessSample): string {
+function keyOf(sample: ProcessSummary): string {
   return `${sample.pid}@${sample.startedAt ?? ''}`;
 }

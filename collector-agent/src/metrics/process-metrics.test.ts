@@ -1,7 +1,13 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ProcessMetricsProducer } from './process-metrics.js';
 import { ProcessSnapshot } from './process-snapshot.js';
-import { FakeProcessTable, MetricsHarness, pointsOf, processSample } from './testing.js';
+import {
+  FakeProcessTable,
+  FakeSummaryProcessTable,
+  MetricsHarness,
+  pointsOf,
+  processSample,
+} from './testing.js';
 
 const START = Date.parse('2026-11-25T10:00:00.000Z');
 
@@ -41,6 +47,42 @@ describe('ProcessMetricsProducer', () => {
       (name) => collection.metrics.get(name)?.descriptor.unit,
     );
     expect(units).toEqual(['1', 's', 'By']);
+  });
+
+  it('reads owners only for the chosen processes when the table lists summaries, and drops one that exited', async () => {
+    const table = new FakeSummaryProcessTable([
+      processSample({ pid: 10, name: 'busy', user: 'alice', cpuSeconds: 90, memoryBytes: 1000 }),
+      processSample({ pid: 11, name: 'idle', user: 'bob', cpuSeconds: 0, memoryBytes: 10 }),
+      processSample({ pid: 12, name: 'fat', user: 'root', cpuSeconds: 1, memoryBytes: 9_000_000 }),
+      processSample({ pid: 13, name: 'gone', user: 'eve', cpuSeconds: 50, memoryBytes: 20 }),
+    ]);
+    const snapshot = new ProcessSnapshot(table);
+    const producer = new ProcessMetricsProducer({
+      snapshot,
+      topN: 2,
+      cpuCount: 1,
+      now: () => START + 100_000,
+    });
+    harness = new MetricsHarness([], [producer]);
+    // pid 13 is chosen from the summaries but exits before its owner is read.
+    const list = table.listSummaries.bind(table);
+    table.listSummaries = async () => {
+      const summaries = await list();
+      table.rows = table.rows.filter((row) => row.pid !== 13);
+      return summaries;
+    };
+    const collection = await harness.collect();
+    expect(pointsOf(collection, 'process.memory.usage')).toEqual([
+      {
+        attributes: { 'process.pid': 10, 'process.executable.name': 'busy', 'process.owner': 'alice' },
+        value: 1000,
+      },
+      {
+        attributes: { 'process.pid': 12, 'process.executable.name': 'fat', 'process.owner': 'root' },
+        value: 9_000_000,
+      },
+    ]);
+    expect(table.gets.sort()).toEqual([10, 12, 13]);
   });
 
   it('keeps series and remembered pids within the budget while 1000 processes churn their pids', async () => {

@@ -35,6 +35,10 @@ export interface ProcessMetricsOptions {
   now?: () => number;
 }
 
+interface OwnedProcess extends RatedProcess {
+  owner: string;
+}
+
 function hrTime(millis: number): HrTime {
   const seconds = Math.floor(millis / 1000);
   return [seconds, Math.round((millis - seconds * 1000) * 1e6)];
@@ -94,24 +98,30 @@ export class ProcessMetricsProducer implements MetricProducer {
     const rates = this.rates.update(samples);
     const rated = samples.map((sample) => ({ sample, cpuUtilization: rates.get(sample.pid) ?? 0 }));
     const chosen = selectTopProcesses(rated, this.topN, this.maxProcesses);
+    // The table's per-cycle read skips owners; only the chosen few need theirs.
+    const owned: OwnedProcess[] = [];
+    for (const process of chosen) {
+      const owner = await this.options.snapshot.ownerOf(process.sample);
+      if (owner !== undefined) owned.push({ ...process, owner }); // undefined: it just exited
+    }
     return {
       resourceMetrics: {
         resource,
-        scopeMetrics: [{ scope: { name: METER_NAME }, metrics: this.toMetrics(chosen) }],
+        scopeMetrics: [{ scope: { name: METER_NAME }, metrics: this.toMetrics(owned) }],
       },
       errors: [],
     };
   }
 
   private toMetrics(
-    chosen: readonly RatedProcess[],
+    chosen: readonly OwnedProcess[],
   ): [GaugeMetricData, SumMetricData, SumMetricData] {
     const endTime = hrTime(this.now());
-    const points = chosen.map(({ sample, cpuUtilization }) => {
+    const points = chosen.map(({ sample, cpuUtilization, owner }) => {
       const attributes: Attributes = {
         [ATTR_PROCESS_PID]: sample.pid,
         [ATTR_PROCESS_EXECUTABLE_NAME]: sample.name,
-        [ATTR_PROCESS_OWNER]: sample.user,
+        [ATTR_PROCESS_OWNER]: owner,
       };
       const started = sample.startedAt === null ? NaN : Date.parse(sample.startedAt);
       const startTime = hrTime(Number.isFinite(started) ? started : this.createdAtMillis);

@@ -1,4 +1,4 @@
-import type { ProcessSample, ProcessTable } from '../control/processes.js';
+import type { ProcessSummary, ProcessTable } from '../control/processes.js';
 
 /**
  * One read of the shared process table per export cycle. The process count and the top-N
@@ -6,7 +6,7 @@ import type { ProcessSample, ProcessTable } from '../control/processes.js';
  * the table's CPU deltas are not shortened by a second read a few milliseconds later.
  */
 export class ProcessSnapshot {
-  private latest: { atMillis: number; samples: Promise<ProcessSample[]> } | undefined;
+  private latest: { atMillis: number; samples: Promise<ProcessSummary[]> } | undefined;
 
   constructor(
     private readonly table: ProcessTable,
@@ -15,12 +15,13 @@ export class ProcessSnapshot {
     private readonly now: () => number = Date.now,
   ) {}
 
-  read(): Promise<ProcessSample[]> {
+  /** Every process, without command line and owner where the table can skip them. */
+  read(): Promise<ProcessSummary[]> {
     const atMillis = this.now();
     if (this.latest && atMillis - this.latest.atMillis < this.maxAgeMillis) {
       return this.latest.samples;
     }
-    const samples = this.table.list();
+    const samples = this.table.listSummaries ? this.table.listSummaries() : this.table.list();
     const entry = { atMillis, samples };
     this.latest = entry;
     // A failed read is not reused: the next cycle tries the table again.
@@ -28,5 +29,11 @@ export class ProcessSnapshot {
       if (this.latest === entry) this.latest = undefined;
     });
     return samples;
+  }
+
+  /** The owner's user name, read for the few processes a cycle exports; undefined once exited. */
+  async ownerOf(process: ProcessSummary): Promise<string | undefined> {
+    if ('user' in process && typeof process.user === 'string') return process.user;
+    return (await this.table.get(process.pid))?.user;
   }
 }

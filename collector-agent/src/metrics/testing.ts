@@ -8,7 +8,7 @@ import {
   type MetricData,
   type MetricProducer,
 } from '@opentelemetry/sdk-metrics';
-import type { ProcessSample, ProcessTable } from '../control/processes.js';
+import type { ProcessSample, ProcessSummary, ProcessTable } from '../control/processes.js';
 import type { MetricsCollector } from './collector.js';
 import type { FilesystemStats, HostFiles } from './host-files.js';
 import { METER_NAME } from './semconv.js';
@@ -109,5 +109,20 @@ export class FakeProcessTable implements ProcessTable {
 
   async get(pid: number): Promise<ProcessSample | undefined> {
     return this.rows.find((row) => row.pid === pid);
+  }
+}
+
+/** A fake table that, like the Linux one, lists summaries cheaply and owners only on `get`. */
+export class FakeSummaryProcessTable extends FakeProcessTable {
+  readonly gets: number[] = [];
+
+  async listSummaries(): Promise<ProcessSummary[]> {
+    this.reads += 1;
+    return this.rows.map(({ command: _command, user: _user, uid: _uid, ...summary }) => summary);
+  }
+
+  override async get(pid: number): Promise<ProcessSample | undefined> {
+    this.gets.push(pid);
+    return super.get(pid);
   }
 }

@@ -1,7 +1,7 @@
-import type { ProcessSample } from '../control/processes.js';
+import type { ProcessSummary } from '../control/processes.js';
 
 export interface RatedProcess {
-  sample: ProcessSample;
+  sample: ProcessSummary;
   cpuUtilization: number;
 }
 

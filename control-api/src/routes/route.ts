@@ -108,6 +108,33 @@ export function mountRoutes(router: Router, routes: readonly AnyRoute[], deps: R
     if (route.body) router[route.method](route.path, rememberRoute, json, handler);
     else router[route.method](route.path, rememberRoute, handler);
   }
+  mountMethodNotAllowed(router, routes);
+}
+
+/** A known path asked with a method it does not serve: 405 with `Allow` (RFC 9110), not 404. */
+function mountMethodNotAllowed(router: Router, routes: readonly AnyRoute[]): void {
+  const methodsByPath = new Map<string, Set<string>>();
+  for (const route of routes) {
+    const methods = methodsByPath.get(route.path) ?? new Set<string>();
+    methods.add(route.method.toUpperCase());
+    if (route.method === 'get') methods.add('HEAD');
+    methodsByPath.set(route.path, methods);
+  }
+  for (const [path, methods] of methodsByPath) {
+    const allow = [...methods, 'OPTIONS'].join(', ');
+    router.all(path, (req: Request, res: Response) => {
+      res.locals.routePattern = `${req.baseUrl}${path}`;
+      res.setHeader('Allow', allow);
+      if (req.method === 'OPTIONS') {
+        res.status(204).end();
+        return;
+      }
+      throw new ApiError(
+        'method_not_allowed',
+        `${req.method} is not allowed here; allowed: ${allow}`,
+      );
+    });
+  }
 }
 
 function parse(schema: z.ZodType | undefined, value: unknown, where: string): unknown {

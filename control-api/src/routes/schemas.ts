@@ -10,21 +10,40 @@ import { PERMISSIONS, ROLES } from '../auth/permissions.js';
 
 /** Request and response shapes; requests are validated with them and the OpenAPI document is generated from them. */
 
-export const Problem = z
-  .object({
-    type: z.string(),
-    title: z.string(),
-    status: z.number().int(),
-    detail: z.string(),
-    code: z.string(),
-  })
-  .meta({ id: 'Problem' });
+/** Problems carry extension members (e.g. `errors`, `retryAfterSeconds`), so the object is open. */
+export const Problem = z.looseObject({
+  type: z.string(),
+  title: z.string(),
+  status: z.number().int(),
+  detail: z.string(),
+  code: z.string(),
+});
+
+/** PostgreSQL text cannot hold U+0000: free text that reaches the database is refused up front. */
+// eslint-disable-next-line no-control-regex -- matching NUL is the point
+const NO_NUL = /^[^\u0000]*$/;
+function text(min: number, max: number) {
+  return z.string().min(min).max(max).regex(NO_NUL, 'must not contain NUL characters');
+}
+
+/**
+ * A query-string integer in [min, max], written in decimal digits. Validated as a string (no
+ * `1e2`, `0x10` or blanks), documented as the integer it stands for.
+ */
+function queryInteger(min: number, max: number) {
+  return z
+    .string()
+    .regex(/^[0-9]{1,10}$/, 'must be a decimal integer')
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max))
+    .meta({ type: 'integer', minimum: min, maximum: max, pattern: undefined });
+}
 
 export const LoginBody = z.object({
-  username: z.string().min(1).max(100),
+  username: text(1, 100),
   password: z.string().min(1).max(1024),
 });
-export const RefreshBody = z.object({ refreshToken: z.string().min(1).max(200) });
+export const RefreshBody = z.object({ refreshToken: text(1, 200) });
 export const TokenPair = z.object({
   accessToken: z.string(),
   refreshToken: z.string(),
@@ -53,10 +72,10 @@ export const User = z.object({
   createdAt: z.string(),
 });
 
-export const CreateAgentTokenBody = z.object({ name: z.string().min(1).max(200) });
+export const CreateAgentTokenBody = z.object({ name: text(1, 200) });
 export const AgentToken = z.object({ id: z.uuid(), name: z.string(), token: z.string() });
 
-export const AgentParams = z.object({ agentId: z.string().min(1).max(200) });
+export const AgentParams = z.object({ agentId: text(1, 200) });
 export const Agent = z.object({
   id: z.string(),
   hostname: z.string().nullable(),
@@ -73,12 +92,7 @@ export const Agent = z.object({
 });
 export const AgentList = z.object({ items: z.array(Agent), nextCursor: z.string().nullable() });
 export const AgentListQuery = z.object({
-  limit: z
-    .string()
-    .regex(/^[0-9]{1,4}$/)
-    .transform(Number)
-    .pipe(z.number().int().min(1).max(1000))
-    .optional(),
+  limit: queryInteger(1, 1000).optional(),
   cursor: z.uuid().optional().describe('nextCursor of the previous page'),
 });
 
@@ -98,7 +112,7 @@ export const ProcessParams = AgentParams.extend({
 });
 export const ProcessActionBody = z.object({
   action: ProcessAction,
-  reason: z.string().max(1000).optional(),
+  reason: text(0, 1000).optional(),
 });
 
 export const WindowQuery = z.object({
@@ -115,7 +129,7 @@ export const WindowList = z.object({
 export const WindowParams = AgentParams.extend({ windowId: WindowId });
 export const WindowActionBody = z.object({
   action: WindowAction,
-  reason: z.string().max(1000).optional(),
+  reason: text(0, 1000).optional(),
 });
 
 export const ActionResult = z.object({
@@ -124,7 +138,7 @@ export const ActionResult = z.object({
   result: z.unknown(),
 });
 
-export const CommandParams = z.object({ commandId: z.string().min(1).max(100) });
+export const CommandParams = z.object({ commandId: text(1, 100) });
 export const Command = z.object({
   id: z.string(),
   agentId: z.string(),
@@ -143,17 +157,13 @@ export const Command = z.object({
 });
 
 export const AuditQuery = z.object({
-  agentId: z.string().max(200).optional(),
-  actor: z.string().max(200).optional(),
-  limit: z
-    .string()
-    .regex(/^[0-9]{1,4}$/)
-    .transform(Number)
-    .pipe(z.number().int().min(1).max(500))
-    .optional(),
+  agentId: text(0, 200).optional(),
+  actor: text(0, 200).optional(),
+  limit: queryInteger(1, 500).optional(),
+  // At most 18 digits: always inside PostgreSQL's bigint, which audit ids are.
   cursor: z
     .string()
-    .regex(/^[0-9]{1,19}$/, 'cursor must come from nextCursor')
+    .regex(/^[0-9]{1,18}$/, 'cursor must come from nextCursor')
     .optional(),
 });
 export const AuditEvent = z.object({

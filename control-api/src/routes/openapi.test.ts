@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import { apiRoutes } from '../app.js';
+import { buildOpenApiDocument } from './openapi.js';
+import { AgentListQuery, AuditQuery, CreateAgentTokenBody, Problem } from './schemas.js';
+import type { RouteServices } from './services.js';
+
+// Handlers are never called here: only the route specs feed the document.
+const document = buildOpenApiDocument(apiRoutes({} as RouteServices), '0.0.0-test');
+type Parameter = { name: string; in: string; schema: Record<string, unknown> };
+const parametersOf = (path: string, method: string) =>
+  (document.paths[path]?.[method] as { parameters: Parameter[] }).parameters;
+
+describe('buildOpenApiDocument', () => {
+  it('inlines the Problem schema, open to extension members', () => {
+    const problem = document.components.schemas.Problem as Record<string, unknown>;
+    expect(problem.$ref).toBeUndefined();
+    expect(problem.$defs).toBeUndefined();
+    expect(problem.type).toBe('object');
+    expect(problem.additionalProperties).not.toBe(false);
+    const withExtension = {
+      type: 't',
+      title: 't',
+      status: 400,
+      detail: 'd',
+      code: 'c',
+      errors: [],
+    };
+    expect(Problem.parse(withExtension)).toEqual(withExtension);
+  });
+
+  it('documents query limits as the bounded integers the API accepts', () => {
+    const agentsLimit = parametersOf('/api/v1/agents', 'get').find((p) => p.name === 'limit');
+    expect(agentsLimit?.schema).toEqual({ type: 'integer', minimum: 1, maximum: 1000 });
+    const auditLimit = parametersOf('/api/v1/audit', 'get').find((p) => p.name === 'limit');
+    expect(auditLimit?.schema).toEqual({ type: 'integer', minimum: 1, maximum: 500 });
+
+    expect(AgentListQuery.parse({ limit: '1000' })).toEqual({ limit: 1000 });
+    for (const limit of ['0', '1001', '1e2', '0x10', ' 5', '-1', '2.5', ''])
+      expect(AgentListQuery.safeParse({ limit }).success, limit).toBe(false);
+  });
+
+  it('refuses NUL in free text that reaches PostgreSQL, and says so in the document', () => {
+    expect(CreateAgentTokenBody.safeParse({ name: 'a\u0000b' }).success).toBe(false);
+    expect(CreateAgentTokenBody.safeParse({ name: 'a b' }).success).toBe(true);
+    expect(AuditQuery.safeParse({ actor: '\u0000' }).success).toBe(false);
+    const agentId = parametersOf('/api/v1/agents/{agentId}', 'get').find(
+      (p) => p.name === 'agentId',
+    );
+    expect(new RegExp(agentId?.schema.pattern as string, 'u').test('x\u0000')).toBe(false);
+  });
+
+  it('keeps audit cursors inside PostgreSQL bigint', () => {
+    expect(AuditQuery.safeParse({ cursor: '999999999999999999' }).success).toBe(true);
+    expect(AuditQuery.safeParse({ cursor: '9999999999999999999' }).success).toBe(false);
+  });
+});

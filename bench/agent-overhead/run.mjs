@@ -283,7 +283,7 @@ try {
   console.log(
     `node_exporter    ${f(theirs.cpu).padStart(5)}   ${f((100 * theirs.cpu) / elapsed, 3).padStart(15)}   ${f(theirs.hwmMb, 1).padStart(11)}   ${f(theirs.rssMb, 1).padStart(10)}`,
   );
-  console.log('peak RSS = VmHWM over each process\'s whole life (startup included)');
+  console.log("peak RSS = VmHWM over each process's whole life (startup included)");
   console.log(`node_exporter series per scrape: ${series}`);
   if (sinkExports) console.log(`exports received by the sink: ${sinkExports()}`);
   const otelcol = children.find((c) => c.name === 'otelcol');

@@ -2,6 +2,7 @@ import {
   CONTROL_CAPABILITY,
   encodeControlData,
   WINDOWS_CAPABILITY,
+  WINDOWS_UNAVAILABLE_ATTRIBUTE,
   type CustomMessage,
 } from '@cybercorp/protocol';
 import type { ConfigStore } from './config/config-store.js';
@@ -10,7 +11,7 @@ import { CommandExecutor, toWindowEvent } from './control/command-executor.js';
 import { ProcessController } from './control/process-controller.js';
 import type { ProcessTable } from './control/processes.js';
 import { SafetyPolicy, type SafetySettings } from './control/safety-policy.js';
-import type { WindowController } from './control/windows.js';
+import type { WindowChangeEvent, WindowController } from './control/windows.js';
 import type { Logger } from './logger.js';
 import { OpampClient } from './opamp/client.js';
 import type { OpampTransport } from './opamp/transport.js';
@@ -21,6 +22,9 @@ import { WebSocketTransport } from './opamp/websocket-transport.js';
  * one scan. `process.get` and `process.signal` always read the live process.
  */
 export const PROCESS_LIST_MAX_AGE_MS = 250;
+
+/** While window control is unavailable, how often to look again (a window manager may start). */
+export const WINDOW_RECHECK_INTERVAL_MS = 30_000;
 
 export function safetySettings(config: AgentConfig): SafetySettings {
   return {
@@ -72,21 +76,33 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   });
 
   let windowsAvailable = false;
+  /** Why window control is not offered; sent to the server so its 409 can say why. */
+  let windowsUnavailableReason: string | undefined;
   const refreshWindowAvailability = async (): Promise<boolean> => {
-    const before = windowsAvailable;
+    const before = [windowsAvailable, windowsUnavailableReason].join();
     try {
       // Window control switched off locally: do not even open the display.
-      const wanted = windows !== undefined && config.current().control.windows.enabled;
-      const availability = wanted ? await windows.availability() : undefined;
-      windowsAvailable = availability?.available === true;
-      if (availability && !availability.available && before) {
-        log.warn('window control became unavailable', { reason: availability.reason });
-      }
+      const enabled = config.current().control.windows.enabled;
+      const availability =
+        windows && enabled
+          ? await windows.availability()
+          : {
+              available: false as const,
+              reason: windows
+                ? 'window control is switched off in the agent configuration'
+                : 'no window controller on this platform',
+            };
+      windowsAvailable = availability.available;
+      windowsUnavailableReason = availability.available ? undefined : availability.reason;
     } catch (error) {
       windowsAvailable = false;
-      log.warn('window availability check failed', { error });
+      windowsUnavailableReason = `window availability check failed: ${String(error)}`;
     }
-    return windowsAvailable !== before;
+    const changed = [windowsAvailable, windowsUnavailableReason].join() !== before;
+    if (changed && windowsUnavailableReason) {
+      log.info('window control not offered', { reason: windowsUnavailableReason });
+    }
+    return changed;
   };
   const customCapabilities = (): string[] => {
     const current = config.current();
@@ -122,6 +138,8 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       new WebSocketTransport({ url: options.controlUrl.href, token: options.agentToken }),
     instanceUid: options.instanceUid,
     attributes: options.attributes,
+    dynamicAttributes: (): Record<string, string> =>
+      windowsUnavailableReason ? { [WINDOWS_UNAVAILABLE_ATTRIBUTE]: windowsUnavailableReason } : {},
     customCapabilities,
     onCustomMessage: (message) => void answer(message),
     log: log.child({ component: 'opamp' }),
@@ -130,17 +148,23 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   const cleanups: Array<() => void> = [];
   // The window change feed runs only while window control is announced.
   let stopWindowFeed: (() => void) | undefined;
-  const followWindowAvailability = async (): Promise<void> => {
+  const sendWindowEvent = (event: WindowChangeEvent) =>
+    client.sendCustomMessage(
+      CONTROL_CAPABILITY,
+      'window.event',
+      encodeControlData(toWindowEvent(event, now())),
+    );
+  const followWindowAvailability = async (connected = false): Promise<void> => {
     const changed = await refreshWindowAvailability();
     const announced = customCapabilities().includes(WINDOWS_CAPABILITY);
     if (announced && windows && !stopWindowFeed) {
-      stopWindowFeed = windows.onChange((event) => {
-        void client.sendCustomMessage(
-          CONTROL_CAPABILITY,
-          'window.event',
-          encodeControlData(toWindowEvent(event, now())),
-        );
-      });
+      stopWindowFeed = windows.onChange((event) => void sendWindowEvent(event));
+    } else if (announced && windows && connected) {
+      // Events sent while the connection was down are lost, and the server keeps its window
+      // state per connection: start every connection with the full list.
+      await sendWindowEvent({ change: 'snapshot', windows: await windows.list() }).catch(
+        (error: unknown) => log.warn('could not send the window snapshot', { error }),
+      );
     } else if (!announced && stopWindowFeed) {
       stopWindowFeed();
       stopWindowFeed = undefined;
@@ -149,7 +173,14 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   };
   cleanups.push(() => stopWindowFeed?.());
   await followWindowAvailability();
-  if (windows) cleanups.push(client.onConnected(() => void followWindowAvailability()));
+  if (windows) {
+    cleanups.push(client.onConnected(() => void followWindowAvailability(true)));
+    const recheck = setInterval(() => {
+      if (!windowsAvailable) void followWindowAvailability();
+    }, WINDOW_RECHECK_INTERVAL_MS);
+    recheck.unref();
+    cleanups.push(() => clearInterval(recheck));
+  }
   cleanups.push(
     config.onChange((next, previous) => {
       const before = JSON.stringify([previous.control, previous.protected]);

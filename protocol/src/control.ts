@@ -14,6 +14,18 @@ export const CONTROL_CAPABILITY = 'io.cybercorp.control.v1';
  */
 export const WINDOWS_CAPABILITY = 'io.cybercorp.windows.v1';
 
+/**
+ * Non-identifying agent attribute saying why an agent does not offer window control (no X
+ * display, no EWMH window manager, switched off locally), so the API's 409 can say why.
+ */
+export const WINDOWS_UNAVAILABLE_ATTRIBUTE = 'cybercorp.windows.unavailable_reason';
+
+/** `capability_missing` detail for an agent without window control. */
+export function windowsMissingDetail(agentId: string, reason: string | undefined): string {
+  const base = `agent ${agentId} does not report ${WINDOWS_CAPABILITY}`;
+  return reason ? `${base}: ${reason}` : base;
+}
+
 export const ProcessAction = z.enum(['terminate', 'kill', 'suspend', 'resume']);
 export type ProcessAction = z.infer<typeof ProcessAction>;
 

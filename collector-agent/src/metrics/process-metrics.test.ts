@@ -74,11 +74,19 @@ describe('ProcessMetricsProducer', () => {
     const collection = await harness.collect();
     expect(pointsOf(collection, 'process.memory.usage')).toEqual([
       {
-        attributes: { 'process.pid': 10, 'process.executable.name': 'busy', 'process.owner': 'alice' },
+        attributes: {
+          'process.pid': 10,
+          'process.executable.name': 'busy',
+          'process.owner': 'alice',
+        },
         value: 1000,
       },
       {
-        attributes: { 'process.pid': 12, 'process.executable.name': 'fat', 'process.owner': 'root' },
+        attributes: {
+          'process.pid': 12,
+          'process.executable.name': 'fat',
+          'process.owner': 'root',
+        },
         value: 9_000_000,
       },
     ]);

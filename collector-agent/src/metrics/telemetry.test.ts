@@ -1,7 +1,12 @@
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { AggregationTemporality, InMemoryMetricExporter } from '@opentelemetry/sdk-metrics';
 import { afterEach, describe, expect, it } from 'vitest';
-import { exportIntervalFromEnv, startTelemetry, type Telemetry } from './telemetry.js';
+import {
+  exportIntervalFromEnv,
+  metricsExporterFromEnv,
+  startTelemetry,
+  type Telemetry,
+} from './telemetry.js';
 import { FakeProcessTable, FixtureHostFiles, processSample } from './testing.js';
 
 const PROC = {
@@ -22,6 +27,20 @@ describe('exportIntervalFromEnv', () => {
 
   it('rejects a value that is not a positive integer with a stable code', () => {
     expect(() => exportIntervalFromEnv({ OTEL_METRIC_EXPORT_INTERVAL: 'soon' })).toThrow(
+      expect.objectContaining({ code: 'invalid_config' }),
+    );
+  });
+});
+
+describe('metricsExporterFromEnv', () => {
+  it('takes otlp by default and none to switch export off, as OTEL_METRICS_EXPORTER says', () => {
+    expect(metricsExporterFromEnv({})).toBe('otlp');
+    expect(metricsExporterFromEnv({ OTEL_METRICS_EXPORTER: 'otlp' })).toBe('otlp');
+    expect(metricsExporterFromEnv({ OTEL_METRICS_EXPORTER: 'none' })).toBe('none');
+  });
+
+  it('refuses an exporter the agent does not offer with a stable code', () => {
+    expect(() => metricsExporterFromEnv({ OTEL_METRICS_EXPORTER: 'prometheus' })).toThrow(
       expect.objectContaining({ code: 'invalid_config' }),
     );
   });

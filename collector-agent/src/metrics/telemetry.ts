@@ -66,6 +66,23 @@ export function exportIntervalFromEnv(env: NodeJS.ProcessEnv): number {
   return millis;
 }
 
+/**
+ * The standard OTEL_METRICS_EXPORTER: `otlp` (the default) or `none`. Other exporters of the
+ * specification (`prometheus`, `console`) are not offered by this agent.
+ */
+export function metricsExporterFromEnv(env: NodeJS.ProcessEnv): 'otlp' | 'none' {
+  const raw = env.OTEL_METRICS_EXPORTER?.trim().toLowerCase();
+  if (!raw || raw === 'otlp') return 'otlp';
+  if (raw === 'none') return 'none';
+  throw new MetricsConfigError(`OTEL_METRICS_EXPORTER must be "otlp" or "none", got "${raw}"`);
+}
+
+const disabledTelemetry: Telemetry = {
+  setTopN: () => undefined,
+  forceFlush: async () => undefined,
+  shutdown: async () => undefined,
+};
+
 function otlpTarget(env: NodeJS.ProcessEnv): string {
   return (
     env.OTEL_EXPORTER_OTLP_METRICS_ENDPOINT?.trim() ||
@@ -98,6 +115,7 @@ class LoggingPeriodicReader extends PeriodicExportingMetricReader {
 export function startTelemetry(options: TelemetryOptions): Telemetry {
   const env = options.env ?? process.env;
   const logger = options.logger ?? consoleTelemetryLogger;
+  if (!options.exporter && metricsExporterFromEnv(env) === 'none') return disabledTelemetry;
   const exportIntervalMillis = options.exportIntervalMillis ?? exportIntervalFromEnv(env);
   const errors = new DistinctErrorLog(logger);
   // One table read serves the concurrent collectors of one cycle, never two cycles.

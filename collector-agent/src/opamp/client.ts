@@ -38,6 +38,8 @@ export interface OpampClientOptions {
   instanceUid: string;
   /** Resource attributes for the AgentDescription. */
   attributes: Record<string, string>;
+  /** Non-identifying attributes that change while the agent runs (read at every full state). */
+  dynamicAttributes?: () => Record<string, string>;
   /** Custom capabilities to announce right now (they change with config and desktop state). */
   customCapabilities: () => string[];
   onCustomMessage: (message: CustomMessage) => void;
@@ -212,6 +214,7 @@ export class OpampClient {
     for (const [key, value] of Object.entries(this.options.attributes)) {
       (IDENTIFYING_ATTRIBUTES.has(key) ? identifying : descriptive)[key] = value;
     }
+    Object.assign(descriptive, this.options.dynamicAttributes?.());
     return {
       agentDescription: {
         identifyingAttributes: recordToKeyValues(identifying),

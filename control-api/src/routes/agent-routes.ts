@@ -1,4 +1,10 @@
-import { ProcessInfo, WINDOWS_CAPABILITY, WindowInfo } from '@cybercorp/protocol';
+import {
+  ProcessInfo,
+  WINDOWS_CAPABILITY,
+  WINDOWS_UNAVAILABLE_ATTRIBUTE,
+  WindowInfo,
+  windowsMissingDetail,
+} from '@cybercorp/protocol';
 import type { Request } from 'express';
 import { z } from 'zod';
 import { ApiError } from '../infra/problem.js';
@@ -147,7 +153,10 @@ export function agentRoutes(s: RouteServices): AnyRoute[] {
           if (!agent.windowsControl) {
             throw new ApiError(
               'capability_missing',
-              `agent ${params.agentId} does not report ${WINDOWS_CAPABILITY}`,
+              windowsMissingDetail(
+                params.agentId,
+                agent.resourceAttributes[WINDOWS_UNAVAILABLE_ATTRIBUTE],
+              ),
             );
           }
           const snapshot = await s.windows.get(params.agentId);

@@ -1,5 +1,8 @@
 import {
   CONTROL_CAPABILITY,
+  WINDOWS_CAPABILITY,
+  WINDOWS_UNAVAILABLE_ATTRIBUTE,
+  windowsMissingDetail,
   type CommandResult,
   type ControlCommand,
   type ErrorCode,
@@ -109,12 +112,7 @@ export class CommandRelay {
     const missing = required.filter((c) => !agent.customCapabilities.includes(c));
     if (missing.length > 0 || agent.transport !== 'websocket') {
       await this.auditRefusal(request, 'capability_missing');
-      throw new ApiError(
-        'capability_missing',
-        missing.length > 0
-          ? `agent ${agent.id} does not report ${missing.join(', ')}`
-          : `agent ${agent.id} polls over plain HTTP and cannot receive commands`,
-      );
+      throw new ApiError('capability_missing', await this.missingDetail(agent, missing));
     }
 
     const startedAt = deps.clock.now();
@@ -155,6 +153,21 @@ export class CommandRelay {
     const reported = this.deps.connections.get(agentId)?.customCapabilities;
     if (reported) return { id: agentId, customCapabilities: reported, transport: 'websocket' };
     return this.deps.agents.findById(agentId);
+  }
+
+  /** Why the agent cannot take the command, with the agent's own reason where it gave one. */
+  private async missingDetail(agent: { id: string; transport: string }, missing: string[]) {
+    if (missing.length === 0) {
+      return `agent ${agent.id} polls over plain HTTP and cannot receive commands`;
+    }
+    if (missing.length === 1 && missing[0] === WINDOWS_CAPABILITY) {
+      const row = await this.deps.agents.findById(agent.id);
+      return windowsMissingDetail(
+        agent.id,
+        row?.nonIdentifyingAttributes[WINDOWS_UNAVAILABLE_ATTRIBUTE],
+      );
+    }
+    return `agent ${agent.id} does not report ${missing.join(', ')}`;
   }
 
   /** Resolves once every write started so far has finished (for shutdown). */

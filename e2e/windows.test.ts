@@ -282,15 +282,13 @@ describe('window control end to end: control API, agent, Xvfb + openbox, xterms'
   it('shows a newly opened window through the change feed (cached window.event, no agent round trip)', async () => {
     // The cached list is answered from the latest window.event the agent pushed, never by
     // asking the agent, so the new window can only get there through the change feed. The cache
-    // may still be empty here: the agent's start-up snapshot can race its connection.
-    const before = await listWindows({ cached: true });
-    if (before.status === 200) {
-      expect(before.body.source).toBe('event');
-      expect((before.body.items as any[]).map((w) => w.title)).not.toContain(titles.late);
-    } else {
-      expect(before.status).toBe(404);
-      expect(before.body.code).toBe('not_found');
-    }
+    // holds the snapshot every agent connection starts with.
+    const before = await waitFor('the connection snapshot in the cached window list', async () => {
+      const response = await listWindows({ cached: true });
+      return response.status === 200 ? response : undefined;
+    });
+    expect(before.body.source).toBe('event');
+    expect((before.body.items as any[]).map((w) => w.title)).not.toContain(titles.late);
 
     const openedAt = performance.now();
     const late = openXterm(titles.late);
@@ -310,7 +308,7 @@ describe('window control end to end: control API, agent, Xvfb + openbox, xterms'
       `change feed through the API: xterm spawn → listed in GET /windows?cached=true after ${latencyMs} ms`,
     );
     expect(arrived.response.body.source).toBe('event');
-    if (before.status === 200) expect(arrived.response.body.at).toBeGreaterThan(before.body.at);
+    expect(arrived.response.body.at).toBeGreaterThan(before.body.at);
     expect(arrived.window.pid).toBe(late.pid);
     expect(await clientList()).toContain(arrived.window.id);
   });
@@ -457,7 +455,14 @@ describe('window control end to end: control API, agent, Xvfb + openbox, xterms'
         expect(response.contentType).toContain('application/problem+json');
         expect(response.body.code).toBe('capability_missing');
         expect(response.body.detail).toContain('io.cybercorp.windows.v1');
+        // The agent's own reason travels with it.
+        expect(response.body.detail, role).toMatch(
+          role.startsWith('bare') ? /window manager/i : /display/i,
+        );
       }
+      const cached = await listWindows({ id: listed.id, cached: true });
+      expect(cached.status, role).toBe(409);
+      expect(cached.body.code).toBe('capability_missing');
       console.log(`capability_missing detail (${role}): ${list.body.detail}`);
       other.process.assertRunning();
     }

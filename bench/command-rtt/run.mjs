@@ -2,10 +2,12 @@
 // `GET /healthz` round trip measured in the same run as the baseline.
 // Usage: npm run build && node bench/command-rtt/run.mjs [--commands N] [--in-process]
 // Prints p50/p99 and commands/s for each kind and the ratios to /healthz (budget: p99 < 20 ms,
-// >= 1000 commands/s). The control API runs in its own process, as in a deployment, so the
-// load generator does not share its event loop; `--in-process` runs both in this process.
-import { fork, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+// >= 1000 commands/s). Latencies come from 1,000 sequential calls with Node's fetch; throughput
+// from `wrk` (Debian package) with 8 keep-alive connections for a fixed 5 s, so the load
+// generator costs little of the two cores the API, PostgreSQL and the agent share. The control
+// API runs in its own process, as in a deployment; `--in-process` runs it in this process.
+import { execFileSync, fork, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -22,8 +24,10 @@ function percentile(values, p) {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 }
 
-/** Sequential latencies (p50/p99) and, separately, throughput with CONCURRENCY callers. */
-async function measure(name, call) {
+const WRK_SECONDS = 5;
+
+/** Sequential latencies (p50/p99) with fetch, then throughput with wrk over `request`. */
+async function measure(name, call, request) {
   for (let i = 0; i < 20; i++) await call(i); // warm-up
   const latencies = [];
   for (let i = 0; i < COMMANDS; i++) {
@@ -31,14 +35,7 @@ async function measure(name, call) {
     await call(i);
     latencies.push(performance.now() - start);
   }
-  let next = 0;
-  const start = performance.now();
-  await Promise.all(
-    Array.from({ length: CONCURRENCY }, async () => {
-      while (next < COMMANDS) await call(next++);
-    }),
-  );
-  const perSecond = COMMANDS / ((performance.now() - start) / 1000);
+  const perSecond = wrk(request);
   const result = {
     name,
     p50: percentile(latencies, 50),
@@ -46,9 +43,57 @@ async function measure(name, call) {
     perSecond,
   };
   console.log(
-    `${name.padEnd(16)} p50 ${result.p50.toFixed(2)} ms   p99 ${result.p99.toFixed(2)} ms   ${result.perSecond.toFixed(0)} /s (${CONCURRENCY} concurrent)`,
+    `${name.padEnd(16)} p50 ${result.p50.toFixed(2)} ms   p99 ${result.p99.toFixed(2)} ms   ${result.perSecond.toFixed(0)} /s (wrk, ${CONCURRENCY} connections)`,
   );
   return result;
+}
+
+/** Requests per second `wrk` reaches for `{method, path, token, bodies}`; any non-2xx fails. */
+function wrk({ method, path, token, bodies = [] }) {
+  const lua = join(workDir, 'wrk.lua');
+  // Bodies rotate per request (suspend, resume, ...), so every signal changes the process.
+  writeFileSync(
+    lua,
+    `wrk.method = ${JSON.stringify(method)}
+wrk.headers["authorization"] = ${JSON.stringify(`Bearer ${token}`)}
+wrk.headers["content-type"] = "application/json"
+local bodies = { ${bodies.map((b) => JSON.stringify(JSON.stringify(b))).join(', ')} }
+local i = 0
+request = function()
+  i = i + 1
+  if #bodies == 0 then return wrk.format() end
+  return wrk.format(nil, nil, nil, bodies[(i % #bodies) + 1])
+end
+`,
+  );
+  let output;
+  try {
+    output = execFileSync(
+      'wrk',
+      [
+        '-t',
+        '1',
+        '-c',
+        String(CONCURRENCY),
+        '-d',
+        `${WRK_SECONDS}s`,
+        '--timeout',
+        '5s',
+        '-s',
+        lua,
+        `${api.url}${path}`,
+      ],
+      { encoding: 'utf8' },
+    );
+  } catch (error) {
+    if (error.code === 'ENOENT') throw new Error('wrk is not installed (Debian package wrk)');
+    throw error;
+  }
+  const bad = /Non-2xx or 3xx responses: (\d+)/.exec(output);
+  if (bad) throw new Error(`${method} ${path}: ${bad[1]} non-2xx responses under load\n${output}`);
+  const rate = /Requests\/sec:\s+([\d.]+)/.exec(output);
+  if (!rate) throw new Error(`could not read wrk's output:\n${output}`);
+  return Number(rate[1]);
 }
 
 const password = 'bench-admin-password';
@@ -102,7 +147,8 @@ async function launchApi(workDir) {
 const workDir = mkdtempSync(join(tmpdir(), 'cybercorp-bench-rtt-'));
 const api = await launchApi(workDir);
 const { agentToken } = api;
-const agent = spawn(process.execPath, [join(root, 'collector-agent/dist/bin.js')], {
+// The agent as deployed: through its launcher, with the node flags it runs under.
+const agent = spawn(process.execPath, [join(root, 'collector-agent/bin/cybercorp-agent.js')], {
   stdio: ['ignore', 'ignore', 'inherit'],
   env: {
     ...process.env,
@@ -148,16 +194,24 @@ try {
     await call('GET', `/api/v1/agents/${agentId}/processes`, accessToken),
   ).items;
   console.log(`commands: ${COMMANDS} of each kind; processes listed per call: ${processes.length}`);
-  const health = await measure('GET /healthz', () => call('GET', '/healthz', accessToken));
-  const list = await measure('process.list', () =>
-    call('GET', `/api/v1/agents/${agentId}/processes`, accessToken),
-  );
+  const health = await measure('GET /healthz', () => call('GET', '/healthz', accessToken), {
+    method: 'GET',
+    path: '/healthz',
+    token: accessToken,
+  });
+  const listPath = `/api/v1/agents/${agentId}/processes`;
+  const list = await measure('process.list', () => call('GET', listPath, accessToken), {
+    method: 'GET',
+    path: listPath,
+    token: accessToken,
+  });
   // suspend/resume alternately on the bench's own sleep process, so every signal does something.
-  const signal = await measure('process.signal', (i) =>
-    call('POST', `/api/v1/agents/${agentId}/processes/${sleeper.pid}/actions`, accessToken, {
-      action: i % 2 === 0 ? 'suspend' : 'resume',
-      reason: 'bench',
-    }),
+  const signalPath = `/api/v1/agents/${agentId}/processes/${sleeper.pid}/actions`;
+  const signalBodies = ['suspend', 'resume'].map((action) => ({ action, reason: 'bench' }));
+  const signal = await measure(
+    'process.signal',
+    (i) => call('POST', signalPath, accessToken, signalBodies[i % 2]),
+    { method: 'POST', path: signalPath, token: accessToken, bodies: signalBodies },
   );
   for (const r of [list, signal]) {
     console.log(

@@ -22,7 +22,7 @@ import type {
 } from '../repositories/commands.js';
 import type { ConnectionRegistry } from '../opamp/connection-registry.js';
 import type { AuditEvent } from '../repositories/audit.js';
-import type { AuditService } from './audit-service.js';
+import type { AuditInput, AuditService } from './audit-service.js';
 import type { CommandBus, RemoteCommand, RemoteReply } from './command-bus.js';
 import type { Presence } from './presence.js';
 
@@ -323,17 +323,13 @@ export class CommandRelay {
     };
     let recorded = true;
     if (request.audit) {
-      const audit = deps.audit.event({
-        actor: request.actor,
-        action: request.audit.action,
-        targetType: request.audit.targetType,
-        targetId: request.audit.targetId,
-        agentId: request.agentId,
-        reason: request.audit.reason,
-        outcome: status === 'succeeded' ? 'succeeded' : 'failed',
-        errorCode: errorCode ?? null,
-        commandId,
-      });
+      const audit = deps.audit.event(
+        auditInput(request, request.audit, {
+          outcome: status === 'succeeded' ? 'succeeded' : 'failed',
+          errorCode: errorCode ?? null,
+          commandId,
+        }),
+      );
       recorded = await this.writes.finished.add({ id: commandId, outcome, audit });
     } else {
       await this.writes.reads.add({ ...start, ...outcome });
@@ -350,16 +346,9 @@ export class CommandRelay {
 
   private async auditRefusal(request: CommandRequest, code: ErrorCode): Promise<void> {
     if (!request.audit) return;
-    await this.deps.audit.record({
-      actor: request.actor,
-      action: request.audit.action,
-      targetType: request.audit.targetType,
-      targetId: request.audit.targetId,
-      agentId: request.agentId,
-      reason: request.audit.reason,
-      outcome: 'failed',
-      errorCode: code,
-    });
+    await this.deps.audit.record(
+      auditInput(request, request.audit, { outcome: 'failed', errorCode: code }),
+    );
   }
 
   private reply(originId: string, message: RemoteReply): void {
@@ -377,4 +366,21 @@ export class CommandRelay {
     if (entry) clearTimeout(entry.timer);
     this.forwarded.delete(commandId);
   }
+}
+
+/** The audit record of an action: who asked what of which target, and how it ended. */
+function auditInput(
+  request: CommandRequest,
+  audit: NonNullable<CommandRequest['audit']>,
+  ending: Pick<AuditInput, 'outcome' | 'errorCode' | 'commandId'>,
+): AuditInput {
+  return {
+    actor: request.actor,
+    action: audit.action,
+    targetType: audit.targetType,
+    targetId: audit.targetId,
+    agentId: request.agentId,
+    reason: audit.reason,
+    ...ending,
+  };
 }

@@ -31,6 +31,10 @@ function realExecutor(settings: Partial<SafetySettings> = {}) {
   }));
   const controller = new ProcessController((pid, signal) => {
     attempts.push([pid, signal]);
+    // Even a broken policy must not make this test signal a process it did not spawn.
+    if (!children.some((child) => child.pid === pid)) {
+      throw new Error(`the policy let through pid ${pid}, which this test did not spawn`);
+    }
     process.kill(pid, signal);
   });
   const executor = new CommandExecutor({

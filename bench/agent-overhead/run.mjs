@@ -1,12 +1,12 @@
 // Runs the CyberCorp agent (telemetry only) and prometheus-node-exporter side by side and
 // compares what each costs the host, measured the same way for both: CPU seconds (utime+stime
-// from /proc/<pid>/stat) over the same window after the same 10 s warm-up, and peak resident
+// from /proc/<pid>/stat) over the same window after the same 15 s warm-up, and peak resident
 // memory (VmHWM from /proc/<pid>/status, the peak over each process's whole life, startup
 // included). Both work on the same 10 s cadence: the agent exports every 10 s, this script
 // scrapes node_exporter every 10 s; the output says how many series each side produces.
 //
 // Usage: npx tsc -b collector-agent && node bench/agent-overhead/run.mjs
-//   BENCH_SECONDS           measured duration after a 10 s warm-up (default 120)
+//   BENCH_SECONDS           measured duration after a 15 s warm-up (default 120)
 //   BENCH_AGENT_NODE_FLAGS  unset: the agent runs as installed, through its launcher
 //                           (collector-agent/bin/cybercorp-agent.js and the node flags on its
 //                           first line). Set (even to ""): the raw entry dist/bin.js runs under
@@ -28,7 +28,9 @@ const AGENT_BIN = join(ROOT, 'collector-agent/dist/bin.js');
 const AGENT_LAUNCHER = join(ROOT, 'collector-agent/bin/cybercorp-agent.js');
 const NODE_EXPORTER = '/usr/bin/prometheus-node-exporter';
 const CADENCE_MS = 10_000;
-const WARMUP_MS = 10_000;
+// One cadence plus 5 s: each side's first cycle (the agent's first export at ~10 s compiles the
+// export path and opens the gRPC channel; node_exporter's first scrape is at once) stays out.
+const WARMUP_MS = 15_000;
 const TICKS_PER_SECOND = 100;
 const RSS_BUDGET_MB = 60;
 const CPU_BUDGET_RATIO = 1.0;

@@ -10,7 +10,6 @@ import {
 } from '@opentelemetry/sdk-metrics';
 import { requireCount } from './config-error.js';
 import { ProcessCpuRates } from './process-cpu-rates.js';
-import { ProcessOwners } from './process-owners.js';
 import type { ProcessSnapshot } from './process-snapshot.js';
 import {
   ATTR_PROCESS_EXECUTABLE_NAME,
@@ -36,9 +35,6 @@ export interface ProcessMetricsOptions {
   now?: () => number;
 }
 
-/** A process keeps its owner for this long before it is read again (see ProcessOwners). */
-const OWNER_MAX_AGE_MILLIS = 60_000;
-
 interface OwnedProcess extends RatedProcess {
   owner: string;
 }
@@ -62,7 +58,6 @@ function hrTime(millis: number): HrTime {
 export class ProcessMetricsProducer implements MetricProducer {
   private topN: number;
   private readonly rates: ProcessCpuRates;
-  private readonly owners: ProcessOwners;
   private readonly now: () => number;
   /** Start time for a process that does not tell its own. */
   private readonly createdAtMillis: number;
@@ -74,11 +69,6 @@ export class ProcessMetricsProducer implements MetricProducer {
     this.rates = new ProcessCpuRates({
       cpuCount: requireCount('cpuCount', options.cpuCount, 1),
       maxRememberedPids: requireCount('maxRememberedPids', options.maxRememberedPids ?? 4096, 1),
-      now: this.now,
-    });
-    this.owners = new ProcessOwners({
-      snapshot: options.snapshot,
-      maxAgeMillis: OWNER_MAX_AGE_MILLIS,
       now: this.now,
     });
   }
@@ -109,10 +99,9 @@ export class ProcessMetricsProducer implements MetricProducer {
     const rated = samples.map((sample) => ({ sample, cpuUtilization: rates.get(sample.pid) ?? 0 }));
     const chosen = selectTopProcesses(rated, this.topN, this.maxProcesses);
     // The table's per-cycle read skips owners; only the chosen few need theirs.
-    const owners = await this.owners.ownersOf(chosen.map((process) => process.sample));
     const owned: OwnedProcess[] = [];
     for (const process of chosen) {
-      const owner = owners.get(process.sample.pid);
+      const owner = await this.options.snapshot.ownerOf(process.sample);
       if (owner !== undefined) owned.push({ ...process, owner }); // undefined: it just exited
     }
     return {

@@ -19,10 +19,11 @@ describe('README quick start', () => {
       .split('\n')
       .map((line) => line.replace(/#.*$/, '').trim())
       .filter(Boolean);
-    expect(commands).toEqual(['npm install && npm start', 'bash scripts/test']);
+    expect(commands).toEqual(['npm install && npm start', 'npm test']);
     expect(readme.indexOf('```sh')).toBeLessThan(readme.indexOf('\n## '));
-    expect(readFileSync(join(REPO_ROOT, '.ci/run'), 'utf8')).toMatch(/^exec bash scripts\/test$/m);
+    expect(readFileSync(join(REPO_ROOT, '.ci/run'), 'utf8')).toMatch(/^exec npm test$/m);
     const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8'));
+    expect(pkg.scripts.test).toBe('bash scripts/test');
     expect(pkg.scripts.start).toMatch(/npm run build && node scripts\/start\.mjs/);
   });
 

@@ -7,7 +7,7 @@ import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { access, constants, mkdtemp, rm } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { exitOf } from './processes.js';
+import { exitOf, waitFor } from './processes.js';
 import { delimiter, join } from 'node:path';
 
 const FIRST_DISPLAY = 90;
@@ -177,13 +177,10 @@ export async function waitUntil(
   timeoutMs: number,
   what: string,
 ): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check()) return;
-    if (Date.now() >= deadline)
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+  await waitFor(what, async () => ((await check()) ? true : undefined), {
+    timeoutMs,
+    intervalMs: 50,
+  });
 }
 
 async function stopChild(child: ChildProcess): Promise<void> {

@@ -1,7 +1,8 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
+import { spawnSleeper } from '../../../e2e/support/processes.js';
 import { parseStat } from './proc-parse.js';
 import { ProcessController } from './process-controller.js';
 import { LinuxProcessTable } from './processes.linux.js';
@@ -9,10 +10,9 @@ import { LinuxProcessTable } from './processes.linux.js';
 const children: ChildProcess[] = [];
 
 function spawnSleep(): ChildProcess & { pid: number } {
-  const child = spawn('sleep', ['300'], { stdio: 'ignore' });
+  const child = spawnSleeper();
   children.push(child);
-  if (child.pid === undefined) throw new Error('could not spawn sleep (is coreutils installed?)');
-  return child as ChildProcess & { pid: number };
+  return child;
 }
 
 /** The kernel's own view, independent of the code under test. */

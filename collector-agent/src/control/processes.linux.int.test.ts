@@ -55,6 +55,8 @@ describe('LinuxProcessTable and ProcessController on the real /proc', () => {
     const startedAt = Date.parse(sample?.startedAt ?? '');
     expect(Math.abs(startedAt - Date.now())).toBeLessThan(60_000);
 
+    expect(await table.userOf(child.pid)).toBe(userInfo().username);
+
     const all = await table.list();
     expect(all.find((p) => p.pid === child.pid)?.command).toBe('sleep 300');
     expect(all.find((p) => p.pid === process.pid)?.name).toMatch(/node|vitest/);

@@ -135,6 +135,29 @@ describe('LinuxProcessTable on a fixture tree', () => {
     expect((await reader.get(10))?.user).toBe('svc-user');
   });
 
+  it('tells the owner of a listed pid from /proc/<pid> alone, undefined once it has gone', async () => {
+    const uid = process.getuid?.() ?? 0;
+    await writeFile(join(root, 'passwd'), `svc-user:x:${uid}:0::/:/bin/sh\n`);
+    await addProcess(10, statLine(10, 'a', 'S', 1, 100, 500), 'a\u0000');
+    const reader = table();
+    expect(await reader.userOf(10)).toBe('svc-user');
+    await rm(join(root, 'proc', '10'), { recursive: true });
+    expect(await reader.userOf(10)).toBeUndefined();
+    expect(await reader.userOf(-1)).toBeUndefined();
+  });
+
+  it('reads a command line longer than its first buffer whole', async () => {
+    const args = Array.from({ length: 3000 }, (_, i) => `--flag-${i}`);
+    await addProcess(
+      10,
+      statLine(10, 'a', 'S', 1, 100, 500),
+      `a\u0000${args.join('\u0000')}\u0000`,
+    );
+    const command = (await table().get(10))?.command ?? '';
+    expect(command.length).toBeGreaterThan(16 * 1024);
+    expect(command.endsWith('--flag-2999')).toBe(true);
+  });
+
   it('does not mistake a thread id for a process', async () => {
     await addProcess(10, statLine(10, 'app', 'S', 1, 100, 500), 'app\u0000');
     await addProcess(13, statLine(13, 'app-worker', 'S', 1, 100, 500), 'app\u0000', 10);

@@ -97,6 +97,12 @@ export class LinuxProcessTable implements ProcessTable {
     return this.read(pid, this.now(), this.cpuMarks);
   }
 
+  async userOf(pid: number): Promise<string | undefined> {
+    if (!Number.isInteger(pid) || pid <= 0) return undefined;
+    const owner = statSync(`${this.procRoot}/${pid}`, { throwIfNoEntry: false });
+    return owner && this.userName(owner.uid);
+  }
+
   private read(pid: number, atMs: number, marks: Map<number, CpuMark>): ProcessSample | undefined {
     const dir = `${this.procRoot}/${pid}`;
     const stat = this.readStat(pid, atMs, marks);
@@ -167,7 +173,12 @@ export class LinuxProcessTable implements ProcessTable {
     return name ?? String(uid);
   }
 
-  /** Reads a whole file into the shared buffer; undefined when the process has gone. */
+  /**
+   * Reads a whole file into the shared buffer; undefined when the process has gone. A read that
+   * leaves room in the buffer has read everything: the kernel hands a /proc file over in one
+   * read when the buffer holds it (procps' file2str stops there too), which spares the second,
+   * empty read on every process of a scan.
+   */
   private readText(path: string): string | undefined {
     let fd: number;
     try {
@@ -184,9 +195,10 @@ export class LinuxProcessTable implements ProcessTable {
           this.buffer.copy(bigger);
           this.buffer = bigger;
         }
-        const n = readSync(fd, this.buffer, length, this.buffer.length - length, null);
-        if (n === 0) break;
+        const room = this.buffer.length - length;
+        const n = readSync(fd, this.buffer, length, room, null);
         length += n;
+        if (n < room) break;
       }
       return this.buffer.toString('utf8', 0, length);
     } catch (error) {

@@ -1,11 +1,12 @@
-import type { Meter } from '@opentelemetry/api';
+import type { MetricData } from '@opentelemetry/sdk-metrics';
+import type { MetricCycle } from './metric-data.js';
 
 /**
- * One group of host metrics. `register` creates the group's observable instruments on the
- * injected meter; the SDK calls their callbacks once per export cycle. A callback that cannot
- * read its source throws, so the reader reports a collection error instead of a silent gap.
+ * One group of host metrics, read from its source once per export cycle. A collector that
+ * cannot read its source throws, so the cycle reports a collection error instead of a silent
+ * gap; the other collectors' metrics are still exported.
  */
 export interface MetricsCollector {
   readonly name: string;
-  register(meter: Meter): void;
+  collect(cycle: MetricCycle): Promise<MetricData[]>;
 }

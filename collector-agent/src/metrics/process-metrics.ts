@@ -1,14 +1,8 @@
 import { ValueType, type Attributes, type HrTime } from '@opentelemetry/api';
 import { emptyResource } from '@opentelemetry/resources';
-import {
-  AggregationTemporality,
-  DataPointType,
-  type CollectionResult,
-  type GaugeMetricData,
-  type MetricProducer,
-  type SumMetricData,
-} from '@opentelemetry/sdk-metrics';
+import type { CollectionResult, MetricData, MetricProducer } from '@opentelemetry/sdk-metrics';
 import { requireCount } from './config-error.js';
+import { hrTimeOf, MetricCycle, type Observation } from './metric-data.js';
 import { ProcessCpuRates } from './process-cpu-rates.js';
 import type { ProcessSnapshot } from './process-snapshot.js';
 import {
@@ -39,10 +33,22 @@ interface OwnedProcess extends RatedProcess {
   owner: string;
 }
 
-function hrTime(millis: number): HrTime {
-  const seconds = Math.floor(millis / 1000);
-  return [seconds, Math.round((millis - seconds * 1000) * 1e6)];
-}
+const PROCESS_CPU_UTILIZATION = {
+  name: METRIC_PROCESS_CPU_UTILIZATION,
+  description: 'Share of all CPUs the process used since the last collection',
+  unit: UNIT_RATIO,
+};
+const PROCESS_CPU_TIME = {
+  name: METRIC_PROCESS_CPU_TIME,
+  description: 'User plus system CPU seconds the process used since it started',
+  unit: UNIT_SECONDS,
+};
+const PROCESS_MEMORY_USAGE = {
+  name: METRIC_PROCESS_MEMORY_USAGE,
+  description: 'Resident memory of the process',
+  unit: UNIT_BYTES,
+  valueType: ValueType.INT,
+};
 
 /**
  * Per-process metrics for the top N processes by CPU united with the top N by memory.
@@ -60,12 +66,12 @@ export class ProcessMetricsProducer implements MetricProducer {
   private readonly rates: ProcessCpuRates;
   private readonly now: () => number;
   /** Start time for a process that does not tell its own. */
-  private readonly createdAtMillis: number;
+  private readonly createdAt: HrTime;
 
   constructor(private readonly options: ProcessMetricsOptions) {
     this.topN = requireCount('metrics.topN', options.topN, 0);
     this.now = options.now ?? Date.now;
-    this.createdAtMillis = this.now();
+    this.createdAt = hrTimeOf(this.now());
     this.rates = new ProcessCpuRates({
       cpuCount: requireCount('cpuCount', options.cpuCount, 1),
       maxRememberedPids: requireCount('maxRememberedPids', options.maxRememberedPids ?? 4096, 1),
@@ -113,71 +119,27 @@ export class ProcessMetricsProducer implements MetricProducer {
     };
   }
 
-  private toMetrics(
-    chosen: readonly OwnedProcess[],
-  ): [GaugeMetricData, SumMetricData, SumMetricData] {
-    const endTime = hrTime(this.now());
-    const points = chosen.map(({ sample, cpuUtilization, owner }) => {
+  private toMetrics(chosen: readonly OwnedProcess[]): MetricData[] {
+    const cycle = new MetricCycle(this.createdAt, this.now());
+    const utilization: Observation[] = [];
+    const cpuTime: Observation[] = [];
+    const memory: Observation[] = [];
+    for (const { sample, cpuUtilization, owner } of chosen) {
       const attributes: Attributes = {
         [ATTR_PROCESS_PID]: sample.pid,
         [ATTR_PROCESS_EXECUTABLE_NAME]: sample.name,
         [ATTR_PROCESS_OWNER]: owner,
       };
       const started = sample.startedAt === null ? NaN : Date.parse(sample.startedAt);
-      const startTime = hrTime(Number.isFinite(started) ? started : this.createdAtMillis);
-      return { attributes, startTime, sample, cpuUtilization };
-    });
+      const startTime = Number.isFinite(started) ? hrTimeOf(started) : this.createdAt;
+      utilization.push({ attributes, value: cpuUtilization });
+      cpuTime.push({ attributes, value: sample.cpuSeconds, startTime });
+      memory.push({ attributes, value: sample.memoryBytes, startTime });
+    }
     return [
-      {
-        descriptor: {
-          name: METRIC_PROCESS_CPU_UTILIZATION,
-          description: 'Share of all CPUs the process used since the last collection',
-          unit: UNIT_RATIO,
-          valueType: ValueType.DOUBLE,
-        },
-        aggregationTemporality: AggregationTemporality.CUMULATIVE,
-        dataPointType: DataPointType.GAUGE,
-        dataPoints: points.map((p) => ({
-          attributes: p.attributes,
-          startTime: endTime,
-          endTime,
-          value: p.cpuUtilization,
-        })),
-      },
-      {
-        descriptor: {
-          name: METRIC_PROCESS_CPU_TIME,
-          description: 'User plus system CPU seconds the process used since it started',
-          unit: UNIT_SECONDS,
-          valueType: ValueType.DOUBLE,
-        },
-        aggregationTemporality: AggregationTemporality.CUMULATIVE,
-        dataPointType: DataPointType.SUM,
-        isMonotonic: true,
-        dataPoints: points.map((p) => ({
-          attributes: p.attributes,
-          startTime: p.startTime,
-          endTime,
-          value: p.sample.cpuSeconds,
-        })),
-      },
-      {
-        descriptor: {
-          name: METRIC_PROCESS_MEMORY_USAGE,
-          description: 'Resident memory of the process',
-          unit: UNIT_BYTES,
-          valueType: ValueType.INT,
-        },
-        aggregationTemporality: AggregationTemporality.CUMULATIVE,
-        dataPointType: DataPointType.SUM,
-        isMonotonic: false,
-        dataPoints: points.map((p) => ({
-          attributes: p.attributes,
-          startTime: p.startTime,
-          endTime,
-          value: p.sample.memoryBytes,
-        })),
-      },
+      cycle.gauge(PROCESS_CPU_UTILIZATION, utilization),
+      cycle.counter(PROCESS_CPU_TIME, cpuTime),
+      cycle.upDownCounter(PROCESS_MEMORY_USAGE, memory),
     ];
   }
 }

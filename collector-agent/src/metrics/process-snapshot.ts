@@ -34,6 +34,7 @@ export class ProcessSnapshot {
   /** The owner's user name, read for the few processes a cycle exports; undefined once exited. */
   async ownerOf(process: ProcessSummary): Promise<string | undefined> {
     if ('user' in process && typeof process.user === 'string') return process.user;
+    if (this.table.userOf) return this.table.userOf(process.pid);
     return (await this.table.get(process.pid))?.user;
   }
 }

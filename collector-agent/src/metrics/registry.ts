@@ -18,8 +18,9 @@ export interface CollectorDependencies {
 }
 
 /**
- * Every host collector the agent runs, in one place. Per-process metrics are not here: they
- * are a MetricProducer on the reader (see process-metrics.ts for why).
+ * Every host collector the agent runs, in one place; `HostMetricsProducer` reads them each
+ * cycle. Per-process metrics are not here: they are a producer of their own on the reader (see
+ * process-metrics.ts for why).
  *
  * CPU, memory and network are ours rather than `@opentelemetry/host-metrics` 0.39's: that
  * package creates `system.cpu.utilization`, `system.memory.*` and `system.network.*` without

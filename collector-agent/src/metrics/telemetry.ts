@@ -12,11 +12,12 @@ import type { ProcessTable } from '../control/processes.js';
 import { MetricsConfigError } from './config-error.js';
 import type { HostFiles } from './host-files.js';
 import { LinuxHostFiles } from './host-files.linux.js';
+import { HostMetricsProducer } from './host-metrics.js';
 import { OutageLoggingExporter } from './outage-logging-exporter.js';
 import { ProcessMetricsProducer } from './process-metrics.js';
 import { ProcessSnapshot } from './process-snapshot.js';
 import { createHostCollectors } from './registry.js';
-import { ATTR_SERVICE_INSTANCE_ID, METER_NAME } from './semconv.js';
+import { ATTR_SERVICE_INSTANCE_ID } from './semconv.js';
 import {
   consoleTelemetryLogger,
   DistinctErrorLog,
@@ -108,8 +109,8 @@ class LoggingPeriodicReader extends PeriodicExportingMetricReader {
 }
 
 /**
- * Starts the agent's metrics: host collectors on a meter, the top-N process producer, and a
- * periodic OTLP export. When the Collector is unreachable the agent keeps running; each failed
+ * Starts the agent's metrics: the host collectors and the top-N process metrics as producers on
+ * a MeterProvider's periodic reader, exported over OTLP. When the Collector is unreachable the agent keeps running; each failed
  * batch is dropped, and the outage is logged once and its end once.
  */
 export function startTelemetry(options: TelemetryOptions): Telemetry {
@@ -128,6 +129,13 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
     topN: options.topN,
     cpuCount: options.cpuCount ?? availableParallelism(),
   });
+  const host = new HostMetricsProducer(
+    createHostCollectors({
+      files: options.files ?? new LinuxHostFiles(),
+      snapshot,
+      reportError: (error) => errors.report(error),
+    }),
+  );
   const exporter = new OutageLoggingExporter(
     options.exporter ?? new OTLPMetricExporter({ concurrencyLimit: EXPORT_CONCURRENCY_LIMIT }),
     logger,
@@ -138,7 +146,7 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
       exporter,
       exportIntervalMillis,
       exportTimeoutMillis: Math.min(exportIntervalMillis, 30_000),
-      metricProducers: [processes],
+      metricProducers: [host, processes],
     },
     errors,
   );
@@ -148,13 +156,6 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
       )
     : options.resource;
   const provider = new MeterProvider({ resource, readers: [reader] });
-  const meter = provider.getMeter(METER_NAME);
-  const collectors = createHostCollectors({
-    files: options.files ?? new LinuxHostFiles(),
-    snapshot,
-    reportError: (error) => errors.report(error),
-  });
-  for (const collector of collectors) collector.register(meter);
 
   return {
     setTopN: (topN) => processes.setTopN(topN),

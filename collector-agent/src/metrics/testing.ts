@@ -11,7 +11,7 @@ import {
 import type { ProcessSample, ProcessSummary, ProcessTable } from '../control/processes.js';
 import type { MetricsCollector } from './collector.js';
 import type { FilesystemStats, HostFiles } from './host-files.js';
-import { METER_NAME } from './semconv.js';
+import { HostMetricsProducer } from './host-metrics.js';
 
 class InMemoryReader extends MetricReader {
   protected override async onShutdown(): Promise<void> {}
@@ -23,16 +23,16 @@ export interface Collection {
   errors: unknown[];
 }
 
-/** A MeterProvider with the given collectors and producers, collected on demand. */
+/** A MeterProvider reading the given collectors and producers, as the agent wires them. */
 export class MetricsHarness {
   private readonly reader: InMemoryReader;
   private readonly provider: MeterProvider;
 
   constructor(collectors: readonly MetricsCollector[], producers: MetricProducer[] = []) {
-    this.reader = new InMemoryReader({ metricProducers: producers });
+    this.reader = new InMemoryReader({
+      metricProducers: [new HostMetricsProducer(collectors), ...producers],
+    });
     this.provider = new MeterProvider({ readers: [this.reader] });
-    const meter = this.provider.getMeter(METER_NAME);
-    for (const collector of collectors) collector.register(meter);
   }
 
   async collect(): Promise<Collection> {

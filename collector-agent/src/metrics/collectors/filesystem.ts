@@ -1,6 +1,7 @@
-import type { Meter } from '@opentelemetry/api';
+import type { MetricData } from '@opentelemetry/sdk-metrics';
 import type { MetricsCollector } from '../collector.js';
 import type { FilesystemStats, HostFiles } from '../host-files.js';
+import { withPoints, type MetricCycle, type Observation } from '../metric-data.js';
 import { parseMounts, type Mount } from '../parse/mounts.js';
 import {
   ATTR_SYSTEM_DEVICE,
@@ -15,6 +16,17 @@ import {
   UNIT_RATIO,
   type FilesystemState,
 } from '../semconv.js';
+
+const FILESYSTEM_USAGE = {
+  name: METRIC_SYSTEM_FILESYSTEM_USAGE,
+  description: 'Bytes used, free for users and reserved for root per filesystem',
+  unit: UNIT_BYTES,
+};
+const FILESYSTEM_UTILIZATION = {
+  name: METRIC_SYSTEM_FILESYSTEM_UTILIZATION,
+  description: 'Share of each filesystem in each state',
+  unit: UNIT_RATIO,
+};
 
 /**
  * Kernel interfaces and memory-backed filesystems: they hold no data an operator sizes disks
@@ -89,39 +101,32 @@ export class FilesystemCollector implements MetricsCollector {
     private readonly reportError: (error: Error) => void,
   ) {}
 
-  register(meter: Meter): void {
-    const usage = meter.createObservableUpDownCounter(METRIC_SYSTEM_FILESYSTEM_USAGE, {
-      description: 'Bytes used, free for users and reserved for root per filesystem',
-      unit: UNIT_BYTES,
-    });
-    const utilization = meter.createObservableGauge(METRIC_SYSTEM_FILESYSTEM_UTILIZATION, {
-      description: 'Share of each filesystem in each state',
-      unit: UNIT_RATIO,
-    });
-    meter.addBatchObservableCallback(
-      async (result) => {
-        const mounts = selectFilesystems(parseMounts(await this.files.readProc('self/mounts')));
-        const measured = await Promise.all(mounts.map((mount) => this.measure(mount)));
-        for (const entry of measured) {
-          if (!entry) continue;
-          const { mount, stats } = entry;
-          const bytes = bytesByState(stats);
-          const total = stats.blocks * stats.blockSize;
-          for (const state of FILESYSTEM_STATES) {
-            const attributes = {
-              [ATTR_SYSTEM_DEVICE]: mount.device,
-              [ATTR_SYSTEM_FILESYSTEM_MOUNTPOINT]: mount.mountpoint,
-              [ATTR_SYSTEM_FILESYSTEM_TYPE]: mount.type,
-              [ATTR_SYSTEM_FILESYSTEM_MODE]: mount.readOnly ? 'ro' : 'rw',
-              [ATTR_SYSTEM_FILESYSTEM_STATE]: state,
-            };
-            result.observe(usage, bytes[state], attributes);
-            if (total > 0) result.observe(utilization, bytes[state] / total, attributes);
-          }
-        }
-      },
-      [usage, utilization],
-    );
+  async collect(cycle: MetricCycle): Promise<MetricData[]> {
+    const mounts = selectFilesystems(parseMounts(await this.files.readProc('self/mounts')));
+    const measured = await Promise.all(mounts.map((mount) => this.measure(mount)));
+    const usage: Observation[] = [];
+    const utilization: Observation[] = [];
+    for (const entry of measured) {
+      if (!entry) continue;
+      const { mount, stats } = entry;
+      const bytes = bytesByState(stats);
+      const total = stats.blocks * stats.blockSize;
+      for (const state of FILESYSTEM_STATES) {
+        const attributes = {
+          [ATTR_SYSTEM_DEVICE]: mount.device,
+          [ATTR_SYSTEM_FILESYSTEM_MOUNTPOINT]: mount.mountpoint,
+          [ATTR_SYSTEM_FILESYSTEM_TYPE]: mount.type,
+          [ATTR_SYSTEM_FILESYSTEM_MODE]: mount.readOnly ? 'ro' : 'rw',
+          [ATTR_SYSTEM_FILESYSTEM_STATE]: state,
+        };
+        usage.push({ attributes, value: bytes[state] });
+        if (total > 0) utilization.push({ attributes, value: bytes[state] / total });
+      }
+    }
+    return withPoints([
+      cycle.upDownCounter(FILESYSTEM_USAGE, usage),
+      cycle.gauge(FILESYSTEM_UTILIZATION, utilization),
+    ]);
   }
 
   private async measure(

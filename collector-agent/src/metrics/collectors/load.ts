@@ -1,6 +1,7 @@
-import type { Meter } from '@opentelemetry/api';
+import type { MetricData } from '@opentelemetry/sdk-metrics';
 import type { MetricsCollector } from '../collector.js';
 import type { HostFiles } from '../host-files.js';
+import type { MetricCycle } from '../metric-data.js';
 import { parseLoadAverage } from '../parse/loadavg.js';
 import {
   METRIC_SYSTEM_CPU_LOAD_AVERAGE_15M,
@@ -9,34 +10,29 @@ import {
   UNIT_THREADS,
 } from '../semconv.js';
 
+function loadAverage(name: string, window: string) {
+  return {
+    name,
+    description: `Average number of runnable and uninterruptible threads over ${window}`,
+    unit: UNIT_THREADS,
+  };
+}
+const LOAD_1M = loadAverage(METRIC_SYSTEM_CPU_LOAD_AVERAGE_1M, '1 minute');
+const LOAD_5M = loadAverage(METRIC_SYSTEM_CPU_LOAD_AVERAGE_5M, '5 minutes');
+const LOAD_15M = loadAverage(METRIC_SYSTEM_CPU_LOAD_AVERAGE_15M, '15 minutes');
+
 /** `system.cpu.load_average.{1m,5m,15m}` from /proc/loadavg. */
 export class LoadCollector implements MetricsCollector {
   readonly name = 'load';
 
   constructor(private readonly files: HostFiles) {}
 
-  register(meter: Meter): void {
-    const options = (window: string) => ({
-      description: `Average number of runnable and uninterruptible threads over ${window}`,
-      unit: UNIT_THREADS,
-    });
-    const one = meter.createObservableGauge(METRIC_SYSTEM_CPU_LOAD_AVERAGE_1M, options('1 minute'));
-    const five = meter.createObservableGauge(
-      METRIC_SYSTEM_CPU_LOAD_AVERAGE_5M,
-      options('5 minutes'),
-    );
-    const fifteen = meter.createObservableGauge(
-      METRIC_SYSTEM_CPU_LOAD_AVERAGE_15M,
-      options('15 minutes'),
-    );
-    meter.addBatchObservableCallback(
-      async (result) => {
-        const load = parseLoadAverage(await this.files.readProc('loadavg'));
-        result.observe(one, load.one);
-        result.observe(five, load.five);
-        result.observe(fifteen, load.fifteen);
-      },
-      [one, five, fifteen],
-    );
+  async collect(cycle: MetricCycle): Promise<MetricData[]> {
+    const load = parseLoadAverage(await this.files.readProc('loadavg'));
+    return [
+      cycle.gauge(LOAD_1M, [{ attributes: {}, value: load.one }]),
+      cycle.gauge(LOAD_5M, [{ attributes: {}, value: load.five }]),
+      cycle.gauge(LOAD_15M, [{ attributes: {}, value: load.fifteen }]),
+    ];
   }
 }

@@ -1,6 +1,7 @@
-import type { Meter } from '@opentelemetry/api';
+import type { MetricData } from '@opentelemetry/sdk-metrics';
 import type { MetricsCollector } from '../collector.js';
 import type { HostFiles } from '../host-files.js';
+import { withPoints, type MetricCycle, type Observation } from '../metric-data.js';
 import { parseMemInfo, type MemInfo } from '../parse/meminfo.js';
 import {
   ATTR_SYSTEM_MEMORY_STATE,
@@ -12,6 +13,22 @@ import {
   UNIT_RATIO,
   type MemoryState,
 } from '../semconv.js';
+
+const MEMORY_USAGE = {
+  name: METRIC_SYSTEM_MEMORY_USAGE,
+  description: 'Bytes of memory in each state',
+  unit: UNIT_BYTES,
+};
+const MEMORY_UTILIZATION = {
+  name: METRIC_SYSTEM_MEMORY_UTILIZATION,
+  description: 'Share of memory in each state',
+  unit: UNIT_RATIO,
+};
+const MEMORY_LIMIT = {
+  name: METRIC_SYSTEM_MEMORY_LIMIT,
+  description: 'Total memory the operating system can use',
+  unit: UNIT_BYTES,
+};
 
 /** The four states add up to the total, so a stacked panel shows the whole memory. */
 function bytesByState(info: MemInfo): Record<MemoryState, number> {
@@ -25,31 +42,20 @@ export class MemoryCollector implements MetricsCollector {
 
   constructor(private readonly files: HostFiles) {}
 
-  register(meter: Meter): void {
-    const usage = meter.createObservableUpDownCounter(METRIC_SYSTEM_MEMORY_USAGE, {
-      description: 'Bytes of memory in each state',
-      unit: UNIT_BYTES,
-    });
-    const utilization = meter.createObservableGauge(METRIC_SYSTEM_MEMORY_UTILIZATION, {
-      description: 'Share of memory in each state',
-      unit: UNIT_RATIO,
-    });
-    const limit = meter.createObservableUpDownCounter(METRIC_SYSTEM_MEMORY_LIMIT, {
-      description: 'Total memory the operating system can use',
-      unit: UNIT_BYTES,
-    });
-    meter.addBatchObservableCallback(
-      async (result) => {
-        const info = parseMemInfo(await this.files.readProc('meminfo'));
-        const bytes = bytesByState(info);
-        for (const state of MEMORY_STATES) {
-          const attributes = { [ATTR_SYSTEM_MEMORY_STATE]: state };
-          result.observe(usage, bytes[state], attributes);
-          result.observe(utilization, bytes[state] / info.total, attributes);
-        }
-        result.observe(limit, info.total);
-      },
-      [usage, utilization, limit],
-    );
+  async collect(cycle: MetricCycle): Promise<MetricData[]> {
+    const info = parseMemInfo(await this.files.readProc('meminfo'));
+    const bytes = bytesByState(info);
+    const usage: Observation[] = [];
+    const utilization: Observation[] = [];
+    for (const state of MEMORY_STATES) {
+      const attributes = { [ATTR_SYSTEM_MEMORY_STATE]: state };
+      usage.push({ attributes, value: bytes[state] });
+      utilization.push({ attributes, value: bytes[state] / info.total });
+    }
+    return withPoints([
+      cycle.upDownCounter(MEMORY_USAGE, usage),
+      cycle.gauge(MEMORY_UTILIZATION, utilization),
+      cycle.upDownCounter(MEMORY_LIMIT, [{ attributes: {}, value: info.total }]),
+    ]);
   }
 }

@@ -33,4 +33,20 @@ describe('NetworkCollector', () => {
     ]);
     expect(collection.metrics.get('system.network.dropped')?.descriptor.unit).toBe('{packet}');
   });
+
+  it('stops exporting an interface once it is gone', async () => {
+    const files = new FixtureHostFiles({
+      'net/dev': `${NET_DEV}  veth1: 5 1 0 0 0 0 0 0 6 1 0 0 0 0 0 0\n`,
+    });
+    harness = new MetricsHarness([new NetworkCollector(files)]);
+    const names = async () =>
+      new Set(
+        pointsOf(await harness!.collect(), 'system.network.io').map(
+          (p) => p.attributes['network.interface.name'],
+        ),
+      );
+    expect(await names()).toEqual(new Set(['eth0', 'veth1']));
+    files.proc['net/dev'] = NET_DEV;
+    expect(await names()).toEqual(new Set(['eth0']));
+  });
 });

@@ -1,5 +1,6 @@
-import type { Meter } from '@opentelemetry/api';
+import type { MetricData } from '@opentelemetry/sdk-metrics';
 import type { MetricsCollector } from '../collector.js';
+import type { MetricCycle, Observation } from '../metric-data.js';
 import type { ProcessSnapshot } from '../process-snapshot.js';
 import {
   ATTR_PROCESS_STATUS,
@@ -8,6 +9,12 @@ import {
   UNIT_PROCESSES,
   type ProcessStatus,
 } from '../semconv.js';
+
+const PROCESS_COUNT = {
+  name: METRIC_SYSTEM_PROCESS_COUNT,
+  description: 'Processes in each status',
+  unit: UNIT_PROCESSES,
+};
 
 /** Maps the one-letter state of /proc/<pid>/stat (see ps(1)) to the semconv status values. */
 export function processStatusOf(state: string): ProcessStatus {
@@ -39,22 +46,18 @@ export class ProcessCountCollector implements MetricsCollector {
 
   constructor(private readonly snapshot: ProcessSnapshot) {}
 
-  register(meter: Meter): void {
-    const count = meter.createObservableUpDownCounter(METRIC_SYSTEM_PROCESS_COUNT, {
-      description: 'Processes in each status',
-      unit: UNIT_PROCESSES,
-    });
-    count.addCallback(async (result) => {
-      const counts = new Map<ProcessStatus, number>(PROCESS_STATUSES.map((s) => [s, 0]));
-      for (const sample of await this.snapshot.read()) {
-        const status = processStatusOf(sample.state);
-        counts.set(status, (counts.get(status) ?? 0) + 1);
-      }
-      for (const [status, value] of counts) {
-        // "unknown" only appears when a kernel invents a new state letter.
-        if (status === 'unknown' && value === 0) continue;
-        result.observe(value, { [ATTR_PROCESS_STATUS]: status });
-      }
-    });
+  async collect(cycle: MetricCycle): Promise<MetricData[]> {
+    const counts = new Map<ProcessStatus, number>(PROCESS_STATUSES.map((s) => [s, 0]));
+    for (const sample of await this.snapshot.read()) {
+      const status = processStatusOf(sample.state);
+      counts.set(status, (counts.get(status) ?? 0) + 1);
+    }
+    const observations: Observation[] = [];
+    for (const [status, value] of counts) {
+      // "unknown" only appears when a kernel invents a new state letter.
+      if (status === 'unknown' && value === 0) continue;
+      observations.push({ attributes: { [ATTR_PROCESS_STATUS]: status }, value });
+    }
+    return [cycle.upDownCounter(PROCESS_COUNT, observations)];
   }
 }

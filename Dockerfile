@@ -11,7 +11,8 @@ COPY protocol protocol
 COPY collector-agent collector-agent
 COPY control-api control-api
 COPY scripts/alert-webhook.mjs scripts/
-RUN npx tsc -b protocol collector-agent control-api && npm prune --omit=dev
+RUN npx tsc -b protocol collector-agent control-api && npm run bundle -w collector-agent \
+  && npm prune --omit=dev
 
 FROM node:20-bookworm-slim
 WORKDIR /app

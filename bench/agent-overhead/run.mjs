@@ -1,6 +1,8 @@
 // Runs the CyberCorp agent (telemetry only) and prometheus-node-exporter side by side and
-// compares what each costs the host, measured the same way for both: CPU seconds (utime+stime
-// from /proc/<pid>/stat) over the same window after the same 15 s warm-up, and peak resident
+// compares what each costs the host, measured the same way for both: CPU time over the same
+// window after the same 15 s warm-up — from the scheduler's nanosecond counters of every thread
+// (/proc/<pid>/task/*/schedstat; the ratio uses these), cross-checked with utime+stime from
+// /proc/<pid>/stat (10 ms ticks, too coarse alone for ~0.1 s over two minutes) — and peak resident
 // memory (VmHWM from /proc/<pid>/status, the peak over each process's whole life, startup
 // included). Both work on the same 10 s cadence: the agent exports every 10 s, this script
 // scrapes node_exporter every 10 s; the output says how many series each side produces.
@@ -9,13 +11,14 @@
 //   BENCH_SECONDS           measured duration after a 15 s warm-up (default 120)
 //   BENCH_AGENT_NODE_FLAGS  unset: the agent runs as installed, through its launcher
 //                           (collector-agent/bin/cybercorp-agent.js and the node flags on its
-//                           first line). Set (even to ""): the raw entry dist/bin.js runs under
+//                           first line). Set (even to ""): the bundle the launcher runs,
+//                           dist/cybercorp-agent.mjs, runs under
 //                           `node <these flags>` instead, to compare flag sets.
 // The agent exports to a real Collector when scripts/build-otelcol can provide one, otherwise to
 // a local OTLP/gRPC sink in this process; the output says which.
 // Budget: our CPU <= 1.0x node_exporter's, our peak RSS < 60 MB.
 import { execFile, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -24,7 +27,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const AGENT_BIN = join(ROOT, 'collector-agent/dist/bin.js');
+const AGENT_BIN = join(ROOT, 'collector-agent/dist/cybercorp-agent.mjs');
 const AGENT_LAUNCHER = join(ROOT, 'collector-agent/bin/cybercorp-agent.js');
 const NODE_EXPORTER = '/usr/bin/prometheus-node-exporter';
 const CADENCE_MS = 10_000;
@@ -86,6 +89,19 @@ function cpuSeconds(pid) {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+}
+
+/** CPU seconds of every live thread of one process, from the scheduler's nanosecond counters. */
+function schedSeconds(pid) {
+  let nanos = 0;
+  for (const task of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      nanos += Number(readFileSync(`/proc/${pid}/task/${task}/schedstat`, 'utf8').split(' ')[0]);
+    } catch {
+      // the thread ended between the listing and the read
+    }
+  }
+  return nanos / 1e9;
 }
 
 function statusKb(pid, key) {
@@ -199,8 +215,7 @@ async function scrape(url) {
 let stopping = false;
 const dir = mkdtempSync(join(tmpdir(), 'agent-overhead-'));
 try {
-  if (!existsSync(AGENT_BIN))
-    throw new Error(`${AGENT_BIN} missing: build first (npx tsc -b collector-agent)`);
+  if (!existsSync(AGENT_BIN)) throw new Error(`${AGENT_BIN} missing: build first (npm run build)`);
   if (!existsSync(NODE_EXPORTER)) {
     throw new Error(
       `${NODE_EXPORTER} missing: install the Debian package prometheus-node-exporter (scripts/setup-deps)`,
@@ -249,7 +264,12 @@ try {
 
   await scrape(scrapeUrl);
   await sleep(WARMUP_MS);
-  const base = { agent: cpuSeconds(agent.pid), exporter: cpuSeconds(exporter.pid) };
+  const base = {
+    agent: cpuSeconds(agent.pid),
+    exporter: cpuSeconds(exporter.pid),
+    agentSched: schedSeconds(agent.pid),
+    exporterSched: schedSeconds(exporter.pid),
+  };
   const started = Date.now();
   let series = 0;
   for (let t = CADENCE_MS; t <= seconds * 1000; t += CADENCE_MS) {
@@ -262,12 +282,14 @@ try {
   }
   const elapsed = (Date.now() - started) / 1000;
   const ours = {
-    cpu: cpuSeconds(agent.pid) - base.agent,
+    cpu: schedSeconds(agent.pid) - base.agentSched,
+    ticks: cpuSeconds(agent.pid) - base.agent,
     hwmMb: statusKb(agent.pid, 'VmHWM') / 1024,
     rssMb: statusKb(agent.pid, 'VmRSS') / 1024,
   };
   const theirs = {
-    cpu: cpuSeconds(exporter.pid) - base.exporter,
+    cpu: schedSeconds(exporter.pid) - base.exporterSched,
+    ticks: cpuSeconds(exporter.pid) - base.exporter,
     hwmMb: statusKb(exporter.pid, 'VmHWM') / 1024,
     rssMb: statusKb(exporter.pid, 'VmRSS') / 1024,
   };
@@ -278,12 +300,18 @@ try {
   console.log(
     `measured ${f(elapsed, 0)} s (${Math.round(elapsed / (CADENCE_MS / 1000))} cycles of ${CADENCE_MS / 1000} s)`,
   );
-  console.log(`                 CPU s   CPU % of 1 core   peak RSS MB   RSS now MB`);
   console.log(
-    `cybercorp-agent  ${f(ours.cpu).padStart(5)}   ${f((100 * ours.cpu) / elapsed, 3).padStart(15)}   ${f(ours.hwmMb, 1).padStart(11)}   ${f(ours.rssMb, 1).padStart(10)}`,
+    `                 CPU s   (ticks)   CPU ms/cycle   CPU % of 1 core   peak RSS MB   RSS now MB`,
   );
+  const cycles = elapsed / (CADENCE_MS / 1000);
+  const row = (name, m) =>
+    console.log(
+      `${name.padEnd(15)} ${f(m.cpu, 3).padStart(6)}   ${f(m.ticks).padStart(7)}   ${f((1000 * m.cpu) / cycles).padStart(12)}   ${f((100 * m.cpu) / elapsed, 3).padStart(15)}   ${f(m.hwmMb, 1).padStart(11)}   ${f(m.rssMb, 1).padStart(10)}`,
+    );
+  row('cybercorp-agent', ours);
+  row('node_exporter', theirs);
   console.log(
-    `node_exporter    ${f(theirs.cpu).padStart(5)}   ${f((100 * theirs.cpu) / elapsed, 3).padStart(15)}   ${f(theirs.hwmMb, 1).padStart(11)}   ${f(theirs.rssMb, 1).padStart(10)}`,
+    'CPU s from schedstat (ns, live threads); ticks from /proc/<pid>/stat as a cross-check',
   );
   console.log("peak RSS = VmHWM over each process's whole life (startup included)");
   console.log(`node_exporter series per scrape: ${series}`);

@@ -33,11 +33,9 @@ export function parseStat(text: string): ProcStat {
   if (open < 0 || close < open)
     throw new ProcParseError(`no (comm) in stat line: ${text.slice(0, 80)}`);
   const pid = Number(text.slice(0, open).trim());
-  // Field 3 (state) is rest[0], so field n is rest[n - 3] (numbering as in proc(5)).
-  const rest = text
-    .slice(close + 2)
-    .trimEnd()
-    .split(' ');
+  // Field 3 (state) is rest[0], so field n is rest[n - 3] (numbering as in proc(5)). Only the
+  // fields up to 24 (rss) are split off: the rest of the line (~28 more) is not needed.
+  const rest = text.slice(close + 2).split(' ', 22);
   if (!Number.isInteger(pid) || rest.length < 22) {
     throw new ProcParseError(`short or malformed stat line: ${text.slice(0, 80)}`);
   }

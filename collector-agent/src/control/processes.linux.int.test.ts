@@ -1,10 +1,11 @@
 import type { ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
 import { spawnSleeper } from '../../../e2e/support/processes.js';
 import { parseStat } from './proc-parse.js';
 import { ProcessController } from './process-controller.js';
+import { OpenStatFiles } from './open-stat-files.js';
 import { LinuxProcessTable } from './processes.linux.js';
 
 const children: ChildProcess[] = [];
@@ -18,6 +19,17 @@ function spawnSleep(): ChildProcess & { pid: number } {
 /** The kernel's own view, independent of the code under test. */
 function kernelState(pid: number): string {
   return parseStat(readFileSync(`/proc/${pid}/stat`, 'utf8')).state;
+}
+
+/** Whether this test process has /proc/<pid>/stat open, by the kernel's list of our descriptors. */
+function holdsStatFileOf(pid: number): boolean {
+  return readdirSync('/proc/self/fd').some((fd) => {
+    try {
+      return readlinkSync(`/proc/self/fd/${fd}`) === `/proc/${pid}/stat`;
+    } catch {
+      return false; // the descriptor that listed the directory, closed by now
+    }
+  });
 }
 
 async function eventually<T>(read: () => T, expected: T, timeoutMs = 5000): Promise<void> {
@@ -91,5 +103,45 @@ describe('LinuxProcessTable and ProcessController on the real /proc', () => {
     expect(() => new ProcessController().signal(child.pid, 'kill')).toThrow(
       expect.objectContaining({ code: 'no_such_process' }),
     );
+  });
+
+  it('reads a process through its held stat file as its state changes, and lets go once it exits', async () => {
+    const child = spawnSleep();
+    await eventually(() => kernelState(child.pid), 'S');
+    const files = new OpenStatFiles('/proc');
+    const buffer = Buffer.alloc(4096);
+    try {
+      expect(parseStat(files.read(child.pid, buffer) ?? '').state).toBe('S');
+      expect(files.openCount).toBe(1);
+      child.kill('SIGSTOP');
+      await eventually(() => kernelState(child.pid), 'T');
+      expect(parseStat(files.read(child.pid, buffer) ?? '').state).toBe('T');
+      expect(files.openCount).toBe(1);
+
+      const exited = new Promise((resolve) => child.on('exit', resolve));
+      child.kill('SIGKILL');
+      await exited;
+      expect(files.read(child.pid, buffer)).toBeUndefined();
+      expect(files.openCount).toBe(0);
+    } finally {
+      files.closeAll();
+    }
+  });
+
+  it('closes the stat files of exited processes after a scan', async () => {
+    const child = spawnSleep();
+    await eventually(() => kernelState(child.pid), 'S');
+    const table = new LinuxProcessTable();
+    try {
+      expect((await table.listSummaries()).some((p) => p.pid === child.pid)).toBe(true);
+      expect(holdsStatFileOf(child.pid)).toBe(true);
+      const exited = new Promise((resolve) => child.on('exit', resolve));
+      child.kill('SIGKILL');
+      await exited;
+      expect((await table.listSummaries()).some((p) => p.pid === child.pid)).toBe(false);
+      expect(holdsStatFileOf(child.pid)).toBe(false);
+    } finally {
+      table.close();
+    }
   });
 });

@@ -39,16 +39,21 @@ beforeEach(async () => {
   clock = 1_000_000;
 });
 
+const tables: LinuxProcessTable[] = [];
+
 afterEach(async () => {
+  for (const opened of tables.splice(0)) opened.close();
   await rm(root, { recursive: true, force: true });
 });
 
 function table() {
-  return new LinuxProcessTable({
+  const created = new LinuxProcessTable({
     procRoot: join(root, 'proc'),
     passwdPath: join(root, 'passwd'),
     now: () => clock,
   });
+  tables.push(created);
+  return created;
 }
 
 describe('LinuxProcessTable on a fixture tree', () => {

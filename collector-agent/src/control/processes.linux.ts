@@ -1,4 +1,5 @@
 import { closeSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
+import { OpenStatFiles, vanished } from './open-stat-files.js';
 import type { ProcessSample, ProcessSummary, ProcessTable } from './processes.js';
 import {
   cpuPercent,
@@ -16,6 +17,8 @@ export interface LinuxProcessTableOptions {
   passwdPath?: string;
   /** USER_HZ; the kernel exposes 100 to user space on every mainstream architecture. */
   clockTicksPerSecond?: number;
+  /** Stat files held open between scans (see OpenStatFiles); default 512. */
+  maxOpenStatFiles?: number;
   pageSize?: number;
   now?: () => number;
 }
@@ -24,12 +27,15 @@ interface CpuMark {
   startTicks: number;
   cpuTicks: number;
   atMs: number;
+  /** The start time as text, made once per process rather than once per scan. */
+  startedAt: string;
 }
 
-/** A process that exits while we read it is not an error: it is simply no longer listed. */
-function vanished(error: unknown): boolean {
-  const code = (error as NodeJS.ErrnoException).code;
-  return code === 'ENOENT' || code === 'ESRCH';
+interface ReadStat {
+  stat: ProcStat;
+  /** CPU percent since the previous scan, 0 for a process that scan did not see. */
+  percent: number;
+  startedAt: string;
 }
 
 /**
@@ -48,6 +54,7 @@ export class LinuxProcessTable implements ProcessTable {
   private usersRefreshedAtMs = 0;
   private bootTimeMs: number | undefined;
   private cpuMarks = new Map<number, CpuMark>();
+  private readonly statFiles: OpenStatFiles;
 
   constructor(options: LinuxProcessTableOptions = {}) {
     this.procRoot = options.procRoot ?? '/proc';
@@ -55,6 +62,12 @@ export class LinuxProcessTable implements ProcessTable {
     this.ticksPerSecond = options.clockTicksPerSecond ?? 100;
     this.pageSize = options.pageSize ?? 4096;
     this.now = options.now ?? Date.now;
+    this.statFiles = new OpenStatFiles(this.procRoot, options.maxOpenStatFiles ?? 512);
+  }
+
+  /** Closes the stat files held between scans; the table still works, reopening them. */
+  close(): void {
+    this.statFiles.closeAll();
   }
 
   async list(): Promise<ProcessSample[]> {
@@ -65,7 +78,7 @@ export class LinuxProcessTable implements ProcessTable {
   async listSummaries(): Promise<ProcessSummary[]> {
     return this.scan((pid, atMs, marks) => {
       const stat = this.readStat(pid, atMs, marks);
-      return stat && this.toSummary(stat.stat, stat.percent);
+      return stat && this.toSummary(stat);
     });
   }
 
@@ -74,13 +87,17 @@ export class LinuxProcessTable implements ProcessTable {
   ): T[] {
     const atMs = this.now();
     const marks = new Map<number, CpuMark>();
+    const listed = new Set<number>();
     const rows: T[] = [];
     for (const entry of readdirSync(this.procRoot)) {
       const first = entry.charCodeAt(0);
       if (first < 48 || first > 57) continue; // only numeric entries are processes
-      const row = readOne(Number(entry), atMs, marks);
+      const pid = Number(entry);
+      listed.add(pid);
+      const row = readOne(pid, atMs, marks);
       if (row) rows.push(row);
     }
+    this.statFiles.keepOnly(listed);
     this.cpuMarks = marks;
     return rows;
   }
@@ -113,7 +130,7 @@ export class LinuxProcessTable implements ProcessTable {
     if (owner === undefined) return undefined;
     const command = parseCmdline(cmdline);
     return {
-      ...this.toSummary(stat.stat, stat.percent),
+      ...this.toSummary(stat),
       user: this.userName(owner.uid),
       command: command === '' ? `[${stat.stat.comm}]` : command,
       uid: owner.uid,
@@ -121,25 +138,26 @@ export class LinuxProcessTable implements ProcessTable {
   }
 
   /** The stat line, with the CPU percent since the previous scan; records this scan's mark. */
-  private readStat(
-    pid: number,
-    atMs: number,
-    marks: Map<number, CpuMark>,
-  ): { stat: ProcStat; percent: number } | undefined {
-    const statText = this.readText(`${this.procRoot}/${pid}/stat`);
+  private readStat(pid: number, atMs: number, marks: Map<number, CpuMark>): ReadStat | undefined {
+    const statText = this.statFiles.read(pid, this.buffer);
     if (statText === undefined) return undefined;
     const stat = parseStat(statText);
     const previous = this.cpuMarks.get(pid);
-    marks.set(pid, { startTicks: stat.startTicks, cpuTicks: stat.cpuTicks, atMs });
-    const percent =
-      previous && previous.startTicks === stat.startTicks
-        ? cpuPercent(stat.cpuTicks - previous.cpuTicks, this.ticksPerSecond, atMs - previous.atMs)
-        : 0;
-    return { stat, percent };
+    const same = previous !== undefined && previous.startTicks === stat.startTicks;
+    const startedAt = same ? previous.startedAt : this.startTimeText(stat.startTicks);
+    marks.set(pid, { startTicks: stat.startTicks, cpuTicks: stat.cpuTicks, atMs, startedAt });
+    const percent = same
+      ? cpuPercent(stat.cpuTicks - previous.cpuTicks, this.ticksPerSecond, atMs - previous.atMs)
+      : 0;
+    return { stat, percent, startedAt };
   }
 
-  private toSummary(stat: ProcStat, percent: number): ProcessSummary {
-    const startedMs = this.bootTime() + (stat.startTicks / this.ticksPerSecond) * 1000;
+  private startTimeText(startTicks: number): string {
+    const startedMs = this.bootTime() + (startTicks / this.ticksPerSecond) * 1000;
+    return new Date(Math.round(startedMs)).toISOString();
+  }
+
+  private toSummary({ stat, percent, startedAt }: ReadStat): ProcessSummary {
     return {
       pid: stat.pid,
       ppid: stat.ppid,
@@ -147,7 +165,7 @@ export class LinuxProcessTable implements ProcessTable {
       state: stat.state,
       cpuPercent: percent,
       memoryBytes: stat.rssPages * this.pageSize,
-      startedAt: new Date(Math.round(startedMs)).toISOString(),
+      startedAt,
       cpuSeconds: stat.cpuTicks / this.ticksPerSecond,
       kernelThread: isKernelThread(stat),
     };

@@ -220,7 +220,10 @@ async function importNodeWindowManager(): Promise<NativeWindowModule> {
   // A variable specifier keeps TypeScript from resolving a package this workspace does not install.
   const specifier: string = MODULE_NAME;
   try {
-    const loaded = (await import(specifier)) as Partial<NativeWindowModule> & {
+    // webpackIgnore: the agent's bundle leaves this import to Node at run time.
+    const loaded = (await import(
+      /* webpackIgnore: true */ specifier
+    )) as Partial<NativeWindowModule> & {
       default?: Partial<NativeWindowModule>;
     };
     const windowManager = loaded.windowManager ?? loaded.default?.windowManager;

@@ -77,7 +77,10 @@ export function selectFilesystems(mounts: readonly Mount[]): Mount[] {
     if (!seen || mount.mountpoint.length < seen.mountpoint.length)
       byDevice.set(mount.device, mount);
   }
-  return [...result, ...byDevice.values()].sort((a, b) => a.mountpoint.localeCompare(b.mountpoint));
+  // Code-unit order, not localeCompare: collation would map ICU's data into the agent (~3 MB RSS).
+  return [...result, ...byDevice.values()].sort((a, b) =>
+    a.mountpoint < b.mountpoint ? -1 : a.mountpoint > b.mountpoint ? 1 : 0,
+  );
 }
 
 function bytesByState(stats: FilesystemStats): Record<FilesystemState, number> {

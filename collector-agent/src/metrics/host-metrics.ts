@@ -1,11 +1,13 @@
+import { millisToHrTime } from '@opentelemetry/core';
 import { emptyResource } from '@opentelemetry/resources';
 import type { CollectionResult, MetricData, MetricProducer } from '@opentelemetry/sdk-metrics';
 import type { MetricsCollector } from './collector.js';
-import { hrTimeOf, MetricCycle } from './metric-data.js';
+import { MetricCycle } from './metric-data.js';
 import { METER_NAME } from './semconv.js';
 
 /**
- * The host collectors as one MetricProducer on the reader. Collectors hand over finished data
+ * The agent's collectors — the host ones and the top-N processes — as one MetricProducer on the
+ * reader, so an export holds one scope. Collectors hand over finished data
  * points instead of observing instruments on a Meter: the SDK's observable path hashes every
  * attribute set, keeps each series ever seen in cumulative storage (so an interface or mount
  * that went away was exported forever) and copies every point twice per cycle, which was a
@@ -19,7 +21,7 @@ export class HostMetricsProducer implements MetricProducer {
     private readonly collectors: readonly MetricsCollector[],
     private readonly now: () => number = Date.now,
   ) {
-    this.startTime = hrTimeOf(this.now());
+    this.startTime = millisToHrTime(this.now());
   }
 
   async collect(): Promise<CollectionResult> {

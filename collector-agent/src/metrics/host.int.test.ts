@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createProcessTable } from '../control/process-table.js';
 import { LinuxHostFiles } from './host-files.linux.js';
-import { ProcessMetricsProducer } from './process-metrics.js';
+import { ProcessMetricsCollector } from './process-metrics.js';
 import { ProcessSnapshot } from './process-snapshot.js';
 import { createHostCollectors } from './registry.js';
 import { MetricsHarness, pointsOf, type Collection } from './testing.js';
@@ -13,14 +13,14 @@ function realHarness(topN: number, reported: Error[]): MetricsHarness {
   if (process.platform !== 'linux')
     throw new Error(`these tests need Linux /proc, not ${process.platform}`);
   const snapshot = new ProcessSnapshot(createProcessTable());
-  return new MetricsHarness(
-    createHostCollectors({
+  return new MetricsHarness([
+    ...createHostCollectors({
       files: new LinuxHostFiles(),
       snapshot,
       reportError: (e) => reported.push(e),
     }),
-    [new ProcessMetricsProducer({ snapshot, topN, cpuCount: availableParallelism() })],
-  );
+    new ProcessMetricsCollector({ snapshot, topN, cpuCount: availableParallelism() }),
+  ]);
 }
 
 const sum = (collection: Collection, name: string) =>

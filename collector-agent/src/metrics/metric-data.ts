@@ -1,4 +1,5 @@
 import { ValueType, type Attributes, type HrTime } from '@opentelemetry/api';
+import { millisToHrTime } from '@opentelemetry/core';
 import {
   AggregationTemporality,
   DataPointType,
@@ -24,11 +25,6 @@ export interface Observation {
   startTime?: HrTime;
 }
 
-export function hrTimeOf(millis: number): HrTime {
-  const seconds = Math.floor(millis / 1000);
-  return [seconds, Math.round((millis - seconds * 1000) * 1e6)];
-}
-
 /**
  * One collection cycle's clock, and the metric kinds the SDK's observable instruments would have
  * produced from the same observations: a gauge, a monotonic sum (counter) and a non-monotonic
@@ -42,7 +38,7 @@ export class MetricCycle {
     readonly startTime: HrTime,
     nowMillis: number,
   ) {
-    this.endTime = hrTimeOf(nowMillis);
+    this.endTime = millisToHrTime(nowMillis);
   }
 
   gauge(definition: MetricDefinition, observations: readonly Observation[]): GaugeMetricData {

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { ProcessMetricsProducer } from './process-metrics.js';
+import { ProcessMetricsCollector } from './process-metrics.js';
 import { ProcessSnapshot } from './process-snapshot.js';
 import {
   FakeProcessTable,
@@ -11,7 +11,7 @@ import {
 
 const START = Date.parse('2026-11-25T10:00:00.000Z');
 
-describe('ProcessMetricsProducer', () => {
+describe('ProcessMetricsCollector', () => {
   let harness: MetricsHarness | undefined;
   afterEach(() => harness?.shutdown());
 
@@ -21,13 +21,13 @@ describe('ProcessMetricsProducer', () => {
       processSample({ pid: 11, name: 'idle', user: 'bob', cpuSeconds: 0, memoryBytes: 10 }),
       processSample({ pid: 12, name: 'fat', user: 'root', cpuSeconds: 1, memoryBytes: 9_000_000 }),
     ]);
-    const producer = new ProcessMetricsProducer({
+    const collector = new ProcessMetricsCollector({
       snapshot: new ProcessSnapshot(table),
       topN: 1,
       cpuCount: 1,
       now: () => START + 100_000,
     });
-    harness = new MetricsHarness([], [producer]);
+    harness = new MetricsHarness([collector]);
     const collection = await harness.collect();
     const busy = { 'process.pid': 10, 'process.executable.name': 'busy', 'process.owner': 'alice' };
     const fat = { 'process.pid': 12, 'process.executable.name': 'fat', 'process.owner': 'root' };
@@ -57,13 +57,13 @@ describe('ProcessMetricsProducer', () => {
       processSample({ pid: 13, name: 'gone', user: 'eve', cpuSeconds: 50, memoryBytes: 20 }),
     ]);
     const snapshot = new ProcessSnapshot(table);
-    const producer = new ProcessMetricsProducer({
+    const collector = new ProcessMetricsCollector({
       snapshot,
       topN: 2,
       cpuCount: 1,
       now: () => START + 100_000,
     });
-    harness = new MetricsHarness([], [producer]);
+    harness = new MetricsHarness([collector]);
     // pid 13 is chosen from the summaries but exits before its owner is read.
     const list = table.listSummaries.bind(table);
     table.listSummaries = async () => {
@@ -98,14 +98,14 @@ describe('ProcessMetricsProducer', () => {
     let nextPid = 1000;
     const table = new FakeProcessTable();
     const topN = 10;
-    const producer = new ProcessMetricsProducer({
+    const collector = new ProcessMetricsCollector({
       snapshot: new ProcessSnapshot(table, 0, () => now),
       topN,
       cpuCount: 4,
       maxRememberedPids: 1500,
       now: () => now,
     });
-    harness = new MetricsHarness([], [producer]);
+    harness = new MetricsHarness([collector]);
     const pidsSeen = new Set<number>();
     for (let cycle = 0; cycle < 30; cycle++) {
       // Every cycle 1000 processes with pids never seen before.
@@ -125,7 +125,7 @@ describe('ProcessMetricsProducer', () => {
         expect(points.length).toBeLessThanOrEqual(2 * topN);
         for (const point of points) pidsSeen.add(point.attributes['process.pid'] as number);
       }
-      expect(producer.rememberedPidCount).toBeLessThanOrEqual(1000);
+      expect(collector.rememberedPidCount).toBeLessThanOrEqual(1000);
     }
     // 30 cycles of fresh pids were exported, yet each export held only this cycle's selection.
     expect(pidsSeen.size).toBeGreaterThan(20 * topN);
@@ -135,24 +135,24 @@ describe('ProcessMetricsProducer', () => {
     const table = new FakeProcessTable(
       [1, 2, 3, 4, 5].map((pid) => processSample({ pid, memoryBytes: pid })),
     );
-    const producer = new ProcessMetricsProducer({
+    const collector = new ProcessMetricsCollector({
       snapshot: new ProcessSnapshot(table, 0),
       topN: 0,
       cpuCount: 1,
     });
-    harness = new MetricsHarness([], [producer]);
+    harness = new MetricsHarness([collector]);
     expect((await harness.collect()).metrics.size).toBe(0);
     expect(table.reads).toBe(0);
-    producer.setTopN(2);
+    collector.setTopN(2);
     expect(pointsOf(await harness.collect(), 'process.memory.usage')).toHaveLength(4);
   });
 
   it('rejects a negative or fractional topN with a stable code', () => {
     const snapshot = new ProcessSnapshot(new FakeProcessTable());
-    expect(() => new ProcessMetricsProducer({ snapshot, topN: -1, cpuCount: 1 })).toThrow(
+    expect(() => new ProcessMetricsCollector({ snapshot, topN: -1, cpuCount: 1 })).toThrow(
       expect.objectContaining({ code: 'invalid_config' }),
     );
-    expect(() => new ProcessMetricsProducer({ snapshot, topN: 1.5, cpuCount: 1 })).toThrow(
+    expect(() => new ProcessMetricsCollector({ snapshot, topN: 1.5, cpuCount: 1 })).toThrow(
       /metrics.topN/,
     );
   });
@@ -162,12 +162,12 @@ describe('ProcessMetricsProducer', () => {
       list: async () => Promise.reject(new Error('EACCES /proc')),
       get: async () => undefined,
     };
-    const producer = new ProcessMetricsProducer({
+    const collector = new ProcessMetricsCollector({
       snapshot: new ProcessSnapshot(table),
       topN: 3,
       cpuCount: 1,
     });
-    harness = new MetricsHarness([], [producer]);
+    harness = new MetricsHarness([collector]);
     const collection = await harness.collect();
     expect(collection.errors.map(String)).toEqual(['Error: EACCES /proc']);
   });

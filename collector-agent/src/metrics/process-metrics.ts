@@ -1,15 +1,15 @@
-import { ValueType, type Attributes, type HrTime } from '@opentelemetry/api';
-import { emptyResource } from '@opentelemetry/resources';
-import type { CollectionResult, MetricData, MetricProducer } from '@opentelemetry/sdk-metrics';
+import { ValueType, type Attributes } from '@opentelemetry/api';
+import { millisToHrTime } from '@opentelemetry/core';
+import type { MetricData } from '@opentelemetry/sdk-metrics';
+import type { MetricsCollector } from './collector.js';
 import { requireCount } from './config-error.js';
-import { hrTimeOf, MetricCycle, type Observation } from './metric-data.js';
+import type { MetricCycle, Observation } from './metric-data.js';
 import { ProcessCpuRates } from './process-cpu-rates.js';
 import type { ProcessSnapshot } from './process-snapshot.js';
 import {
   ATTR_PROCESS_EXECUTABLE_NAME,
   ATTR_PROCESS_OWNER,
   ATTR_PROCESS_PID,
-  METER_NAME,
   METRIC_PROCESS_CPU_TIME,
   METRIC_PROCESS_CPU_UTILIZATION,
   METRIC_PROCESS_MEMORY_USAGE,
@@ -53,7 +53,7 @@ const PROCESS_MEMORY_USAGE = {
 /**
  * Per-process metrics for the top N processes by CPU united with the top N by memory.
  *
- * This is a MetricProducer, not instruments on the Meter, because of how the SDK stores
+ * Its points are made here, not observed on instruments of a Meter, because of how the SDK stores
  * observations: with cumulative temporality every attribute set ever observed stays in the
  * instrument's storage and is exported again on every cycle with its last value, so each pid
  * that ever made the top N would be exported forever, and once the cardinality limit is reached
@@ -61,21 +61,17 @@ const PROCESS_MEMORY_USAGE = {
  * export holds exactly this cycle's selection (at most 2N processes) and no memory is kept per
  * exited pid. The CPU time is the process's own cumulative counter, started at its start time.
  */
-export class ProcessMetricsProducer implements MetricProducer {
+export class ProcessMetricsCollector implements MetricsCollector {
+  readonly name = 'processes';
   private topN: number;
   private readonly rates: ProcessCpuRates;
-  private readonly now: () => number;
-  /** Start time for a process that does not tell its own. */
-  private readonly createdAt: HrTime;
 
   constructor(private readonly options: ProcessMetricsOptions) {
     this.topN = requireCount('metrics.topN', options.topN, 0);
-    this.now = options.now ?? Date.now;
-    this.createdAt = hrTimeOf(this.now());
     this.rates = new ProcessCpuRates({
       cpuCount: requireCount('cpuCount', options.cpuCount, 1),
       maxRememberedPids: requireCount('maxRememberedPids', options.maxRememberedPids ?? 4096, 1),
-      now: this.now,
+      now: options.now,
     });
   }
 
@@ -92,15 +88,9 @@ export class ProcessMetricsProducer implements MetricProducer {
     this.topN = requireCount('metrics.topN', topN, 0);
   }
 
-  async collect(): Promise<CollectionResult> {
-    const resource = emptyResource();
-    if (this.topN === 0) return { resourceMetrics: { resource, scopeMetrics: [] }, errors: [] };
-    let samples;
-    try {
-      samples = await this.options.snapshot.read();
-    } catch (error) {
-      return { resourceMetrics: { resource, scopeMetrics: [] }, errors: [error] };
-    }
+  async collect(cycle: MetricCycle): Promise<MetricData[]> {
+    if (this.topN === 0) return [];
+    const samples = await this.options.snapshot.read();
     const rates = this.rates.update(samples);
     const rated = samples.map((sample) => ({ sample, cpuUtilization: rates.get(sample.pid) ?? 0 }));
     const chosen = selectTopProcesses(rated, this.topN, this.maxProcesses);
@@ -110,17 +100,10 @@ export class ProcessMetricsProducer implements MetricProducer {
       const owner = await this.options.snapshot.ownerOf(process.sample);
       if (owner !== undefined) owned.push({ ...process, owner }); // undefined: it just exited
     }
-    return {
-      resourceMetrics: {
-        resource,
-        scopeMetrics: [{ scope: { name: METER_NAME }, metrics: this.toMetrics(owned) }],
-      },
-      errors: [],
-    };
+    return this.toMetrics(cycle, owned);
   }
 
-  private toMetrics(chosen: readonly OwnedProcess[]): MetricData[] {
-    const cycle = new MetricCycle(this.createdAt, this.now());
+  private toMetrics(cycle: MetricCycle, chosen: readonly OwnedProcess[]): MetricData[] {
     const utilization: Observation[] = [];
     const cpuTime: Observation[] = [];
     const memory: Observation[] = [];
@@ -131,7 +114,8 @@ export class ProcessMetricsProducer implements MetricProducer {
         [ATTR_PROCESS_OWNER]: owner,
       };
       const started = sample.startedAt === null ? NaN : Date.parse(sample.startedAt);
-      const startTime = Number.isFinite(started) ? hrTimeOf(started) : this.createdAt;
+      // A process that does not tell its start counts from when the agent began counting.
+      const startTime = Number.isFinite(started) ? millisToHrTime(started) : cycle.startTime;
       utilization.push({ attributes, value: cpuUtilization });
       cpuTime.push({ attributes, value: sample.cpuSeconds, startTime });
       memory.push({ attributes, value: sample.memoryBytes, startTime });

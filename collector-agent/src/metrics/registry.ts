@@ -19,8 +19,8 @@ export interface CollectorDependencies {
 
 /**
  * Every host collector the agent runs, in one place; `HostMetricsProducer` reads them each
- * cycle. Per-process metrics are not here: they are a producer of their own on the reader (see
- * process-metrics.ts for why).
+ * cycle. Per-process metrics are not here: their collector needs `metrics.topN`, which follows
+ * config reloads, so telemetry.ts adds it beside these.
  *
  * CPU, memory and network are ours rather than `@opentelemetry/host-metrics` 0.39's: that
  * package creates `system.cpu.utilization`, `system.memory.*` and `system.network.*` without

@@ -14,7 +14,7 @@ import type { HostFiles } from './host-files.js';
 import { LinuxHostFiles } from './host-files.linux.js';
 import { HostMetricsProducer } from './host-metrics.js';
 import { OutageLoggingExporter } from './outage-logging-exporter.js';
-import { ProcessMetricsProducer } from './process-metrics.js';
+import { ProcessMetricsCollector } from './process-metrics.js';
 import { ProcessSnapshot } from './process-snapshot.js';
 import { createHostCollectors } from './registry.js';
 import { ATTR_SERVICE_INSTANCE_ID } from './semconv.js';
@@ -109,8 +109,8 @@ class LoggingPeriodicReader extends PeriodicExportingMetricReader {
 }
 
 /**
- * Starts the agent's metrics: the host collectors and the top-N process metrics as producers on
- * a MeterProvider's periodic reader, exported over OTLP. When the Collector is unreachable the agent keeps running; each failed
+ * Starts the agent's metrics: the host collectors and the top-N process metrics, produced on a
+ * MeterProvider's periodic reader and exported over OTLP. When the Collector is unreachable the agent keeps running; each failed
  * batch is dropped, and the outage is logged once and its end once.
  */
 export function startTelemetry(options: TelemetryOptions): Telemetry {
@@ -124,18 +124,19 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
     options.processTable,
     Math.min(1000, exportIntervalMillis / 2),
   );
-  const processes = new ProcessMetricsProducer({
+  const processes = new ProcessMetricsCollector({
     snapshot,
     topN: options.topN,
     cpuCount: options.cpuCount ?? availableParallelism(),
   });
-  const host = new HostMetricsProducer(
-    createHostCollectors({
+  const collectors = new HostMetricsProducer([
+    ...createHostCollectors({
       files: options.files ?? new LinuxHostFiles(),
       snapshot,
       reportError: (error) => errors.report(error),
     }),
-  );
+    processes,
+  ]);
   const exporter = new OutageLoggingExporter(
     options.exporter ?? new OTLPMetricExporter({ concurrencyLimit: EXPORT_CONCURRENCY_LIMIT }),
     logger,
@@ -146,7 +147,7 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
       exporter,
       exportIntervalMillis,
       exportTimeoutMillis: Math.min(exportIntervalMillis, 30_000),
-      metricProducers: [host, processes],
+      metricProducers: [collectors],
     },
     errors,
   );

@@ -2,12 +2,7 @@
  * Test support for the metrics collectors: an in-memory reader and literal-fixture host files.
  * Used by the *.test.ts files beside it; it ships in dist only because it is tiny.
  */
-import {
-  MeterProvider,
-  MetricReader,
-  type MetricData,
-  type MetricProducer,
-} from '@opentelemetry/sdk-metrics';
+import { MeterProvider, MetricReader, type MetricData } from '@opentelemetry/sdk-metrics';
 import type { ProcessSample, ProcessSummary, ProcessTable } from '../control/processes.js';
 import type { MetricsCollector } from './collector.js';
 import type { FilesystemStats, HostFiles } from './host-files.js';
@@ -23,15 +18,13 @@ export interface Collection {
   errors: unknown[];
 }
 
-/** A MeterProvider reading the given collectors and producers, as the agent wires them. */
+/** A MeterProvider reading the given collectors, as the agent wires them. */
 export class MetricsHarness {
   private readonly reader: InMemoryReader;
   private readonly provider: MeterProvider;
 
-  constructor(collectors: readonly MetricsCollector[], producers: MetricProducer[] = []) {
-    this.reader = new InMemoryReader({
-      metricProducers: [new HostMetricsProducer(collectors), ...producers],
-    });
+  constructor(collectors: readonly MetricsCollector[]) {
+    this.reader = new InMemoryReader({ metricProducers: [new HostMetricsProducer(collectors)] });
     this.provider = new MeterProvider({ readers: [this.reader] });
   }
 

@@ -53,6 +53,24 @@ async function main(): Promise<void> {
     return;
   }
 
+  // Signals are handled from before startup on: a SIGTERM that arrives while the agent is still
+  // starting stops it cleanly once it is up, instead of killing it half-initialised (and "agent
+  // started" then always means a SIGTERM is handled).
+  let signalled = false;
+  const stopSignal = new Promise<void>((resolve) => {
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (signalled) {
+        log.warn('second signal: exiting without a clean shutdown', { signal });
+        process.exit(1);
+      }
+      signalled = true;
+      log.info('shutting down', { signal });
+      resolve();
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  });
+
   const windows = createWindowController({
     onFeedError: (error) => log.warn('window change feed failed', { error }),
   });
@@ -62,34 +80,26 @@ async function main(): Promise<void> {
     windows,
     telemetry: startAgentTelemetry,
   });
-  log.info('agent started', {
-    instanceUid: agent.instanceUid,
-    hostName: agent.resource.attributes['host.name'],
-    control: agent.client !== undefined,
-  });
+  if (!signalled) {
+    log.info('agent started', {
+      instanceUid: agent.instanceUid,
+      hostName: agent.resource.attributes['host.name'],
+      control: agent.client !== undefined,
+    });
+  }
 
   // An agent runs until told to stop, even when nothing else (no control URL, no telemetry)
   // holds the event loop open.
   const keepAlive = setInterval(() => {}, 2 ** 30);
-  let signalled = false;
-  const shutdown = (signal: NodeJS.Signals) => {
-    if (signalled) {
-      log.warn('second signal: exiting without a clean shutdown', { signal });
-      process.exit(1);
-    }
-    signalled = true;
-    log.info('shutting down', { signal });
-    clearInterval(keepAlive);
-    agent.stop().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        log.error('shutdown failed', { error });
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGTERM', shutdown);
-  process.on('SIGINT', shutdown);
+  await stopSignal;
+  clearInterval(keepAlive);
+  try {
+    await agent.stop();
+  } catch (error) {
+    log.error('shutdown failed', { error });
+    process.exit(1);
+  }
+  process.exit(0);
 }
 
 main().catch((error: unknown) => {

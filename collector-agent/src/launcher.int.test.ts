@@ -41,8 +41,14 @@ describe('bin/cybercorp-agent.js', () => {
     await rm(stateDir, { recursive: true, force: true });
   });
 
-  /** Starts a telemetry-only agent and resolves once it logged that it started. */
-  async function start(command: string, args: string[]): Promise<ChildProcess> {
+  let stderr = '';
+
+  /** Starts a telemetry-only agent and resolves once its log shows `until` (by default: started). */
+  async function start(
+    command: string,
+    args: string[],
+    until = '"agent started"',
+  ): Promise<ChildProcess> {
     const env: NodeJS.ProcessEnv = {
       PATH: process.env.PATH,
       HOME: process.env.HOME,
@@ -52,11 +58,11 @@ describe('bin/cybercorp-agent.js', () => {
     };
     const started = spawn(command, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
     child = started;
-    let stderr = '';
+    stderr = '';
     await new Promise<void>((resolve, reject) => {
       started.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
         stderr += chunk;
-        if (stderr.includes('"agent started"')) resolve();
+        if (stderr.includes(until)) resolve();
       });
       started.once('exit', (code) => reject(new Error(`agent exited (${code}): ${stderr}`)));
     });
@@ -84,5 +90,13 @@ describe('bin/cybercorp-agent.js', () => {
     parent.kill('SIGTERM');
     expect(await exited(parent)).toEqual({ code: 0, signal: null });
     await expect(readFile(`/proc/${agentPid}/cmdline`, 'utf8')).rejects.toThrow(/ENOENT/);
+  });
+
+  it('stops cleanly on a SIGTERM that arrives while the agent is still starting', async () => {
+    // The first line an agent without a control URL logs comes from inside its startup.
+    const agent = await start(LAUNCHER, [], 'running telemetry only');
+    agent.kill('SIGTERM');
+    expect(await exited(agent)).toEqual({ code: 0, signal: null });
+    expect(stderr).toContain('"shutting down"');
   });
 });

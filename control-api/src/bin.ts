@@ -4,7 +4,6 @@ import { startControlApi } from './server.js';
 /** `cybercorp-control-api`: configured by environment variables (see README.md). */
 async function main(): Promise<void> {
   const api = await startControlApi();
-  process.stdout.write(`cybercorp-control-api listening on ${api.url} (OpAMP: ${api.opampUrl})\n`);
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {
     if (stopping) return;
@@ -25,6 +24,8 @@ async function main(): Promise<void> {
     process.removeAllListeners(signal);
     process.on(signal, stop);
   }
+  // Announced only now, so that whoever waits for this line may signal the server at once.
+  process.stdout.write(`cybercorp-control-api listening on ${api.url} (OpAMP: ${api.opampUrl})\n`);
 }
 
 main().catch((error: unknown) => {

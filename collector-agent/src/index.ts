@@ -14,13 +14,9 @@ export {
   type ControlPlaneOptions,
 } from './control-plane.js';
 export { ConfigStore, loadConfigFile } from './config/config-store.js';
-export {
-  AgentConfigSchema,
-  ConfigError,
-  DEFAULT_CONFIG,
-  validateConfig,
-  type AgentConfig,
-} from './config/schema.js';
+export { AgentConfigSchema, validateConfig, type AgentConfig } from './config/schema.js';
+export { ConfigError } from './config/config-error.js';
+export { DEFAULT_CONFIG } from './config/defaults.js';
 export { readEnvironment, resolveStateDir, type AgentEnvironment } from './config/env.js';
 export {
   buildResource,

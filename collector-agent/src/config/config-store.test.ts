@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../logger.js';
 import { ConfigStore } from './config-store.js';
-import { ConfigError, DEFAULT_CONFIG } from './schema.js';
+import { ConfigError } from './config-error.js';
+import { DEFAULT_CONFIG } from './defaults.js';
 
 let dir: string;
 let lines: string[];

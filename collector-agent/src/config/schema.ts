@@ -1,9 +1,6 @@
 import { z } from 'zod';
 import { ConfigError } from './config-error.js';
 
-export { ConfigError } from './config-error.js';
-export { DEFAULT_CONFIG } from './defaults.js';
-
 /**
  * The agent's local YAML config. Strict objects: a misspelt key in a safety setting must be an
  * error, not a silently ignored line.

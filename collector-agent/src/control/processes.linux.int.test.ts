@@ -3,9 +3,9 @@ import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
 import { spawnSleeper } from '../../../e2e/support/processes.js';
-import { parseStat } from './proc-parse.js';
+import { OpenStatFiles } from '../proc/open-stat-files.js';
+import { parseStat } from '../proc/pid-stat.js';
 import { ProcessController } from './process-controller.js';
-import { OpenStatFiles } from './open-stat-files.js';
 import { LinuxProcessTable } from './processes.linux.js';
 
 const children: ChildProcess[] = [];

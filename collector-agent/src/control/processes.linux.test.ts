@@ -2,7 +2,7 @@ import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { LinuxProcessTable } from './processes.linux.js';
+import { cpuPercent, LinuxProcessTable } from './processes.linux.js';
 
 /** A miniature /proc tree with literal files, so the reader's I/O paths run without a real host. */
 let root: string;
@@ -184,5 +184,14 @@ describe('LinuxProcessTable on a fixture tree', () => {
   it('propagates errors other than a vanished process', async () => {
     await addProcess(10, 'not a stat line', 'a\u0000');
     await expect(table().list()).rejects.toThrow(/stat line/);
+  });
+});
+
+describe('cpuPercent', () => {
+  it('computes CPU percent of one core from tick deltas', () => {
+    expect(cpuPercent(50, 100, 1000)).toBe(50);
+    expect(cpuPercent(300, 100, 1500)).toBe(200);
+    expect(cpuPercent(0, 100, 1000)).toBe(0);
+    expect(cpuPercent(10, 100, 0)).toBe(0);
   });
 });

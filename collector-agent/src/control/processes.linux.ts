@@ -1,16 +1,12 @@
-import { closeSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
-import { OpenStatFiles, vanished } from './open-stat-files.js';
+import { readdirSync, statSync } from 'node:fs';
+import { OpenStatFiles } from '../proc/open-stat-files.js';
+import { parseCmdline } from '../proc/pid-cmdline.js';
+import { isKernelThread, parseStat, type ProcStat } from '../proc/pid-stat.js';
+import { parseStatusTgid } from '../proc/pid-status.js';
+import { ProcFileReader } from '../proc/proc-file-reader.js';
+import { parseBootTime } from '../proc/stat.js';
+import { parsePasswd } from './passwd.js';
 import type { ProcessSample, ProcessSummary, ProcessTable } from './processes.js';
-import {
-  cpuPercent,
-  isKernelThread,
-  parseBootTime,
-  parseCmdline,
-  parsePasswd,
-  parseStat,
-  parseStatusTgid,
-  type ProcStat,
-} from './proc-parse.js';
 
 export interface LinuxProcessTableOptions {
   procRoot?: string;
@@ -39,9 +35,8 @@ interface ReadStat {
 }
 
 /**
- * The process table read straight from /proc. Reads are synchronous on purpose: /proc files are
- * generated in memory by the kernel, so a blocking read costs a few microseconds, while a
- * promise per file would cost more than the read itself (see bench/process-list).
+ * The process table read straight from /proc, synchronously (see ProcFileReader for why). The
+ * I/O and the parsers of the files live in ../proc/, shared with the host metrics.
  */
 export class LinuxProcessTable implements ProcessTable {
   private readonly procRoot: string;
@@ -49,7 +44,7 @@ export class LinuxProcessTable implements ProcessTable {
   private readonly ticksPerSecond: number;
   private readonly pageSize: number;
   private readonly now: () => number;
-  private buffer = Buffer.allocUnsafe(16 * 1024);
+  private readonly files = new ProcFileReader();
   private users: Map<number, string> | undefined;
   private usersRefreshedAtMs = 0;
   private bootTimeMs: number | undefined;
@@ -109,7 +104,7 @@ export class LinuxProcessTable implements ProcessTable {
    */
   async get(pid: number): Promise<ProcessSample | undefined> {
     if (!Number.isInteger(pid) || pid <= 0) return undefined;
-    const status = this.readText(`${this.procRoot}/${pid}/status`);
+    const status = this.files.readProcessFile(`${this.procRoot}/${pid}/status`);
     if (status === undefined || parseStatusTgid(status) !== pid) return undefined;
     return this.read(pid, this.now(), this.cpuMarks);
   }
@@ -124,7 +119,7 @@ export class LinuxProcessTable implements ProcessTable {
     const dir = `${this.procRoot}/${pid}`;
     const stat = this.readStat(pid, atMs, marks);
     if (stat === undefined) return undefined;
-    const cmdline = this.readText(`${dir}/cmdline`);
+    const cmdline = this.files.readProcessFile(`${dir}/cmdline`);
     if (cmdline === undefined) return undefined;
     const owner = statSync(dir, { throwIfNoEntry: false });
     if (owner === undefined) return undefined;
@@ -139,7 +134,7 @@ export class LinuxProcessTable implements ProcessTable {
 
   /** The stat line, with the CPU percent since the previous scan; records this scan's mark. */
   private readStat(pid: number, atMs: number, marks: Map<number, CpuMark>): ReadStat | undefined {
-    const statText = this.statFiles.read(pid, this.buffer);
+    const statText = this.statFiles.read(pid, this.files.buffer);
     if (statText === undefined) return undefined;
     const stat = parseStat(statText);
     const previous = this.cpuMarks.get(pid);
@@ -172,7 +167,8 @@ export class LinuxProcessTable implements ProcessTable {
   }
 
   private bootTime(): number {
-    this.bootTimeMs ??= parseBootTime(this.readText(`${this.procRoot}/stat`) ?? '') * 1000;
+    this.bootTimeMs ??=
+      parseBootTime(this.files.readProcessFile(`${this.procRoot}/stat`) ?? '') * 1000;
     return this.bootTimeMs;
   }
 
@@ -184,46 +180,20 @@ export class LinuxProcessTable implements ProcessTable {
       (name === undefined && this.now() - this.usersRefreshedAtMs > 60_000)
     ) {
       this.usersRefreshedAtMs = this.now();
-      const text = this.readText(this.passwdPath);
+      const text = this.files.readProcessFile(this.passwdPath);
       this.users = text === undefined ? new Map() : parsePasswd(text);
       name = this.users.get(uid);
     }
     return name ?? String(uid);
   }
+}
 
-  /**
-   * Reads a whole file into the shared buffer; undefined when the process has gone. A read that
-   * leaves room in the buffer has read everything: the kernel hands a /proc file over in one
-   * read when the buffer holds it (procps' file2str stops there too), which spares the second,
-   * empty read on every process of a scan.
-   */
-  private readText(path: string): string | undefined {
-    let fd: number;
-    try {
-      fd = openSync(path, 'r');
-    } catch (error) {
-      if (vanished(error)) return undefined;
-      throw error;
-    }
-    try {
-      let length = 0;
-      for (;;) {
-        if (length === this.buffer.length) {
-          const bigger = Buffer.allocUnsafe(this.buffer.length * 2);
-          this.buffer.copy(bigger);
-          this.buffer = bigger;
-        }
-        const room = this.buffer.length - length;
-        const n = readSync(fd, this.buffer, length, room, null);
-        length += n;
-        if (n < room) break;
-      }
-      return this.buffer.toString('utf8', 0, length);
-    } catch (error) {
-      if (vanished(error)) return undefined;
-      throw error;
-    } finally {
-      closeSync(fd);
-    }
-  }
+/** CPU use over an interval as percent of one core (top's convention; may exceed 100). */
+export function cpuPercent(
+  deltaTicks: number,
+  clockTicksPerSecond: number,
+  elapsedMs: number,
+): number {
+  if (elapsedMs <= 0 || deltaTicks <= 0) return 0;
+  return (deltaTicks / clockTicksPerSecond / (elapsedMs / 1000)) * 100;
 }

@@ -1,17 +1,18 @@
-import { readFileSync } from 'node:fs';
 import { statfs } from 'node:fs/promises';
+import { ProcFileReader } from '../proc/proc-file-reader.js';
 import type { FilesystemStats, HostFiles } from './host-files.js';
 
 export class LinuxHostFiles implements HostFiles {
+  private readonly files = new ProcFileReader();
+
   constructor(private readonly procRoot = '/proc') {}
 
   /**
-   * Synchronous on purpose: the kernel generates /proc files in memory, so a blocking read
-   * takes microseconds, while fs/promises' readFile costs an open, fstat, read loop and close
-   * through the thread pool — most of the collectors' CPU in a profile of the agent.
+   * Synchronous on purpose (see ProcFileReader): fs/promises' readFile was most of the
+   * collectors' CPU in a profile of the agent.
    */
   async readProc(path: string): Promise<string> {
-    return readFileSync(`${this.procRoot}/${path}`, 'utf8');
+    return this.files.readToEnd(`${this.procRoot}/${path}`);
   }
 
   /** Asynchronous: a hung network filesystem must not block the event loop. */

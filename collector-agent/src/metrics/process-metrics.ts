@@ -1,8 +1,8 @@
 import { ValueType, type Attributes } from '@opentelemetry/api';
 import { millisToHrTime } from '@opentelemetry/core';
 import type { MetricData } from '@opentelemetry/sdk-metrics';
+import { ConfigError } from '../config/config-error.js';
 import type { MetricsCollector } from './collector.js';
-import { requireCount } from './config-error.js';
 import type { MetricCycle, Observation } from './metric-data.js';
 import { ProcessCpuRates } from './process-cpu-rates.js';
 import type { ProcessSnapshot } from './process-snapshot.js';
@@ -126,4 +126,11 @@ export class ProcessMetricsCollector implements MetricsCollector {
       cycle.upDownCounter(PROCESS_MEMORY_USAGE, memory),
     ];
   }
+}
+
+function requireCount(what: string, value: number, min: number): number {
+  if (!Number.isInteger(value) || value < min) {
+    throw new ConfigError(`${what} must be an integer ≥ ${min}, got ${value}`);
+  }
+  return value;
 }

@@ -8,8 +8,8 @@ import {
   type MetricCollectOptions,
   type PushMetricExporter,
 } from '@opentelemetry/sdk-metrics';
+import { ConfigError } from '../config/config-error.js';
 import type { ProcessTable } from '../control/processes.js';
-import { MetricsConfigError } from './config-error.js';
 import type { HostFiles } from './host-files.js';
 import { LinuxHostFiles } from './host-files.linux.js';
 import { HostMetricsProducer } from './host-metrics.js';
@@ -60,7 +60,7 @@ export function exportIntervalFromEnv(env: NodeJS.ProcessEnv): number {
   if (!raw) return DEFAULT_EXPORT_INTERVAL_MILLIS;
   const millis = Number(raw);
   if (!Number.isInteger(millis) || millis <= 0) {
-    throw new MetricsConfigError(
+    throw new ConfigError(
       `OTEL_METRIC_EXPORT_INTERVAL must be a positive integer of milliseconds, got "${raw}"`,
     );
   }
@@ -75,7 +75,7 @@ export function metricsExporterFromEnv(env: NodeJS.ProcessEnv): 'otlp' | 'none' 
   const raw = env.OTEL_METRICS_EXPORTER?.trim().toLowerCase();
   if (!raw || raw === 'otlp') return 'otlp';
   if (raw === 'none') return 'none';
-  throw new MetricsConfigError(`OTEL_METRICS_EXPORTER must be "otlp" or "none", got "${raw}"`);
+  throw new ConfigError(`OTEL_METRICS_EXPORTER must be "otlp" or "none", got "${raw}"`);
 }
 
 const disabledTelemetry: Telemetry = {

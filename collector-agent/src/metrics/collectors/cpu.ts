@@ -2,7 +2,7 @@ import type { MetricData } from '@opentelemetry/sdk-metrics';
 import type { MetricsCollector } from '../collector.js';
 import type { HostFiles } from '../host-files.js';
 import { withPoints, type MetricCycle, type Observation } from '../metric-data.js';
-import { parseCpuTimes, type CpuTimes } from '../parse/stat.js';
+import { parseCpuTimes, type CpuTimes } from '../../proc/stat.js';
 import {
   ATTR_CPU_LOGICAL_NUMBER,
   ATTR_CPU_MODE,

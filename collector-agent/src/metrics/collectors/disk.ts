@@ -2,7 +2,7 @@ import type { MetricData } from '@opentelemetry/sdk-metrics';
 import type { MetricsCollector } from '../collector.js';
 import type { HostFiles } from '../host-files.js';
 import { withPoints, type MetricCycle, type Observation } from '../metric-data.js';
-import { isWholeDisk, parseDiskStats } from '../parse/diskstats.js';
+import { isWholeDisk, parseDiskStats } from '../../proc/diskstats.js';
 import {
   ATTR_DISK_IO_DIRECTION,
   ATTR_SYSTEM_DEVICE,

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { parseMounts } from '../parse/mounts.js';
+import { parseMounts } from '../../proc/mounts.js';
 import { FixtureHostFiles, MetricsHarness, pointsOf } from '../testing.js';
 import { FilesystemCollector, selectFilesystems } from './filesystem.js';
 

@@ -2,7 +2,7 @@ import type { MetricData } from '@opentelemetry/sdk-metrics';
 import type { MetricsCollector } from '../collector.js';
 import type { FilesystemStats, HostFiles } from '../host-files.js';
 import { withPoints, type MetricCycle, type Observation } from '../metric-data.js';
-import { parseMounts, type Mount } from '../parse/mounts.js';
+import { parseMounts, type Mount } from '../../proc/mounts.js';
 import {
   ATTR_SYSTEM_DEVICE,
   ATTR_SYSTEM_FILESYSTEM_MODE,

@@ -2,7 +2,7 @@ import type { MetricData } from '@opentelemetry/sdk-metrics';
 import type { MetricsCollector } from '../collector.js';
 import type { HostFiles } from '../host-files.js';
 import type { MetricCycle } from '../metric-data.js';
-import { parseLoadAverage } from '../parse/loadavg.js';
+import { parseLoadAverage } from '../../proc/loadavg.js';
 import {
   METRIC_SYSTEM_CPU_LOAD_AVERAGE_15M,
   METRIC_SYSTEM_CPU_LOAD_AVERAGE_1M,

@@ -2,7 +2,7 @@ import type { MetricData } from '@opentelemetry/sdk-metrics';
 import type { MetricsCollector } from '../collector.js';
 import type { HostFiles } from '../host-files.js';
 import { withPoints, type MetricCycle, type Observation } from '../metric-data.js';
-import { parseMemInfo, type MemInfo } from '../parse/meminfo.js';
+import { parseMemInfo, type MemInfo } from '../../proc/meminfo.js';
 import {
   ATTR_SYSTEM_MEMORY_STATE,
   METRIC_SYSTEM_MEMORY_LIMIT,

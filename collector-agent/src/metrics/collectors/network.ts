@@ -2,7 +2,7 @@ import type { MetricData } from '@opentelemetry/sdk-metrics';
 import type { MetricsCollector } from '../collector.js';
 import type { HostFiles } from '../host-files.js';
 import { withPoints, type MetricCycle, type Observation } from '../metric-data.js';
-import { parseNetDev } from '../parse/net-dev.js';
+import { parseNetDev } from '../../proc/net-dev.js';
 import {
   ATTR_NETWORK_INTERFACE_NAME,
   ATTR_NETWORK_IO_DIRECTION,

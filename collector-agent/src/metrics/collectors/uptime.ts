@@ -2,7 +2,7 @@ import type { MetricData } from '@opentelemetry/sdk-metrics';
 import type { MetricsCollector } from '../collector.js';
 import type { HostFiles } from '../host-files.js';
 import type { MetricCycle } from '../metric-data.js';
-import { parseUptime } from '../parse/uptime.js';
+import { parseUptime } from '../../proc/uptime.js';
 import { METRIC_SYSTEM_UPTIME, UNIT_SECONDS } from '../semconv.js';
 
 const UPTIME = {

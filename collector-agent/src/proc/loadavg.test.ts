@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { parseLoadAverage } from './loadavg.js';
-import { parseUptime } from './uptime.js';
 
 describe('parseLoadAverage', () => {
   it('reads the three averages', () => {
@@ -13,15 +12,5 @@ describe('parseLoadAverage', () => {
 
   it('rejects an empty file', () => {
     expect(() => parseLoadAverage('')).toThrow(/1m load/);
-  });
-});
-
-describe('parseUptime', () => {
-  it('reads seconds since boot', () => {
-    expect(parseUptime('573.40 799.35\n')).toBe(573.4);
-  });
-
-  it('rejects garbage', () => {
-    expect(() => parseUptime('soon\n')).toThrow(/uptime/);
   });
 });

@@ -1,3 +1,4 @@
+/** /proc/stat: per-CPU times for the CPU metrics, boot time for the process start times. */
 import { numberField, ProcParseError } from './parse-error.js';
 
 /** Seconds one logical CPU spent in each mode since boot. */
@@ -43,4 +44,11 @@ export function parseCpuTimes(text: string, ticksPerSecond: number): CpuTimes[] 
   }
   if (result.length === 0) throw new ProcParseError(FILE, 'no cpuN lines');
   return result;
+}
+
+/** Boot time (`btime`, Unix seconds) from /proc/stat. */
+export function parseBootTime(text: string): number {
+  const match = /^btime\s+(\d+)\s*$/m.exec(text);
+  if (!match) throw new ProcParseError(FILE, 'no btime line');
+  return Number(match[1]);
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseCpuTimes } from './stat.js';
+import { ProcParseError } from './parse-error.js';
+import { parseBootTime, parseCpuTimes } from './stat.js';
 
 const STAT = `cpu  25274 0 8104 79934 519 0 185 92 0 0
 cpu0 11763 10 3904 41226 54 3 52 44 7 0
@@ -46,5 +47,14 @@ describe('parseCpuTimes', () => {
 
   it('rejects a non-numeric field', () => {
     expect(() => parseCpuTimes('cpu0 1 2 x 4 5 6 7 8\n', 100)).toThrow(/system/);
+  });
+});
+
+describe('parseBootTime', () => {
+  it('finds btime in /proc/stat', () => {
+    const procStat =
+      'cpu  2255 34 2290 22625563 6290 127 456 0 0 0\nintr 114930548 113199788 3\nctxt 1990473561\nbtime 1732500000\nprocesses 2915969\n';
+    expect(parseBootTime(procStat)).toBe(1732500000);
+    expect(() => parseBootTime('cpu 1 2 3\n')).toThrow(ProcParseError);
   });
 });

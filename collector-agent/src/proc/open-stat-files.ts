@@ -1,10 +1,5 @@
 import { closeSync, openSync, readSync } from 'node:fs';
-
-/** A process that exits while we read it is not an error: it is simply no longer listed. */
-export function vanished(error: unknown): boolean {
-  const code = (error as NodeJS.ErrnoException).code;
-  return code === 'ENOENT' || code === 'ESRCH';
-}
+import { vanished } from './proc-file-reader.js';
 
 /**
  * /proc/<pid>/stat files held open from one scan to the next. The kernel renders the file anew on

@@ -1,14 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  cpuPercent,
-  isKernelThread,
-  parseBootTime,
-  parseCmdline,
-  parsePasswd,
-  parseStat,
-  parseStatusTgid,
-  ProcParseError,
-} from './proc-parse.js';
+import { ProcParseError } from './parse-error.js';
+import { isKernelThread, parseStat } from './pid-stat.js';
 
 // Real lines captured from a Debian 12 host, shortened only where noted.
 const SLEEP_STAT =
@@ -52,45 +44,5 @@ describe('parseStat', () => {
     expect(isKernelThread({ pid: 99, ppid: 2, flags: 0 })).toBe(true);
     expect(isKernelThread({ pid: 2, ppid: 0, flags: 0 })).toBe(true);
     expect(isKernelThread(parseStat(SLEEP_STAT))).toBe(false);
-  });
-});
-
-describe('other /proc formats', () => {
-  it('finds btime in /proc/stat', () => {
-    const procStat =
-      'cpu  2255 34 2290 22625563 6290 127 456 0 0 0\nintr 114930548 113199788 3\nctxt 1990473561\nbtime 1732500000\nprocesses 2915969\n';
-    expect(parseBootTime(procStat)).toBe(1732500000);
-    expect(() => parseBootTime('cpu 1 2 3\n')).toThrow(ProcParseError);
-  });
-
-  it('takes the thread group id from status', () => {
-    const status =
-      'Name:\tnode\nUmask:\t0022\nState:\tS (sleeping)\nTgid:\t4242\nNgid:\t0\nPid:\t4250\nPPid:\t4100\n';
-    expect(parseStatusTgid(status)).toBe(4242);
-    expect(() => parseStatusTgid('Name:\tx\n')).toThrow(ProcParseError);
-  });
-
-  it('joins NUL-separated arguments and drops the trailing NULs', () => {
-    expect(parseCmdline('sleep\u0000300\u0000')).toBe('sleep 300');
-    expect(parseCmdline('/usr/bin/python3\u0000-c\u0000print("a b")\u0000\u0000')).toBe(
-      '/usr/bin/python3 -c print("a b")',
-    );
-    expect(parseCmdline('')).toBe('');
-  });
-
-  it('maps uids to names, first entry wins, comments and junk skipped', () => {
-    const passwd =
-      'root:x:0:0:root:/root:/bin/bash\n# comment\nbroken-line\nalice:x:1000:1000::/home/alice:/bin/sh\ntoor:x:0:0::/:/bin/sh\n';
-    const users = parsePasswd(passwd);
-    expect(users.get(0)).toBe('root');
-    expect(users.get(1000)).toBe('alice');
-    expect(users.size).toBe(2);
-  });
-
-  it('computes CPU percent of one core from tick deltas', () => {
-    expect(cpuPercent(50, 100, 1000)).toBe(50);
-    expect(cpuPercent(300, 100, 1500)).toBe(200);
-    expect(cpuPercent(0, 100, 1000)).toBe(0);
-    expect(cpuPercent(10, 100, 0)).toBe(0);
   });
 });

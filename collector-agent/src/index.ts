@@ -28,7 +28,8 @@ export {
 export { createLogger, silentLogger, type Logger, type LogLevel } from './logger.js';
 export { createProcessTable } from './control/process-table.js';
 export { LinuxProcessTable, type LinuxProcessTableOptions } from './control/processes.linux.js';
-export { NativeProcessTable } from './control/processes.native.js';
+export { DarwinProcessTable } from './control/processes.darwin.js';
+export { Win32ProcessTable } from './control/processes.win32.js';
 export type { ProcessSample, ProcessTable } from './control/processes.js';
 export { ProcessController } from './control/process-controller.js';
 export { SafetyPolicy, type PolicyDecision, type SafetySettings } from './control/safety-policy.js';

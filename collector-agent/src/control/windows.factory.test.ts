@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createWindowController } from './windows.factory.js';
-import { NativeWindowController } from './windows.native.js';
+import { DarwinWindowController } from './windows.darwin.js';
+import { Win32WindowController } from './windows.win32.js';
 import { X11WindowController } from './windows.x11.js';
 
 describe('createWindowController', () => {
@@ -14,7 +15,7 @@ describe('createWindowController', () => {
   });
 
   it('uses node-window-manager on Windows and macOS', () => {
-    expect(createWindowController({ platform: 'win32' })).toBeInstanceOf(NativeWindowController);
-    expect(createWindowController({ platform: 'darwin' })).toBeInstanceOf(NativeWindowController);
+    expect(createWindowController({ platform: 'win32' })).toBeInstanceOf(Win32WindowController);
+    expect(createWindowController({ platform: 'darwin' })).toBeInstanceOf(DarwinWindowController);
   });
 });

@@ -13,8 +13,8 @@ export type WindowAvailability = { available: true } | { available: false; reaso
 
 /**
  * Desktop windows of the host, behind one interface with one implementation per platform
- * (`windows.x11.ts` speaks EWMH over the X protocol; `windows.native.ts` covers Windows and
- * macOS). An implementation that cannot reach a desktop reports why through `availability()`
+ * (`windows.x11.ts` speaks EWMH over the X protocol; `windows.win32.ts` and `windows.darwin.ts`
+ * use node-window-manager). An implementation that cannot reach a desktop reports why through `availability()`
  * so the agent does not announce window control.
  */
 export interface WindowController {

@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import {
-  NativeWindowController,
   describe as describeWindow,
   type NativeWindow,
   type NativeWindowModule,
-} from './windows.native.js';
+} from './native-window-controller.js';
+import { DarwinWindowController } from './windows.darwin.js';
 import type { WindowChangeEvent } from './windows.js';
+import { Win32WindowController } from './windows.win32.js';
 
 /** An in-memory stand-in for node-window-manager's native addon (the one faked boundary). */
 class FakeWindow implements NativeWindow {
@@ -47,7 +48,7 @@ function fakeModule(windows: FakeWindow[], active: () => FakeWindow): NativeWind
   return { windowManager: { getWindows: () => windows, getActiveWindow: active } };
 }
 
-describe('NativeWindowController', () => {
+describe('Win32WindowController', () => {
   it('lists visible windows with pid, bounds and the active one', async () => {
     const editor = new FakeWindow(132, 4000, 'Editor');
     const hidden = new FakeWindow(133, 4001, 'tray helper', undefined, false);
@@ -57,7 +58,7 @@ describe('NativeWindowController', () => {
       width: 160,
       height: 28,
     });
-    const controller = new NativeWindowController({
+    const controller = new Win32WindowController({
       loadModule: async () => fakeModule([editor, hidden, parked], () => editor),
     });
     expect(await controller.list()).toEqual([
@@ -84,7 +85,7 @@ describe('NativeWindowController', () => {
 
   it('maps actions onto the package calls and refuses close and unknown ids', async () => {
     const editor = new FakeWindow(132, 4000, 'Editor');
-    const controller = new NativeWindowController({
+    const controller = new Win32WindowController({
       loadModule: async () => fakeModule([editor], () => editor),
     });
     for (const action of ['focus', 'minimize', 'maximize', 'restore'] as const)
@@ -97,7 +98,7 @@ describe('NativeWindowController', () => {
   });
 
   it('reports itself unavailable, with the reason, when the package cannot be loaded', async () => {
-    const controller = new NativeWindowController({
+    const controller = new Win32WindowController({
       loadModule: async () => {
         throw new Error(
           'window control needs the node-window-manager package on win32 (Cannot find package)',
@@ -112,7 +113,7 @@ describe('NativeWindowController', () => {
   });
 
   it('without the package installed, the real loader names it', async () => {
-    const controller = new NativeWindowController();
+    const controller = new Win32WindowController();
     const availability = await controller.availability();
     expect(availability).toMatchObject({
       available: false,
@@ -123,7 +124,7 @@ describe('NativeWindowController', () => {
   it('polls for changes: snapshot first, then added windows', async () => {
     const editor = new FakeWindow(132, 4000, 'Editor');
     const windows = [editor];
-    const controller = new NativeWindowController({
+    const controller = new Win32WindowController({
       pollIntervalMs: 10,
       loadModule: async () => fakeModule(windows, () => editor),
     });
@@ -142,6 +143,33 @@ describe('NativeWindowController', () => {
   });
 
   it('describe never reports a zero or negative pid', () => {
-    expect(describeWindow(new FakeWindow(1, 0, 'x'), null).pid).toBeNull();
+    expect(
+      describeWindow(new FakeWindow(1, 0, 'x'), null, { isMinimizedAt: () => false }).pid,
+    ).toBeNull();
+  });
+});
+
+describe('DarwinWindowController', () => {
+  it('reads no minimized state from the position, and acts only with the accessibility permission', async () => {
+    const parked = new FakeWindow(134, 4002, 'Mail', { x: -32000, y: -32000, width: 1, height: 1 });
+    let granted = false;
+    const controller = new DarwinWindowController({
+      loadModule: async () => ({
+        windowManager: {
+          getWindows: () => [parked],
+          getActiveWindow: () => parked,
+          requestAccessibility: () => granted,
+        },
+      }),
+    });
+    expect((await controller.list())[0]?.minimized).toBe(false);
+    await expect(controller.act('134', 'restore')).rejects.toMatchObject({
+      code: 'action_failed',
+      message: 'macOS accessibility permission is not granted to the agent',
+    });
+    expect(parked.calls).toEqual([]);
+    granted = true;
+    await controller.act('134', 'restore');
+    expect(parked.calls).toEqual(['restore']);
   });
 });

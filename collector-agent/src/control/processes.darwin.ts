@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import { parseCpuTime } from './cpu-time.js';
 import type { ProcessSample, ProcessTable } from './processes.js';
 
 const run = promisify(execFile);
@@ -41,57 +42,12 @@ export function parseMacPs(stdout: string): ProcessSample[] {
   return samples;
 }
 
-/** `[[dd-]hh:]mm:ss[.cc]` → seconds. */
-export function parseCpuTime(text: string): number {
-  const [days, rest] = text.includes('-') ? text.split('-') : ['0', text];
-  const parts = (rest ?? '0').split(':').map(Number).reverse();
-  const [s = 0, m = 0, h = 0] = parts;
-  return Number(days) * 86400 + h * 3600 + m * 60 + s;
-}
-
-/** CSV line splitter for `tasklist /fo csv /nh` (every field quoted). */
-export function parseTasklistCsv(stdout: string): ProcessSample[] {
-  const samples: ProcessSample[] = [];
-  for (const line of stdout.split(/\r?\n/)) {
-    if (line.trim() === '') continue;
-    const fields = [...line.matchAll(/"((?:[^"]|"")*)"/g)].map((m) =>
-      (m[1] ?? '').replaceAll('""', '"'),
-    );
-    // "Image Name","PID","Session Name","Session#","Mem Usage","Status","User Name","CPU Time","Window Title"
-    const [image = '', pid = '', , , mem = '0', status = '', user = '', cpu = '0:00:00'] = fields;
-    samples.push({
-      pid: Number(pid),
-      ppid: 0,
-      name: image,
-      user: user === 'N/A' ? '' : user,
-      state: status === 'Not Responding' ? 'D' : status === 'Suspended' ? 'T' : 'R',
-      cpuPercent: 0,
-      memoryBytes: Number(mem.replace(/[^\d]/g, '')) * 1024,
-      command: image,
-      startedAt: null,
-      cpuSeconds: parseCpuTime(cpu),
-      kernelThread: false,
-      uid: -1,
-    });
-  }
-  return samples;
-}
-
 /**
- * Fallback process table for macOS and Windows, which have no /proc: it runs the platform's
- * own listing tool. CPU percent on macOS is ps's decaying average; Windows reports 0.
+ * The process table on macOS (and the BSDs, whose ps takes the same options), which have no
+ * /proc: it runs `ps`. CPU percent is ps's decaying average.
  */
-export class NativeProcessTable implements ProcessTable {
-  constructor(private readonly platform: NodeJS.Platform = process.platform) {}
-
+export class DarwinProcessTable implements ProcessTable {
   async list(): Promise<ProcessSample[]> {
-    if (this.platform === 'win32') {
-      const { stdout } = await run('tasklist', ['/v', '/fo', 'csv', '/nh'], {
-        maxBuffer: MAX_OUTPUT,
-        windowsHide: true,
-      });
-      return parseTasklistCsv(stdout);
-    }
     const { stdout } = await run('ps', ['-axo', MAC_COLUMNS], {
       maxBuffer: MAX_OUTPUT,
       env: { ...process.env, LC_ALL: 'C' },

@@ -3,7 +3,7 @@
  * each debounced re-list.
  */
 import type { WindowInfo } from '@cybercorp/protocol';
-import type { WindowChange } from '../windows.js';
+import type { WindowChange } from './windows.js';
 
 export interface WindowListChange {
   change: Exclude<WindowChange, 'snapshot'>;

@@ -1,22 +1,22 @@
 /**
- * Desktop windows on Windows and macOS through `node-window-manager`. That package has a
- * native addon built at install time, so it is NOT a dependency of this workspace (installing
- * it on Linux would try to compile it): it is resolved at runtime with a dynamic `import()`
- * on those platforms, and an agent installed without it reports window control unavailable
- * with the reason. Install it next to the agent on Windows/macOS: `npm install node-window-manager`.
+ * Desktop windows through `node-window-manager`, the part shared by the Windows and macOS
+ * backends (`windows.win32.ts`, `windows.darwin.ts`). That package has a native addon built at
+ * install time, so it is NOT a dependency of this workspace (installing it on Linux would try
+ * to compile it): it is resolved at runtime with a dynamic `import()` on those platforms, and
+ * an agent installed without it reports window control unavailable with the reason. Install it
+ * next to the agent on Windows/macOS: `npm install node-window-manager`.
  *
- * What the package cannot tell or do: it has no "maximized" query (always reported false),
- * "minimized" is read from Windows' parking position for iconic windows (-32000), and there
- * is no close call, so `close` answers `capability_missing`.
+ * What the package cannot tell or do: it has no "maximized" query (always reported false), and
+ * there is no close call, so `close` answers `capability_missing`.
  */
 import type { WindowAction, WindowInfo } from '@cybercorp/protocol';
+import { WindowChangeFeed } from './window-change-feed.js';
 import {
   WindowControlError,
   type WindowAvailability,
   type WindowChangeEvent,
   type WindowController,
 } from './windows.js';
-import { diffWindowLists } from './x11/window-diff.js';
 
 /** The subset of node-window-manager's API used here. */
 export interface NativeWindow {
@@ -31,6 +31,8 @@ export interface NativeWindow {
   maximize(): void;
   restore(): void;
 }
+
+export type NativeWindowManager = NativeWindowModule['windowManager'];
 
 export interface NativeWindowModule {
   windowManager: {
@@ -50,25 +52,35 @@ export interface NativeWindowControllerOptions {
   onFeedError?: (error: Error) => void;
 }
 
-const MODULE_NAME = 'node-window-manager';
-/** Windows moves minimized top-level windows to this position. */
-const ICONIC_POSITION = -32000;
+/** What differs between the platforms the package serves. */
+export interface NativeWindowPlatform {
+  name: 'darwin' | 'win32';
+  /** Whether a window at this on-screen position is minimized, where position tells it. */
+  isMinimizedAt(x: number, y: number): boolean;
+  /** Throws WindowControlError when the agent may not act on windows (yet). */
+  checkMayAct(windowManager: NativeWindowManager): void;
+}
 
-export class NativeWindowController implements WindowController {
+const MODULE_NAME = 'node-window-manager';
+
+export abstract class NativeWindowController implements WindowController {
   private readonly pollIntervalMs: number;
   private readonly loadModule: () => Promise<NativeWindowModule>;
-  private readonly onFeedError: (error: Error) => void;
+  private readonly changes: WindowChangeFeed;
   private modulePromise: Promise<NativeWindowModule> | null = null;
-  private readonly listeners = new Set<(event: WindowChangeEvent) => void>();
   private pollTimer: NodeJS.Timeout | null = null;
-  private known: WindowInfo[] | null = null;
   private closed = false;
 
-  constructor(options: NativeWindowControllerOptions = {}) {
+  protected constructor(
+    private readonly platform: NativeWindowPlatform,
+    options: NativeWindowControllerOptions,
+  ) {
     this.pollIntervalMs = options.pollIntervalMs ?? 1000;
-    this.loadModule = options.loadModule ?? importNodeWindowManager;
-    this.onFeedError =
-      options.onFeedError ?? ((error) => console.error(`window change feed: ${error.message}`));
+    this.loadModule = options.loadModule ?? (() => importNodeWindowManager(platform.name));
+    this.changes = new WindowChangeFeed(
+      { start: () => this.startPolling(), stop: () => this.stopPolling() },
+      options.onFeedError,
+    );
   }
 
   async availability(): Promise<WindowAvailability> {
@@ -87,7 +99,7 @@ export class NativeWindowController implements WindowController {
     return windowManager
       .getWindows()
       .filter((w) => w.isWindow() && w.isVisible())
-      .map((w) => describe(w, activeId));
+      .map((w) => describe(w, activeId, this.platform));
   }
 
   async act(windowId: string, action: WindowAction): Promise<void> {
@@ -99,19 +111,10 @@ export class NativeWindowController implements WindowController {
     if (action === 'close') {
       throw new WindowControlError(
         'capability_missing',
-        `closing windows is not supported on ${process.platform}`,
+        `closing windows is not supported on ${this.platform.name}`,
       );
     }
-    if (
-      process.platform === 'darwin' &&
-      windowManager.requestAccessibility &&
-      !windowManager.requestAccessibility()
-    ) {
-      throw new WindowControlError(
-        'action_failed',
-        'macOS accessibility permission is not granted to the agent',
-      );
-    }
+    this.platform.checkMayAct(windowManager);
     try {
       switch (action) {
         case 'focus':
@@ -137,24 +140,12 @@ export class NativeWindowController implements WindowController {
   }
 
   onChange(listener: (event: WindowChangeEvent) => void): () => void {
-    this.listeners.add(listener);
-    if (!this.pollTimer && !this.closed) {
-      this.pollTimer = setInterval(() => void this.poll(), this.pollIntervalMs);
-      void this.poll();
-    } else if (this.known) {
-      const windows = this.known;
-      queueMicrotask(() => this.deliver(listener, { change: 'snapshot', windows }));
-    }
-    return () => {
-      this.listeners.delete(listener);
-      if (this.listeners.size === 0) this.stopPolling();
-    };
+    return this.changes.subscribe(listener);
   }
 
   async close(): Promise<void> {
     this.closed = true;
-    this.listeners.clear();
-    this.stopPolling();
+    this.changes.close();
   }
 
   private module(): Promise<NativeWindowModule> {
@@ -181,42 +172,27 @@ export class NativeWindowController implements WindowController {
     }
   }
 
-  private async poll(): Promise<void> {
-    try {
-      const windows = await this.list();
-      if (this.listeners.size === 0) return;
-      const previous = this.known;
-      this.known = windows;
-      if (previous === null) {
-        this.emit({ change: 'snapshot', windows });
-        return;
-      }
-      for (const change of diffWindowLists(previous, windows)) this.emit({ ...change, windows });
-    } catch (error) {
-      this.onFeedError(error instanceof Error ? error : new Error(String(error)));
-    }
+  private startPolling(): void {
+    if (this.pollTimer || this.closed) return;
+    this.pollTimer = setInterval(() => void this.poll(), this.pollIntervalMs);
+    void this.poll();
   }
 
   private stopPolling(): void {
     if (this.pollTimer) clearInterval(this.pollTimer);
     this.pollTimer = null;
-    this.known = null;
   }
 
-  private emit(event: WindowChangeEvent): void {
-    for (const listener of this.listeners) this.deliver(listener, event);
-  }
-
-  private deliver(listener: (event: WindowChangeEvent) => void, event: WindowChangeEvent): void {
+  private async poll(): Promise<void> {
     try {
-      listener(event);
+      this.changes.publish(await this.list());
     } catch (error) {
-      this.onFeedError(error instanceof Error ? error : new Error(String(error)));
+      this.changes.reportError(error);
     }
   }
 }
 
-async function importNodeWindowManager(): Promise<NativeWindowModule> {
+async function importNodeWindowManager(platform: string): Promise<NativeWindowModule> {
   // A variable specifier keeps TypeScript from resolving a package this workspace does not install.
   const specifier: string = MODULE_NAME;
   try {
@@ -231,14 +207,13 @@ async function importNodeWindowManager(): Promise<NativeWindowModule> {
     return { windowManager };
   } catch (error) {
     const detail = error instanceof Error ? error.message : String(error);
-    throw new Error(
-      `window control needs the ${MODULE_NAME} package on ${process.platform} (${detail})`,
-      { cause: error },
-    );
+    throw new Error(`window control needs the ${MODULE_NAME} package on ${platform} (${detail})`, {
+      cause: error,
+    });
   }
 }
 
-function safeActiveId(windowManager: NativeWindowModule['windowManager']): number | null {
+function safeActiveId(windowManager: NativeWindowManager): number | null {
   try {
     return windowManager.getActiveWindow().id;
   } catch {
@@ -248,7 +223,11 @@ function safeActiveId(windowManager: NativeWindowModule['windowManager']): numbe
 }
 
 /** Maps one node-window-manager window onto the wire shape. */
-export function describe(window: NativeWindow, activeId: number | null): WindowInfo {
+export function describe(
+  window: NativeWindow,
+  activeId: number | null,
+  platform: Pick<NativeWindowPlatform, 'isMinimizedAt'>,
+): WindowInfo {
   const bounds = window.getBounds();
   const x = Math.round(bounds.x ?? 0);
   const y = Math.round(bounds.y ?? 0);
@@ -263,7 +242,7 @@ export function describe(window: NativeWindow, activeId: number | null): WindowI
       height: Math.max(0, Math.round(bounds.height ?? 0)),
     },
     active: window.id === activeId,
-    minimized: x <= ICONIC_POSITION && y <= ICONIC_POSITION,
+    minimized: platform.isMinimizedAt(x, y),
     maximized: false,
   };
 }

@@ -57,11 +57,28 @@ describe('control spine: real control API, real agent, real processes', () => {
     if (workDir) rmSync(workDir, { recursive: true, force: true });
   });
 
-  const act = (pid: number | string, action: string, token = adminToken, reason = 'e2e test') =>
+  const act = (
+    pid: number | string,
+    action: string,
+    token = adminToken,
+    reason = 'e2e test',
+    startedAt?: string,
+  ) =>
     client.request('POST', `/agents/${agentId}/processes/${pid}/actions`, {
       token,
-      json: { action, reason },
+      json: { action, reason, ...(startedAt === undefined ? {} : { startedAt }) },
     });
+
+  /** The first row of the agent's process list that `match` picks, once one shows. */
+  const rowOf = (match: (row: any) => boolean, what: string) =>
+    waitFor(what, async () => {
+      const response = await client.request('GET', `/agents/${agentId}/processes`, {
+        token: adminToken,
+      });
+      expect(response.status).toBe(200);
+      return (response.body.items as any[]).find(match);
+    });
+  const listed = (pid: number) => rowOf((p) => p.pid === pid, `pid ${pid} in the process list`);
 
   it('announces the host with its OTel resource attributes and the control capability', async () => {
     const response = await client.request('GET', `/agents/${agentId}`, { token: adminToken });
@@ -123,6 +140,70 @@ describe('control spine: real control API, real agent, real processes', () => {
     expect(procState(1, read)).toBe(initStateBefore);
     expect(procState(agent.process.pid, read)).not.toBe('T');
     agent.process.assertRunning();
+  });
+
+  it('suspend then terminate: the stopped process gets SIGCONT after SIGTERM and exits', async () => {
+    const sleeper = spawnSleeper();
+    spawned.push(sleeper);
+    const exit = exitOf(sleeper);
+    await listed(sleeper.pid);
+
+    const suspended = await act(sleeper.pid, 'suspend');
+    expect(suspended.status).toBe(200);
+    expect(suspended.body.result).toEqual({ signals: ['SIGSTOP'], state: 'stopped' });
+    expect(procState(sleeper.pid, read)).toBe('T');
+
+    const terminated = await act(sleeper.pid, 'terminate');
+    expect(terminated.status).toBe(200);
+    expect(terminated.body.result).toEqual({ signals: ['SIGTERM', 'SIGCONT'] });
+    expect(await exit).toEqual({ code: null, signal: 'SIGTERM' });
+  });
+
+  it('answers a stale startedAt with 409 process_changed and leaves the process untouched', async () => {
+    const sleeper = spawnSleeper();
+    spawned.push(sleeper);
+    const row = await listed(sleeper.pid);
+    expect(row.startedAt).toEqual(expect.any(String));
+    // What a list taken before this pid was reused would have shown: an earlier start.
+    const stale = new Date(Date.parse(row.startedAt) - 60_000).toISOString();
+    const stateBefore = procState(sleeper.pid, read);
+
+    const refused = await act(sleeper.pid, 'kill', adminToken, 'e2e test', stale);
+    expect(refused.status).toBe(409);
+    expect(refused.contentType).toContain('application/problem+json');
+    expect(refused.body.code).toBe('process_changed');
+    expect(procState(sleeper.pid, read)).toBe(stateBefore);
+    expect(sleeper.exitCode).toBeNull();
+    expect(sleeper.signalCode).toBeNull();
+
+    // The start time the list gave names this very process: the action goes through.
+    const exit = exitOf(sleeper);
+    expect((await act(sleeper.pid, 'kill', adminToken, 'e2e test', row.startedAt)).status).toBe(
+      200,
+    );
+    expect(await exit).toEqual({ code: null, signal: 'SIGKILL' });
+  });
+
+  it('refuses the control API and its embedded PostgreSQL on the same host as protected_process', async () => {
+    const database = await rowOf(
+      (p) => p.ppid === api.process.pid && p.name === 'postgres',
+      "the API's embedded PostgreSQL in the process list",
+    );
+    const targets = [api.process.pid, database.pid as number];
+    const before = targets.map((pid) => procState(pid, read));
+    try {
+      for (const pid of targets) {
+        const refused = await act(pid, 'suspend');
+        expect(refused.status, `pid ${pid}`).toBe(403);
+        expect(refused.body.code).toBe('protected_process');
+        expect(refused.body.detail).toMatch(/control-plane\.(api|database)/);
+      }
+      expect(targets.map((pid) => procState(pid, read))).toEqual(before);
+      expect((await fetch(`${api.url}/readyz`)).status).toBe(200);
+    } finally {
+      // Only if the policy failed: let the API's own processes run again before anything else.
+      for (const pid of targets) if (procState(pid, read) === 'T') process.kill(pid, 'SIGCONT');
+    }
   });
 
   it('gives a viewer 403 for actions and for user administration', async () => {

@@ -7,7 +7,7 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,6 +15,7 @@ import {
   ApiClient,
   startAgent,
   startControlApi,
+  TEST_AGENT_CONFIG,
   waitForAgent,
   type RunningAgent,
   type RunningControlApi,
@@ -311,6 +312,41 @@ describe('window control end to end: control API, agent, Xvfb + openbox, xterms'
     expect(arrived.response.body.at).toBeGreaterThan(before.body.at);
     expect(arrived.window.pid).toBe(late.pid);
     expect(await clientList()).toContain(arrived.window.id);
+  });
+
+  it("refuses to act on a protected process's window: its pid protected by a hot-reloaded config", async () => {
+    const title = `cc-e2e-guarded-${run}`;
+    const child = openXterm(title);
+    const guarded = await windowTitled(title);
+    expect(guarded.pid).toBe(child.pid);
+    const reloads = () => agent.process.output().split('safety settings changed').length - 1;
+    const reconfigure = async (config: string) => {
+      const before = reloads();
+      writeFileSync(agent.configFile, config);
+      await waitFor(
+        'the agent to apply its new safety settings',
+        async () => (reloads() > before ? true : undefined),
+        { timeoutMs: WAIT_MS, process: agent.process },
+      );
+    };
+
+    await reconfigure(`${TEST_AGENT_CONFIG}  pids: [${child.pid}]\n`);
+    try {
+      for (const action of ['close', 'minimize']) {
+        const refused = await act(guarded.id, action);
+        expect(refused.status, action).toBe(403);
+        expect(refused.body.code).toBe('protected_process');
+        expect(refused.body.detail).toContain('protected.pids');
+      }
+      expect(await clientList()).toContain(guarded.id);
+      expect(await netWmState(guarded.id)).not.toContain('_NET_WM_STATE_HIDDEN');
+      expect(child.exitCode).toBeNull();
+      expect(child.signalCode).toBeNull();
+    } finally {
+      await reconfigure(TEST_AGENT_CONFIG);
+    }
+    // The rule was what refused: without it the same window is acted on.
+    expect((await act(guarded.id, 'minimize')).status).toBe(200);
   });
 
   it('close removes the window and its xterm exits', async () => {

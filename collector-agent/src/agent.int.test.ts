@@ -220,7 +220,12 @@ describe('agent against an in-test OpAMP server', () => {
     await server.until(() => lines.includes('SIGTERM 1'), 'the first SIGTERM to be handled');
     server.send(terminate);
     const second = await server.result(terminate.commandId, 2);
-    expect(first).toEqual({ type: 'result', commandId: terminate.commandId, ok: true, data: {} });
+    expect(first).toEqual({
+      type: 'result',
+      commandId: terminate.commandId,
+      ok: true,
+      data: { signals: ['SIGTERM'] },
+    });
     expect(second).toEqual(first);
 
     const another = command('process.signal', { pid: child.pid, action: 'terminate' });

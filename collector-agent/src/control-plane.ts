@@ -31,6 +31,8 @@ export function safetySettings(config: AgentConfig): SafetySettings {
     controlEnabled: config.control.enabled,
     protectedNames: config.protected.names,
     protectedUsers: config.protected.users,
+    protectedPids: config.protected.pids,
+    protectedCgroups: config.protected.cgroups,
   };
 }
 

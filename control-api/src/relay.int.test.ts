@@ -339,6 +339,54 @@ describe('command relay', () => {
     ]);
   });
 
+  it("passes the caller's startedAt to the agent and answers its process_changed with 409", async () => {
+    const seen: ControlCommand[] = [];
+    const listedStart = '2026-03-01T08:00:00.000Z';
+    const agent = await startAgent({
+      respond: (c: ControlCommand) => {
+        seen.push(c);
+        if (c.type !== 'process.signal') return defaultResponder(c);
+        return c.startedAt === undefined || c.startedAt === listedStart
+          ? ok(c, { signals: ['SIGTERM'] })
+          : failed(c, 'process_changed', `pid ${c.pid} was started at ${listedStart}`);
+      },
+    });
+    const path = `/api/v1/agents/${agent.instanceUid}/processes/4242/actions`;
+    const changed = await operator.request<{ code: string; detail: string }>('POST', path, {
+      action: 'terminate',
+      startedAt: '2026-03-01T07:59:59.000Z',
+    });
+    expect(changed.status).toBe(409);
+    expect(changed.body).toMatchObject({
+      code: 'process_changed',
+      detail: `pid 4242 was started at ${listedStart}`,
+    });
+    const same = await operator.request('POST', path, {
+      action: 'terminate',
+      startedAt: listedStart,
+    });
+    expect(same.status).toBe(200);
+    expect(same.body).toMatchObject({ status: 'succeeded', result: { signals: ['SIGTERM'] } });
+    expect((await operator.request('POST', path, { action: 'terminate' })).status).toBe(200);
+    expect(seen.map((c) => (c.type === 'process.signal' ? (c.startedAt ?? null) : c.type))).toEqual(
+      ['2026-03-01T07:59:59.000Z', listedStart, null],
+    );
+
+    const malformed = await operator.request<{ code: string }>('POST', path, {
+      action: 'terminate',
+      startedAt: 'yesterday',
+    });
+    expect(malformed.status).toBe(400);
+    expect(malformed.body.code).toBe('validation_failed');
+    expect(seen).toHaveLength(3);
+
+    const audit = await operator.request<Audit>(
+      'GET',
+      `/api/v1/audit?agentId=${agent.instanceUid}`,
+    );
+    expect(audit.body.items.map((e) => e.errorCode)).toContain('process_changed');
+  });
+
   it('answers 504 agent_timeout when the agent stays silent, and ignores the late result', async () => {
     let late: ControlCommand | undefined;
     const agent = await startAgent({

@@ -30,6 +30,30 @@ describe('control capability messages', () => {
     expect(decodeControlCommand(encodeControlData(command))).toEqual(command);
   });
 
+  it('carries the start time the caller saw, and refuses one that is not an ISO timestamp', () => {
+    const command = {
+      type: 'process.signal',
+      commandId,
+      deadline: 1_800_000_000_000,
+      pid: 4242,
+      action: 'terminate',
+      startedAt: '2026-01-01T00:00:00.000Z',
+    } as const;
+    expect(decodeControlCommand(encodeControlData(command))).toEqual(command);
+    expect(() =>
+      decodeControlCommand(encodeControlData({ ...command, startedAt: 'yesterday' })),
+    ).toThrow(ControlMessageError);
+  });
+
+  it('decodes a process_changed refusal', () => {
+    const failed = decodeAgentMessage(
+      bytes(
+        `{"type":"result","commandId":"${commandId}","ok":false,"error":{"code":"process_changed","message":"pid 7 was restarted"}}`,
+      ),
+    );
+    expect(failed).toMatchObject({ ok: false, error: { code: 'process_changed' } });
+  });
+
   it('refuses an unknown action, a non-positive pid and non-JSON data', () => {
     expect(() =>
       decodeControlCommand(

@@ -97,12 +97,30 @@ export const ProcessGetCommand = z.object({
   ...commandBase,
   pid: Pid,
 });
+/**
+ * A process's start time as ProcessInfo.startedAt gives it. An action that carries the one the
+ * caller saw is refused with `process_changed` when the pid now belongs to another process.
+ */
+export const StartedAt = z.iso.datetime({ offset: true });
+
 export const ProcessSignalCommand = z.object({
   type: z.literal('process.signal'),
   ...commandBase,
   pid: Pid,
   action: ProcessAction,
+  startedAt: StartedAt.optional(),
 });
+
+/**
+ * What the agent answers to a `process.signal`: the signals it sent (a stopped process that is
+ * terminated also gets SIGCONT, so that it can act on the SIGTERM) and, for `suspend` and
+ * `resume`, the state the process was seen in afterwards (`gone` once it has exited).
+ */
+export const ProcessSignalResult = z.object({
+  signals: z.array(z.string()),
+  state: z.enum(['stopped', 'running', 'gone']).optional(),
+});
+export type ProcessSignalResult = z.infer<typeof ProcessSignalResult>;
 export const WindowListCommand = z.object({ type: z.literal('window.list'), ...commandBase });
 export const WindowActionCommand = z.object({
   type: z.literal('window.action'),

@@ -33,7 +33,7 @@ describe('ConfigStore', () => {
     expect(store.current()).toEqual(DEFAULT_CONFIG);
     expect(DEFAULT_CONFIG).toEqual({
       control: { enabled: true, windows: { enabled: true } },
-      protected: { names: [], users: [] },
+      protected: { names: [], users: [], pids: [], cgroups: [] },
       metrics: { topN: 10 },
     });
   });
@@ -42,6 +42,22 @@ describe('ConfigStore', () => {
     const example = new URL('../../agent.example.yaml', import.meta.url).pathname;
     const store = await ConfigStore.open(example, log());
     expect(store.current().protected.names.length).toBeGreaterThan(0);
+    expect(store.current().protected.cgroups).toEqual(['system.slice/sshd.service']);
+  });
+
+  it('takes protected pids and cgroups, and refuses the cgroup root (it would protect all)', async () => {
+    const path = join(dir, 'agent.yaml');
+    await writeFile(path, 'protected:\n  pids: [4242]\n  cgroups: [/user.slice/backup.service]\n');
+    expect((await ConfigStore.open(path, log())).current().protected).toEqual({
+      names: [],
+      users: [],
+      pids: [4242],
+      cgroups: ['/user.slice/backup.service'],
+    });
+    for (const bad of ['pids: [0]', 'pids: [-3]', 'cgroups: [/]', "cgroups: ['']"]) {
+      await writeFile(path, `protected:\n  ${bad}\n`);
+      await expect(ConfigStore.open(path, log()), bad).rejects.toThrow(ConfigError);
+    }
   });
 
   it('loads YAML and refuses an invalid file at start with the reason', async () => {

@@ -7,6 +7,6 @@ import type { AgentConfig } from './schema.js';
  */
 export const DEFAULT_CONFIG: AgentConfig = {
   control: { enabled: true, windows: { enabled: true } },
-  protected: { names: [], users: [] },
+  protected: { names: [], users: [], pids: [], cgroups: [] },
   metrics: { topN: 10 },
 };

@@ -19,8 +19,15 @@ export const AgentConfigSchema = z.strictObject({
       names: z.array(z.string().min(1)).default([]),
       /** User names whose processes are never signalled. */
       users: z.array(z.string().min(1)).default([]),
+      /** Pids that are never signalled. */
+      pids: z.array(z.number().int().positive()).default([]),
+      /**
+       * cgroups (paths as in /proc/<pid>/cgroup, e.g. `system.slice/sshd.service`) whose
+       * processes, and those of their sub-cgroups, are never signalled. Linux only.
+       */
+      cgroups: z.array(z.string().regex(/[^/]/, 'must name a cgroup below the root')).default([]),
     })
-    .default({ names: [], users: [] }),
+    .default({ names: [], users: [], pids: [], cgroups: [] }),
   /** Where the persisted instance uid lives; read at start only. */
   stateDir: z.string().min(1).optional(),
   metrics: z

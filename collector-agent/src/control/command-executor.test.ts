@@ -32,7 +32,12 @@ function sample(pid: number, ppid: number, name = 'worker'): ProcessSample {
 }
 
 function setup(
-  options: { windows?: WindowController; windowsEnabled?: boolean; controlEnabled?: boolean } = {},
+  options: {
+    windows?: WindowController;
+    windowsEnabled?: boolean;
+    controlEnabled?: boolean;
+    settlePausesMs?: number[];
+  } = {},
 ) {
   let clock = NOW;
   const processes = [sample(1, 0, 'init'), sample(50, 1, 'agent'), sample(77, 1)];
@@ -42,9 +47,19 @@ function setup(
   };
   const signals: Array<[number, string]> = [];
   const exited = new Set<number>();
+  /** Pids whose state signals do not change (e.g. asleep in the kernel, state D). */
+  const unmoved = new Set<number>();
   const controller = new ProcessController((pid, signal) => {
     if (exited.has(pid)) throw Object.assign(new Error('kill ESRCH'), { code: 'ESRCH' });
     signals.push([pid, signal]);
+    // The kernel's part, done at once: stop and continue; SIGTERM ends a process that runs.
+    const target = processes.find((p) => p.pid === pid);
+    if (!target || unmoved.has(pid)) return;
+    if (signal === 'SIGSTOP') target.state = 'T';
+    if (signal === 'SIGCONT') target.state = 'S';
+    if ((signal === 'SIGTERM' && target.state !== 'T') || signal === 'SIGKILL') {
+      processes.splice(processes.indexOf(target), 1);
+    }
   });
   const policy = new SafetyPolicy(
     table,
@@ -63,16 +78,30 @@ function setup(
     windowsEnabled: () => options.windowsEnabled ?? true,
     now: () => clock,
     memory: 3,
+    processActions: { settlePausesMs: options.settlePausesMs ?? [0, 0] },
   });
-  return { executor, signals, exited, advance: (ms: number) => (clock += ms) };
+  return {
+    executor,
+    signals,
+    exited,
+    unmoved,
+    processes,
+    advance: (ms: number) => (clock += ms),
+  };
 }
 
-const signal = (commandId: string, pid: number, deadline = NOW + 5000): ControlCommand => ({
+const signal = (
+  commandId: string,
+  pid: number,
+  deadline = NOW + 5000,
+  fields: Partial<Extract<ControlCommand, { type: 'process.signal' }>> = {},
+): ControlCommand => ({
   type: 'process.signal',
   commandId,
   deadline,
   pid,
   action: 'suspend',
+  ...fields,
 });
 
 describe('CommandExecutor', () => {
@@ -145,7 +174,12 @@ describe('CommandExecutor', () => {
     const { executor, signals } = setup();
     const first = await executor.execute(signal(ids.a, 77));
     const again = await executor.execute(signal(ids.a, 77));
-    expect(first).toEqual({ type: 'result', commandId: ids.a, ok: true, data: {} });
+    expect(first).toEqual({
+      type: 'result',
+      commandId: ids.a,
+      ok: true,
+      data: { signals: ['SIGSTOP'], state: 'stopped' },
+    });
     expect(again).toEqual(first);
     expect(signals).toEqual([[77, 'SIGSTOP']]);
     expect(executor.executed).toBe(1);
@@ -215,6 +249,103 @@ describe('CommandExecutor', () => {
     expect(signals).toEqual([]);
   });
 
+  it('refuses with process_changed when the pid now belongs to a process with another start time', async () => {
+    const { executor, signals } = setup();
+    expect(
+      await executor.execute(
+        signal(ids.a, 77, NOW + 5000, { startedAt: '2025-12-31T23:59:59.000Z' }),
+      ),
+    ).toMatchObject({
+      ok: false,
+      error: {
+        code: 'process_changed',
+        message: expect.stringContaining('2026-01-01T00:00:00.000Z'),
+      },
+    });
+    expect(signals).toEqual([]);
+  });
+
+  it('acts when the start time matches, compared as an instant rather than as text', async () => {
+    const { executor, signals } = setup();
+    for (const [id, startedAt] of [
+      [ids.a, '2026-01-01T00:00:00.000Z'],
+      [ids.b, '2026-01-01T01:00:00+01:00'],
+    ] as const) {
+      expect(await executor.execute(signal(id, 77, NOW + 5000, { startedAt }))).toMatchObject({
+        ok: true,
+      });
+    }
+    expect(signals).toEqual([
+      [77, 'SIGSTOP'],
+      [77, 'SIGSTOP'],
+    ]);
+  });
+
+  it('refuses a start time it cannot confirm, where the table has none for the pid', async () => {
+    const { executor, signals, processes } = setup();
+    processes[2]!.startedAt = null;
+    expect(
+      await executor.execute(
+        signal(ids.a, 77, NOW + 5000, { startedAt: '2026-01-01T00:00:00.000Z' }),
+      ),
+    ).toMatchObject({ ok: false, error: { code: 'process_changed' } });
+    expect(signals).toEqual([]);
+  });
+
+  it('checks the policy too when the start time matches', async () => {
+    const { executor, signals } = setup();
+    expect(
+      await executor.execute(signal(ids.a, 50, NOW + 5000, { startedAt: '2026-01-01T00:00:00Z' })),
+    ).toMatchObject({ ok: false, error: { code: 'protected_process' } });
+    expect(signals).toEqual([]);
+  });
+
+  it('terminates a stopped process with SIGTERM and then SIGCONT, a running one with SIGTERM only', async () => {
+    const { executor, signals, processes } = setup();
+    processes.push(sample(78, 1));
+    expect(await executor.execute(signal(ids.a, 77))).toMatchObject({
+      ok: true,
+      data: { state: 'stopped' },
+    });
+    expect(await executor.execute(signal(ids.b, 77, NOW + 5000, { action: 'terminate' }))).toEqual({
+      type: 'result',
+      commandId: ids.b,
+      ok: true,
+      data: { signals: ['SIGTERM', 'SIGCONT'] },
+    });
+    expect(await executor.execute(signal(ids.c, 78, NOW + 5000, { action: 'terminate' }))).toEqual({
+      type: 'result',
+      commandId: ids.c,
+      ok: true,
+      data: { signals: ['SIGTERM'] },
+    });
+    expect(signals).toEqual([
+      [77, 'SIGSTOP'],
+      [77, 'SIGTERM'],
+      [77, 'SIGCONT'],
+      [78, 'SIGTERM'],
+    ]);
+  });
+
+  it('reports the state suspend and resume left the process in', async () => {
+    const { executor } = setup();
+    expect(await executor.execute(signal(ids.a, 77))).toMatchObject({
+      data: { signals: ['SIGSTOP'], state: 'stopped' },
+    });
+    expect(
+      await executor.execute(signal(ids.b, 77, NOW + 5000, { action: 'resume' })),
+    ).toMatchObject({ data: { signals: ['SIGCONT'], state: 'running' } });
+  });
+
+  it('reports the state it saw when the process did not stop within its looks', async () => {
+    const { executor, unmoved } = setup({ settlePausesMs: [0, 1, 1] });
+    unmoved.add(77);
+    expect(await executor.execute(signal(ids.a, 77))).toMatchObject({
+      ok: true,
+      data: { signals: ['SIGSTOP'], state: 'running' },
+    });
+  });
+
   it('answers window commands with capability_missing without a usable controller', async () => {
     const none = setup();
     expect(
@@ -274,6 +405,54 @@ describe('CommandExecutor', () => {
     expect(acted).toEqual(['0x1:focus']);
   });
 
+  it("refuses window actions on a protected process's window and acts on the others", async () => {
+    const acted: string[] = [];
+    const windows = fakeWindows({ available: true }, acted, [
+      { id: '0x1', pid: 77 },
+      { id: '0x2', pid: 50 }, // the agent's own window
+      { id: '0x3', pid: 1 },
+      { id: '0x4', pid: null }, // no _NET_WM_PID
+    ]);
+    const { executor } = setup({ windows });
+    const act = (commandId: string, windowId: string) =>
+      executor.execute({
+        type: 'window.action',
+        commandId,
+        deadline: NOW + 1,
+        windowId,
+        action: 'close',
+      });
+    expect(await act(ids.a, '0x2')).toMatchObject({
+      ok: false,
+      error: { code: 'protected_process', message: expect.stringContaining('0x2') },
+    });
+    expect(await act(ids.b, '0x3')).toMatchObject({
+      ok: false,
+      error: { code: 'protected_process' },
+    });
+    expect(await act(ids.c, '0x1')).toMatchObject({ ok: true });
+    expect(await act('0192f6e4-7b1c-7cc0-8a3e-5d1f2a3b4c04', '0x4')).toMatchObject({ ok: true });
+    expect(acted).toEqual(['0x1:close', '0x4:close']);
+  });
+
+  it('refuses window actions with control_disabled when control is off', async () => {
+    const acted: string[] = [];
+    const { executor } = setup({
+      windows: fakeWindows({ available: true }, acted),
+      controlEnabled: false,
+    });
+    expect(
+      await executor.execute({
+        type: 'window.action',
+        commandId: ids.a,
+        deadline: NOW + 1,
+        windowId: '0x1',
+        action: 'focus',
+      }),
+    ).toMatchObject({ ok: false, error: { code: 'control_disabled' } });
+    expect(acted).toEqual([]);
+  });
+
   it('answers undecodable data with validation_failed when a commandId is readable', async () => {
     const { executor } = setup();
     const bad = new TextEncoder().encode(
@@ -307,22 +486,24 @@ describe('BoundedMemo', () => {
 function fakeWindows(
   availability: { available: true } | { available: false; reason: string },
   acted: string[] = [],
+  owned: Array<{ id: string; pid: number | null }> = [{ id: '0x1', pid: 77 }],
 ): WindowController {
+  const windows = owned.map(({ id, pid }) => ({
+    id,
+    title: 'xterm',
+    pid,
+    bounds: { x: 0, y: 0, width: 10, height: 10 },
+    active: id === '0x1',
+    minimized: false,
+    maximized: false,
+  }));
   return {
     availability: async () => availability,
-    list: async () => [
-      {
-        id: '0x1',
-        title: 'xterm',
-        pid: 77,
-        bounds: { x: 0, y: 0, width: 10, height: 10 },
-        active: true,
-        minimized: false,
-        maximized: false,
-      },
-    ],
+    list: async () => windows,
     act: async (id, action) => {
-      if (id !== '0x1') throw new WindowControlError('no_such_window', `no window ${id}`);
+      if (!windows.some((w) => w.id === id)) {
+        throw new WindowControlError('no_such_window', `no window ${id}`);
+      }
       acted.push(`${id}:${action}`);
     },
     onChange: () => () => {},

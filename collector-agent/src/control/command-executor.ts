@@ -8,6 +8,7 @@ import {
 } from '@cybercorp/protocol';
 import { BoundedMemo } from './bounded-memo.js';
 import { ControlError } from './control-error.js';
+import { ProcessActions, type ProcessActionsOptions } from './process-actions.js';
 import { RecentProcessList } from './recent-process-list.js';
 import type { ProcessController } from './process-controller.js';
 import type { ProcessSample, ProcessTable } from './processes.js';
@@ -27,6 +28,8 @@ export interface CommandExecutorOptions {
   memory?: number;
   /** `process.list` may answer from a table scan this recent (0: always scan). */
   processListMaxAgeMs?: number;
+  /** How a suspended or resumed process is watched until it shows its new state. */
+  processActions?: ProcessActionsOptions;
 }
 
 export interface ExecutorLog {
@@ -44,6 +47,7 @@ export class CommandExecutor {
   private readonly results: BoundedMemo<string, Promise<CommandResult>>;
   private readonly now: () => number;
   private readonly processList: RecentProcessList;
+  private readonly processActions: ProcessActions;
   /** The wire form of the latest scan, shared by every list answered from that scan. */
   private listed: { samples: ProcessSample[]; infos: readonly ProcessInfo[] } | undefined;
   /** Counts commands that actually ran (not answered from memory); for diagnostics and tests. */
@@ -56,6 +60,11 @@ export class CommandExecutor {
       options.table,
       options.processListMaxAgeMs ?? 0,
       this.now,
+    );
+    this.processActions = new ProcessActions(
+      options.processes,
+      options.table,
+      options.processActions,
     );
   }
 
@@ -127,16 +136,32 @@ export class CommandExecutor {
         return toProcessInfo(await this.mustGet(command.pid));
       case 'process.signal': {
         const target = await this.mustGet(command.pid);
+        if (command.startedAt !== undefined) assertSameProcess(target, command.startedAt);
         const decision = await this.options.policy.check(target);
         if (!decision.allowed) throw new ControlError(decision.code, decision.message);
-        this.options.processes.signal(command.pid, command.action);
-        return {};
+        return this.processActions.perform(target, command.action);
       }
       case 'window.list':
         return (await this.windowController()).list();
-      case 'window.action':
-        await (await this.windowController()).act(command.windowId, command.action);
+      case 'window.action': {
+        const windows = await this.windowController();
+        await this.assertWindowOwnerAllowed(windows, command.windowId);
+        await windows.act(command.windowId, command.action);
         return {};
+      }
+    }
+  }
+
+  /** The window's owner, by its `pid`, goes through the same policy as a signal to it would. */
+  private async assertWindowOwnerAllowed(
+    windows: WindowController,
+    windowId: string,
+  ): Promise<void> {
+    const window = (await windows.list()).find((w) => w.id === windowId);
+    if (!window) throw new ControlError('no_such_window', `no window ${windowId}`);
+    const decision = await this.options.policy.checkWindowOwner(window.pid);
+    if (!decision.allowed) {
+      throw new ControlError(decision.code, `window ${windowId}: ${decision.message}`);
     }
   }
 
@@ -181,6 +206,20 @@ export function toWindowEvent(event: WindowChangeEvent, at: number): WindowEvent
 function toProcessInfo(sample: ProcessSample): ProcessInfo {
   const { pid, ppid, name, user, state, cpuPercent, memoryBytes, command, startedAt } = sample;
   return { pid, ppid, name, user, state, cpuPercent, memoryBytes, command, startedAt };
+}
+
+/**
+ * Pid reuse: the caller acted on the process it saw in a list, which may have exited since and
+ * left its pid to another. Start times are compared as instants, not as text.
+ */
+function assertSameProcess(target: ProcessSample, seenStartedAt: string): void {
+  const now = target.startedAt === null ? Number.NaN : Date.parse(target.startedAt);
+  if (now === Date.parse(seenStartedAt)) return;
+  throw new ControlError(
+    'process_changed',
+    `pid ${target.pid} is now a process started at ${target.startedAt ?? 'an unknown time'} ` +
+      `("${target.name}"), not the one started at ${seenStartedAt}`,
+  );
 }
 
 function failure(commandId: string, error: ControlError): CommandResult {

@@ -8,6 +8,7 @@ export class ControlError extends Error {
       | 'protected_process'
       | 'control_disabled'
       | 'no_such_process'
+      | 'process_changed'
       | 'no_such_window'
       | 'deadline_exceeded'
       | 'capability_missing'

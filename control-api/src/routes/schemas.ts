@@ -4,6 +4,7 @@ import {
   WindowId,
   WindowInfo,
   ProcessAction,
+  StartedAt,
 } from '@cybercorp/protocol';
 import { z } from 'zod';
 import { PERMISSIONS, ROLES } from '../auth/permissions.js';
@@ -113,6 +114,9 @@ export const ProcessParams = AgentParams.extend({
 export const ProcessActionBody = z.object({
   action: ProcessAction,
   reason: text(0, 1000).optional(),
+  startedAt: StartedAt.optional().describe(
+    "the process's startedAt as listed; another process now on that pid: 409 process_changed",
+  ),
 });
 
 export const WindowQuery = z.object({

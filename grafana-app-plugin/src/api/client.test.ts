@@ -58,6 +58,21 @@ describe('FleetApiClient', () => {
     expect(request?.data).toEqual({ action: 'terminate', reason: 'stuck job' });
   });
 
+  it("adds the process's startedAt when the row has one", async () => {
+    const path = `${ACT}/agents/a1/processes/4242/actions`;
+    const backend = new FakeBackend().reply('POST', path, {
+      commandId: '7d1f8b8e-0000-4000-8000-000000000001',
+      status: 'succeeded',
+    });
+    const client = new FleetApiClient(backend);
+    await client.actOnProcess('a1', 4242, 'kill', 'r', '2026-01-01T00:00:00.000Z');
+    await client.actOnProcess('a1', 4242, 'kill', 'r', null);
+    expect(backend.sent('POST', path).map((r) => r.data)).toEqual([
+      { action: 'kill', reason: 'r', startedAt: '2026-01-01T00:00:00.000Z' },
+      { action: 'kill', reason: 'r' },
+    ]);
+  });
+
   it('sends window actions without a reason', async () => {
     const backend = new FakeBackend().reply('POST', `${ACT}/agents/a1/windows/0x1a00003/actions`, {
       commandId: 'c',

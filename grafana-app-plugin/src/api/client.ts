@@ -92,17 +92,23 @@ export class FleetApiClient {
     return page.items;
   }
 
+  /**
+   * `startedAt` is the start time of the row acted on: the agent refuses the action
+   * (`process_changed`) if the pid has since been reused by another process.
+   */
   actOnProcess(
     agentId: string,
     pid: number,
     action: ProcessAction,
     reason: string,
+    startedAt?: string | null,
   ): Promise<CommandOutcome> {
     return this.post<CommandOutcome>(
       `/agents/${segment(agentId)}/processes/${segment(pid)}/actions`,
       {
         action,
         reason,
+        ...(startedAt ? { startedAt } : {}),
       },
     );
   }

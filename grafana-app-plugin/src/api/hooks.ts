@@ -67,6 +67,8 @@ export function useAudit(filter: AuditFilter) {
 
 export interface ProcessActionInput {
   pid: number;
+  /** The listed row's start time, so that a reused pid is refused rather than signalled. */
+  startedAt?: string | null;
   action: ProcessAction;
   reason: string;
 }
@@ -75,7 +77,8 @@ export function useProcessAction(agentId: string) {
   const client = useApiClient();
   const queryClient = useQueryClient();
   return useMutation<CommandOutcome, ApiError, ProcessActionInput>({
-    mutationFn: ({ pid, action, reason }) => client.actOnProcess(agentId, pid, action, reason),
+    mutationFn: ({ pid, startedAt, action, reason }) =>
+      client.actOnProcess(agentId, pid, action, reason, startedAt),
     onSettled: () => queryClient.invalidateQueries({ queryKey: queryKeys.processes(agentId) }),
   });
 }

@@ -12,6 +12,7 @@ const REFUSAL_TITLES: Record<string, string> = {
   agent_offline: 'The agent is offline',
   agent_timeout: 'The agent did not answer in time',
   no_such_process: 'The process no longer exists',
+  process_changed: 'The process has changed: its pid now belongs to another process',
   no_such_window: 'The window no longer exists',
   capability_missing: 'The agent does not support this',
 };

@@ -150,6 +150,31 @@ describe('Host page, Processes tab', () => {
     expect(result).toHaveTextContent('protected_process');
   });
 
+  it("sends the row's startedAt, and says plainly when the pid now belongs to another process", async () => {
+    const startedAt = '2026-11-25T17:00:00.000Z';
+    const backend = hostBackend()
+      .reply('GET', `${READ}/processes`, { items: [{ ...proc(300, 'nginx', 2.5, 1), startedAt }] })
+      .fail(
+        'POST',
+        `${ACT}/processes/300/actions`,
+        problem(409, 'process_changed', 'pid 300 is now a process started at 17:05'),
+      );
+    renderApp(backend, `${HOST}/processes`);
+    await screen.findByTestId(testIds.processes.table);
+    await userEvent.click(screen.getByTestId(testIds.processes.action(300, 'kill')));
+    await userEvent.type(screen.getByTestId(testIds.processes.reason), 'stuck');
+    await userEvent.click(screen.getByTestId(testIds.processes.confirm));
+
+    const result = await screen.findByTestId(testIds.processes.result);
+    expect(result).toHaveTextContent('The process has changed: its pid now belongs to another');
+    expect(result).toHaveTextContent('process_changed');
+    expect(backend.sent('POST', `${ACT}/processes/300/actions`)[0]?.data).toEqual({
+      action: 'kill',
+      reason: 'stuck',
+      startedAt,
+    });
+  });
+
   it('cancelling the confirmation sends nothing', async () => {
     const backend = hostBackend();
     renderApp(backend, `${HOST}/processes`);

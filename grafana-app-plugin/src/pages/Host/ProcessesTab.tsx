@@ -57,7 +57,10 @@ export function ProcessesTab({ agentId, hostname }: { agentId: string; hostname:
     }
     const { process, action } = pending;
     setLastLabel(`${action} ${process.name} (pid ${process.pid})`);
-    act.mutate({ pid: process.pid, action, reason }, { onSettled: () => setPending(null) });
+    act.mutate(
+      { pid: process.pid, startedAt: process.startedAt, action, reason },
+      { onSettled: () => setPending(null) },
+    );
   };
 
   return (

@@ -23,6 +23,8 @@ export interface EmbeddedPostgresOptions {
   onLog?: (line: string) => void;
   /** Where restarts and the password migration are reported. */
   logger?: Logger;
+  /** The loopback port (default: a free one). */
+  port?: number;
 }
 
 /** The file under the data directory holding the cluster's password (mode 0600). */
@@ -241,7 +243,7 @@ export async function startEmbeddedPostgres(
   const databaseDir = path.join(root, 'postgres');
   const passwordFile = path.join(root, POSTGRES_PASSWORD_FILE);
   const password = await clusterPassword(passwordFile, await postgresAccount());
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   // The last lines PostgreSQL printed, to explain a failed start (e.g. a stale server still running).
   const recent: string[] = [];
   const log = (line: string) => {

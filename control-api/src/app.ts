@@ -20,6 +20,8 @@ import { mountRoutes, type AnyRoute } from './routes/route.js';
 import type { RouteServices } from './routes/services.js';
 
 export const API_PREFIX = '/api/v1';
+/** `/readyz` answers within a second even when a dependency hangs. */
+const READINESS_CHECK_TIMEOUT_MS = 700;
 export const API_VERSION = '0.1.0';
 
 export interface AppDeps {
@@ -68,21 +70,26 @@ export function buildApp(deps: AppDeps): Express {
     res.json({ status: 'ok' });
   });
   app.get('/readyz', async (_req, res) => {
+    // Each check gets a short deadline of its own, so that a frozen dependency makes the
+    // probe fail fast instead of hanging it; the cause goes to the log, never to the caller.
     const checks: Record<string, string> = {};
-    try {
-      await deps.db.query('SELECT 1');
-      checks.database = 'ok';
-    } catch (error) {
-      checks.database = `unreachable: ${String(error)}`;
-    }
-    if (deps.redis) {
+    const check = async (name: string, probe: () => Promise<unknown>) => {
       try {
-        await deps.redis.ping();
-        checks.redis = 'ok';
+        await withDeadline(probe(), READINESS_CHECK_TIMEOUT_MS);
+        checks[name] = 'ok';
       } catch (error) {
-        checks.redis = `unreachable: ${String(error)}`;
+        checks[name] = 'unavailable';
+        deps.logger.warn('readiness check failed', {
+          check: name,
+          error: error instanceof Error ? error.message : String(error),
+        });
       }
-    }
+    };
+    const { redis } = deps;
+    await Promise.all([
+      check('database', () => deps.db.query('SELECT 1')),
+      ...(redis ? [check('redis', () => redis.ping())] : []),
+    ]);
     const ready = Object.values(checks).every((v) => v === 'ok');
     if (ready) {
       res.json({ status: 'ready', checks });
@@ -100,4 +107,13 @@ export function buildApp(deps: AppDeps): Express {
   app.use(notFoundHandler());
   app.use(errorHandler(deps.logger));
   return app;
+}
+
+/** Settles like `promise`, or rejects once `ms` have passed (the promise itself runs on). */
+function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
 }

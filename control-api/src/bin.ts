@@ -1,5 +1,19 @@
 #!/usr/bin/env node
+import { keyFileOf, rotateKeyFile } from './auth/signing-keys.js';
+import { resolveConfig } from './config.js';
 import { startControlApi } from './server.js';
+
+/**
+ * `cybercorp-control-api rotate-keys`: adds a signing key to the key file (the running
+ * instances pick it up within a second); the previous key verifies until its tokens expire.
+ */
+async function rotateKeys(): Promise<void> {
+  const file = keyFileOf(resolveConfig());
+  const { kid, retired } = await rotateKeyFile(file);
+  process.stdout.write(
+    `rotated the JWT signing keys in ${file}: new key ${kid}${retired.length > 0 ? `, retired ${retired.join(', ')}` : ''}\n`,
+  );
+}
 
 /** `cybercorp-control-api`: configured by environment variables (see README.md). */
 async function main(): Promise<void> {
@@ -28,9 +42,24 @@ async function main(): Promise<void> {
   process.stdout.write(`cybercorp-control-api listening on ${api.url} (OpAMP: ${api.opampUrl})\n`);
 }
 
-main().catch((error: unknown) => {
+const [command] = process.argv.slice(2);
+if (command === 'rotate-keys') {
+  rotateKeys().catch((error: unknown) => {
+    process.stderr.write(
+      `rotate-keys failed: ${error instanceof Error ? error.message : String(error)}\n`,
+    );
+    process.exit(1);
+  });
+} else if (command !== undefined) {
+  process.stderr.write(`unknown command ${command}; the only command is rotate-keys\n`);
+  process.exit(2);
+} else {
+  main().catch(onStartFailure);
+}
+
+function onStartFailure(error: unknown): void {
   process.stderr.write(
     `cybercorp-control-api failed to start: ${error instanceof Error ? error.stack : String(error)}\n`,
   );
   process.exit(1);
-});
+}

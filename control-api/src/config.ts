@@ -14,6 +14,11 @@ export interface ControlApiOptions {
   databaseUrl?: string;
   /** REDIS_URL; needed for more than one instance. */
   redisUrl?: string;
+  /**
+   * CYBERCORP_JWT_SECRET_FILE: the access-token signing keys (0600; generated when missing);
+   * unset → `<dataDir>/jwt-keys.json`. Every instance of a deployment must use the same file.
+   */
+  jwtSecretFile?: string;
   /** CYBERCORP_ADMIN_USER (admin). */
   adminUser?: string;
   /** CYBERCORP_ADMIN_PASSWORD; unset on first start → generated and printed once. */
@@ -35,6 +40,7 @@ export interface Config {
   dataDir: string;
   databaseUrl: string | undefined;
   redisUrl: string | undefined;
+  jwtSecretFile: string | undefined;
   adminUser: string;
   adminPassword: string | undefined;
   heartbeatSeconds: number;
@@ -80,6 +86,7 @@ export function resolveConfig(
     dataDir: options.dataDir ?? './.data',
     databaseUrl: options.databaseUrl ?? nonEmpty(env.DATABASE_URL),
     redisUrl: options.redisUrl ?? nonEmpty(env.REDIS_URL),
+    jwtSecretFile: options.jwtSecretFile ?? nonEmpty(env.CYBERCORP_JWT_SECRET_FILE),
     adminUser: options.adminUser ?? nonEmpty(env.CYBERCORP_ADMIN_USER) ?? 'admin',
     adminPassword: options.adminPassword ?? nonEmpty(env.CYBERCORP_ADMIN_PASSWORD),
     heartbeatSeconds: integer('heartbeatSeconds', options.heartbeatSeconds, 30, 1, 86_400),

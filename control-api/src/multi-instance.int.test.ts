@@ -1,4 +1,6 @@
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { JWT_KEY_FILE_NAME } from './auth/signing-keys.js';
 import { startControlApi, type ControlApi } from './server.js';
 import { CONTROL_CAPABILITY, WINDOWS_CAPABILITY } from '@cybercorp/protocol';
 import { FakeAgent, PROCESS_FIXTURE, WINDOW_FIXTURE, failed } from './testing/fake-agent.js';
@@ -19,6 +21,8 @@ beforeAll(async () => {
   second = await startControlApi({
     port: 0,
     databaseUrl: first.databaseUrl,
+    // The instances of a deployment share one signing key file.
+    jwtSecretFile: path.join(first.dataDir, JWT_KEY_FILE_NAME),
     redisUrl: redis.url,
     logLevel: 'silent',
     commandTimeoutMs: 3000,

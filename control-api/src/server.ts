@@ -1,16 +1,18 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { OPAMP_PATH } from '@cybercorp/protocol';
 import { Redis } from 'ioredis';
 import { buildApp } from './app.js';
-import { AccessTokens } from './auth/access-tokens.js';
+import { ACCESS_TOKEN_TTL_SECONDS, AccessTokens } from './auth/access-tokens.js';
 import { LoginLockout } from './auth/lockout.js';
 import { CallerAuthenticator } from './auth/caller-authenticator.js';
+import { LEGACY_JWT_SECRET_SETTING, loadSigningKeys } from './auth/signing-keys.js';
 import { UserAuthenticator } from './auth/user-authenticator.js';
 import { resolveConfig, type Config, type ControlApiOptions } from './config.js';
 import { systemClock } from './infra/clock.js';
+import { isDatabaseUnavailable } from './infra/database-errors.js';
 import { createDatabasePool } from './infra/database-pool.js';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './infra/embedded-postgres.js';
 import { createLogger, type Logger } from './infra/logger.js';
@@ -60,8 +62,6 @@ export interface ControlApi {
   close(): Promise<void>;
 }
 
-const JWT_SECRET_SETTING = 'jwt_hs256_secret';
-
 /** Starts the control API: database (embedded unless configured), migrations, HTTP and OpAMP. */
 export async function startControlApi(options: ControlApiOptions = {}): Promise<ControlApi> {
   const config = resolveConfig(options);
@@ -78,7 +78,7 @@ export async function startControlApi(options: ControlApiOptions = {}): Promise<
   try {
     let databaseUrl = config.databaseUrl;
     if (!databaseUrl) {
-      const embedded: EmbeddedDatabase = await startEmbeddedPostgres(config.dataDir);
+      const embedded: EmbeddedDatabase = await startEmbeddedPostgres(config.dataDir, { logger });
       cleanups.push(() => embedded.stop());
       databaseUrl = embedded.url;
     }
@@ -107,10 +107,14 @@ export async function startControlApi(options: ControlApiOptions = {}): Promise<
 
     const instanceId = randomUUID();
     const settings = new SettingsRepository(db);
-    const secret = await settings.getOrCreate(JWT_SECRET_SETTING, () =>
-      randomBytes(32).toString('base64url'),
-    );
-    const accessTokens = new AccessTokens(Buffer.from(secret, 'base64url'), clock);
+    const signingKeys = await loadSigningKeys({
+      config,
+      clock,
+      maxTokenLifetimeSeconds: ACCESS_TOKEN_TTL_SECONDS,
+      logger,
+      forgetLegacySecret: () => settings.delete(LEGACY_JWT_SECRET_SETTING),
+    });
+    const accessTokens = new AccessTokens(signingKeys, clock, ACCESS_TOKEN_TTL_SECONDS);
     const users = new UserRepository(db);
     const agentsRepo = new AgentRepository(db);
     const commands = new CommandRepository(db);
@@ -317,10 +321,15 @@ async function authenticateAndUpgrade(
   try {
     token = await deps.agentTokens.authenticate(request.headers.authorization);
   } catch (error) {
-    deps.logger.error('agent authentication failed', { error });
+    const unavailable = isDatabaseUnavailable(error);
+    if (unavailable) deps.logger.warn('cannot check an agent token: database unavailable');
+    else deps.logger.error('agent authentication failed', { error });
     refuseUpgrade(
       socket,
-      new ApiError('service_unavailable', 'cannot check agent tokens right now'),
+      new ApiError(
+        unavailable ? 'database_unavailable' : 'service_unavailable',
+        'cannot check agent tokens right now',
+      ),
     );
     return;
   }

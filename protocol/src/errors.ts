@@ -30,6 +30,7 @@ export const ErrorCode = {
   AgentOffline: 'agent_offline',
   AgentTimeout: 'agent_timeout',
   ServiceUnavailable: 'service_unavailable',
+  DatabaseUnavailable: 'database_unavailable',
   ActionFailed: 'action_failed',
   Internal: 'internal_error',
 } as const;
@@ -64,6 +65,7 @@ export const httpStatusOf: Record<ErrorCode, number> = {
   agent_offline: 503,
   agent_timeout: 504,
   service_unavailable: 503,
+  database_unavailable: 503,
   action_failed: 502,
   internal_error: 500,
 };

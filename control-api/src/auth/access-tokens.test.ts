@@ -1,9 +1,15 @@
-import { SignJWT } from 'jose';
+import { SignJWT, decodeProtectedHeader } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { ApiError } from '../infra/problem.js';
 import { AccessTokens } from './access-tokens.js';
+import { keyRingOf, type StoredKey } from './signing-keys.js';
 
 const secret = new TextEncoder().encode('0123456789abcdef0123456789abcdef');
+const KID = 'k1';
+const ringOf = (
+  clock: { now(): number },
+  keys: StoredKey[] = [{ kid: KID, secret, createdAt: 0 }],
+) => keyRingOf(keys, clock, 900);
 const user = {
   userId: '7f1c5a52-7d7e-4b43-9a53-2c1f8d0e9b11',
   username: 'ada',
@@ -27,7 +33,7 @@ async function rejection(promise: Promise<unknown>): Promise<ApiError> {
 describe('AccessTokens', () => {
   it('round-trips the principal until the token expires', async () => {
     const clock = fakeClock(1_800_000_000_000);
-    const tokens = new AccessTokens(secret, clock, 900);
+    const tokens = new AccessTokens(ringOf(clock), clock, 900);
     const token = await tokens.issue(user);
     expect(await tokens.verify(token)).toEqual(user);
     clock.t += 899_000;
@@ -38,7 +44,7 @@ describe('AccessTokens', () => {
 
   it('answers a repeat from memory with a copy, and still refuses it from its expiry on', async () => {
     const clock = fakeClock(1_800_000_000_000);
-    const tokens = new AccessTokens(secret, clock, 60);
+    const tokens = new AccessTokens(ringOf(clock), clock, 60);
     const token = await tokens.issue(user);
     const first = await tokens.verify(token);
     first.role = 'admin';
@@ -51,7 +57,7 @@ describe('AccessTokens', () => {
 
   it('refuses tokens of another type, audience, issuer or algorithm', async () => {
     const clock = fakeClock(1_800_000_000_000);
-    const tokens = new AccessTokens(secret, clock);
+    const tokens = new AccessTokens(ringOf(clock), clock);
     const now = Math.floor(clock.t / 1000);
     const base = () =>
       new SignJWT({ username: 'ada', role: 'admin' })
@@ -59,17 +65,17 @@ describe('AccessTokens', () => {
         .setIssuedAt(now)
         .setExpirationTime(now + 60);
     const wrongType = await base()
-      .setProtectedHeader({ alg: 'HS256', typ: 'refresh+jwt' })
+      .setProtectedHeader({ alg: 'HS256', typ: 'refresh+jwt', kid: KID })
       .setIssuer('cybercorp-control-api')
       .setAudience('cybercorp-api')
       .sign(secret);
     const wrongAudience = await base()
-      .setProtectedHeader({ alg: 'HS256', typ: 'access+jwt' })
+      .setProtectedHeader({ alg: 'HS256', typ: 'access+jwt', kid: KID })
       .setIssuer('cybercorp-control-api')
       .setAudience('grafana')
       .sign(secret);
     const wrongIssuer = await base()
-      .setProtectedHeader({ alg: 'HS256', typ: 'access+jwt' })
+      .setProtectedHeader({ alg: 'HS256', typ: 'access+jwt', kid: KID })
       .setIssuer('someone-else')
       .setAudience('cybercorp-api')
       .sign(secret);
@@ -99,10 +105,10 @@ describe('AccessTokens', () => {
 
   it('refuses a role outside the role table', async () => {
     const clock = fakeClock(1_800_000_000_000);
-    const tokens = new AccessTokens(secret, clock);
+    const tokens = new AccessTokens(ringOf(clock), clock);
     const now = Math.floor(clock.t / 1000);
     const token = await new SignJWT({ username: 'ada', role: 'root' })
-      .setProtectedHeader({ alg: 'HS256', typ: 'access+jwt' })
+      .setProtectedHeader({ alg: 'HS256', typ: 'access+jwt', kid: KID })
       .setIssuer('cybercorp-control-api')
       .setAudience('cybercorp-api')
       .setSubject(user.userId)
@@ -110,5 +116,57 @@ describe('AccessTokens', () => {
       .setExpirationTime(now + 60)
       .sign(secret);
     expect((await rejection(tokens.verify(token))).code).toBe('unauthorized');
+  });
+
+  it('names its key in kid, and refuses a token without one or with an unknown one', async () => {
+    const clock = fakeClock(1_800_000_000_000);
+    const tokens = new AccessTokens(ringOf(clock), clock);
+    const issued = await tokens.issue(user);
+    expect(decodeProtectedHeader(issued)).toMatchObject({ alg: 'HS256', kid: KID });
+    const now = Math.floor(clock.t / 1000);
+    const signed = (header: Record<string, string>) =>
+      new SignJWT({ username: 'ada', role: 'viewer' })
+        .setProtectedHeader({ alg: 'HS256', typ: 'access+jwt', ...header })
+        .setIssuer('cybercorp-control-api')
+        .setAudience('cybercorp-api')
+        .setSubject(user.userId)
+        .setIssuedAt(now)
+        .setExpirationTime(now + 60)
+        .sign(secret);
+    expect(await tokens.verify(await signed({ kid: KID }))).toMatchObject({ username: 'ada' });
+    for (const token of [await signed({}), await signed({ kid: 'k2' })]) {
+      expect((await rejection(tokens.verify(token))).code).toBe('unauthorized');
+    }
+  });
+
+  it('after a rotation signs with the new key and accepts the old one until its tokens expire', async () => {
+    const clock = fakeClock(1_800_000_000_000);
+    const before = new AccessTokens(ringOf(clock), clock, 900);
+    const old = await before.issue(user);
+    const newSecret = new TextEncoder().encode('fedcba9876543210fedcba9876543210');
+    const rotated = new AccessTokens(
+      ringOf(clock, [
+        { kid: KID, secret, createdAt: 0, retiredAt: clock.t },
+        { kid: 'k2', secret: newSecret, createdAt: clock.t },
+      ]),
+      clock,
+      900,
+    );
+    const fresh = await rotated.issue(user);
+    expect(decodeProtectedHeader(fresh).kid).toBe('k2');
+    clock.t += 600_000;
+    expect(await rotated.verify(old)).toEqual(user);
+    // Once every token the old key signed has expired, the key itself is no longer accepted.
+    clock.t += 361_000;
+    const now = Math.floor(clock.t / 1000);
+    const longLived = await new SignJWT({ username: 'ada', role: 'viewer' })
+      .setProtectedHeader({ alg: 'HS256', typ: 'access+jwt', kid: KID })
+      .setIssuer('cybercorp-control-api')
+      .setAudience('cybercorp-api')
+      .setSubject(user.userId)
+      .setIssuedAt(now)
+      .setExpirationTime(now + 3600)
+      .sign(secret);
+    expect((await rejection(rotated.verify(longLived))).code).toBe('unauthorized');
   });
 });

@@ -3,6 +3,7 @@ import { SignJWT, jwtVerify } from 'jose';
 import type { Clock } from '../infra/clock.js';
 import { ApiError } from '../infra/problem.js';
 import { ROLES, type Role } from './permissions.js';
+import type { KeyRing } from './signing-keys.js';
 
 export const ACCESS_TOKEN_TYPE = 'access+jwt';
 export const TOKEN_ISSUER = 'cybercorp-control-api';
@@ -17,7 +18,10 @@ export interface UserPrincipal {
   role: Role;
 }
 
-/** Signs and checks user access tokens (HS256 JWTs). Agent tokens are never JWTs. */
+/**
+ * Signs and checks user access tokens (HS256 JWTs naming their key in `kid`). Agent tokens are
+ * never JWTs.
+ */
 export class AccessTokens {
   /**
    * Tokens that passed the full check, with their expiry. A token is immutable and signed, and
@@ -27,22 +31,23 @@ export class AccessTokens {
   private readonly verified = new Map<string, { principal: UserPrincipal; expSeconds: number }>();
 
   constructor(
-    private readonly secret: Uint8Array,
+    private readonly keys: KeyRing,
     private readonly clock: Clock,
     readonly ttlSeconds = ACCESS_TOKEN_TTL_SECONDS,
   ) {}
 
   async issue(user: UserPrincipal): Promise<string> {
     const now = Math.floor(this.clock.now() / 1000);
+    const key = await this.keys.signingKey();
     return new SignJWT({ username: user.username, role: user.role })
-      .setProtectedHeader({ alg: 'HS256', typ: ACCESS_TOKEN_TYPE })
+      .setProtectedHeader({ alg: 'HS256', typ: ACCESS_TOKEN_TYPE, kid: key.kid })
       .setIssuer(TOKEN_ISSUER)
       .setAudience(TOKEN_AUDIENCE)
       .setSubject(user.userId)
       .setJti(randomUUID())
       .setIssuedAt(now)
       .setExpirationTime(now + this.ttlSeconds)
-      .sign(this.secret);
+      .sign(key.secret);
   }
 
   async verify(token: string): Promise<UserPrincipal> {
@@ -54,7 +59,7 @@ export class AccessTokens {
     }
     let payload;
     try {
-      ({ payload } = await jwtVerify(token, this.secret, {
+      ({ payload } = await jwtVerify(token, (header) => this.keyFor(header.kid), {
         algorithms: ['HS256'],
         issuer: TOKEN_ISSUER,
         audience: TOKEN_AUDIENCE,
@@ -79,6 +84,13 @@ export class AccessTokens {
       this.remember(token, principal, payload.exp);
     }
     return principal;
+  }
+
+  /** A token without a `kid`, or naming a key we do not have (or no longer), is refused. */
+  private async keyFor(kid: unknown): Promise<Uint8Array> {
+    const secret = typeof kid === 'string' ? await this.keys.verificationKey(kid) : undefined;
+    if (!secret) throw new Error('unknown signing key');
+    return secret;
   }
 
   private remember(token: string, principal: UserPrincipal, expSeconds: number): void {

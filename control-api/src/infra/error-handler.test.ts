@@ -22,6 +22,11 @@ const server = createServer(
     .get('/api-error', () => {
       throw new ApiError('protected_process', 'pid 1 is protected', { commandId: 'c1' });
     })
+    .get('/database-down', () => {
+      throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), {
+        code: 'ECONNREFUSED',
+      });
+    })
     .get('/bug', () => {
       throw new TypeError('cannot read properties of undefined');
     })
@@ -82,5 +87,15 @@ describe('errorHandler', () => {
     expect(reply).toMatchObject({ status: 500, body: { code: 'internal_error' } });
     expect(JSON.stringify(reply.body)).not.toContain('undefined');
     expect(logged).toEqual(['unexpected error']);
+  });
+
+  it('answers 503 database_unavailable, without the driver message, when PostgreSQL is down', async () => {
+    const response = await fetch(`${base}/database-down`);
+    expect(response.status).toBe(503);
+    expect(response.headers.get('retry-after')).toBe('5');
+    const body = (await response.json()) as Record<string, unknown>;
+    expect(body.code).toBe('database_unavailable');
+    expect(JSON.stringify(body)).not.toContain('ECONNREFUSED');
+    expect(logged).not.toContain('database unavailable');
   });
 });

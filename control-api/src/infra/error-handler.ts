@@ -1,4 +1,5 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
+import { isDatabaseUnavailable } from './database-errors.js';
 import type { Logger } from './logger.js';
 import { ApiError, PROBLEM_CONTENT_TYPE, problemOf } from './problem.js';
 
@@ -16,8 +17,14 @@ const BODY_PARSER_ERRORS: Record<string, ApiError['code']> = {
   'parameters.too.many': 'bad_request',
 };
 
+/** The one answer for every route when PostgreSQL is down, frozen or too slow. */
+export const DATABASE_UNAVAILABLE_DETAIL = 'the database is unavailable; try again shortly';
+
 function toApiError(error: unknown): ApiError | undefined {
   if (error instanceof ApiError) return error;
+  if (isDatabaseUnavailable(error)) {
+    return new ApiError('database_unavailable', DATABASE_UNAVAILABLE_DETAIL);
+  }
   const e = error as { type?: unknown; status?: unknown; message?: unknown } | null;
   if (e && typeof e.type === 'string' && e.type in BODY_PARSER_ERRORS) {
     const code = BODY_PARSER_ERRORS[e.type]!;
@@ -39,6 +46,13 @@ export function notFoundHandler(): RequestHandler {
 export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (error, req, res, _next) => {
     let apiError = toApiError(error);
+    if (apiError?.code === 'database_unavailable' && !(error instanceof ApiError)) {
+      logger.warn('database unavailable', {
+        method: req.method,
+        path: req.path,
+        error: error instanceof Error ? error.message : String(error),
+      });
+    }
     if (!apiError) {
       logger.error('unexpected error', { method: req.method, path: req.path, error });
       apiError = new ApiError('internal_error', 'unexpected error; it has been logged');
@@ -47,6 +61,7 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       res.destroy();
       return;
     }
+    if (apiError.code === 'database_unavailable') res.setHeader('Retry-After', '5');
     if (
       apiError.code === 'locked_out' &&
       typeof apiError.extensions.retryAfterSeconds === 'number'

@@ -106,40 +106,59 @@ CREATE UNIQUE INDEX service_tokens_active_name ON service_tokens (name) WHERE re
 
 const MIGRATION_LOCK_KEY = 7_319_001;
 
+/**
+ * Migrations may rewrite big tables and wait for another instance's lock, so they run with a
+ * generous timeout of their own instead of the pool's (those bound request handling).
+ */
+const MIGRATION_QUERY_TIMEOUT_MS = 15 * 60 * 1000;
+
 export async function runMigrations(pool: pg.Pool): Promise<number[]> {
   const client = await pool.connect();
+  // node-postgres honours a per-query `query_timeout`; its types do not list it.
+  const query = (text: string, values?: unknown[]) =>
+    client.query<{ version: number }>({
+      text,
+      values,
+      query_timeout: MIGRATION_QUERY_TIMEOUT_MS,
+    } as pg.QueryConfig);
   const applied: number[] = [];
+  let failure: Error | undefined;
   try {
-    await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
-    await client.query(
+    await query('SET statement_timeout = 0');
+    await query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+    await query(
       `CREATE TABLE IF NOT EXISTS schema_migrations (
          version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`,
     );
-    const { rows } = await client.query<{ version: number }>(
-      'SELECT version FROM schema_migrations',
-    );
+    const { rows } = await query('SELECT version FROM schema_migrations');
     const done = new Set(rows.map((r) => r.version));
     for (const migration of MIGRATIONS) {
       if (done.has(migration.version)) continue;
-      await client.query('BEGIN');
+      await query('BEGIN');
       try {
-        await client.query(migration.sql);
-        await client.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [
+        await query(migration.sql);
+        await query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [
           migration.version,
           migration.name,
         ]);
-        await client.query('COMMIT');
+        await query('COMMIT');
         applied.push(migration.version);
       } catch (error) {
-        await client.query('ROLLBACK');
+        await query('ROLLBACK');
         throw error;
       }
     }
+  } catch (error) {
+    failure = error instanceof Error ? error : new Error(String(error));
+    throw error;
   } finally {
     await client
       .query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY])
       .catch(() => undefined);
-    client.release();
+    // The session's settings must not follow the connection back into the pool; after a
+    // failure the connection is discarded instead.
+    if (!failure) await client.query('RESET statement_timeout').catch((e: Error) => (failure = e));
+    client.release(failure);
   }
   return applied;
 }

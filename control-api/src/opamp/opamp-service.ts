@@ -11,6 +11,7 @@ import {
   type ServerToAgent,
 } from '@cybercorp/protocol';
 import type { Clock } from '../infra/clock.js';
+import { isDatabaseUnavailable } from '../infra/database-errors.js';
 import type { Logger } from '../infra/logger.js';
 import type { AgentRepository } from '../repositories/agents.js';
 import type { CommandRelay } from '../services/command-relay.js';
@@ -99,8 +100,9 @@ export class OpampService {
       exchange.firstMessage ||
       description !== undefined ||
       message.customCapabilities !== undefined;
+    let stored = true;
     if (this.sightings.mustWrite(agentId, sighting, now, news)) {
-      await deps.agents.upsert({
+      stored = await this.storeSighting(agentId, {
         id: agentId,
         transport: exchange.transport,
         agentTokenId: exchange.agentTokenId,
@@ -118,14 +120,15 @@ export class OpampService {
         },
         this.presenceTtlMs,
       );
-      this.sightings.wrote(agentId, sighting, now);
+      if (stored) this.sightings.wrote(agentId, sighting, now);
     }
-    if (description) this.described.add(agentId);
+    if (description && stored) this.described.add(agentId);
     if (message.customMessage?.capability === CONTROL_CAPABILITY) {
       await this.onControlMessage(agentId, message.customMessage.data);
     }
 
-    const reportFullState = !description && !this.described.has(agentId);
+    // What could not be stored is asked for again, so it reaches the row once the database is back.
+    const reportFullState = !stored || (!description && !this.described.has(agentId));
     return create(ServerToAgentSchema, {
       instanceUid: message.instanceUid,
       capabilities: SERVER_CAPABILITIES,
@@ -137,6 +140,27 @@ export class OpampService {
           }
         : undefined,
     });
+  }
+
+  /**
+   * Writes the agent's row. A live session outlasts a database outage: the agent stays present
+   * and its commands keep flowing; only the write is skipped (and retried with the next message).
+   */
+  private async storeSighting(
+    agentId: string,
+    row: Parameters<AgentRepository['upsert']>[0],
+  ): Promise<boolean> {
+    try {
+      await this.deps.agents.upsert(row);
+      return true;
+    } catch (error) {
+      if (!isDatabaseUnavailable(error)) throw error;
+      this.deps.logger.warn('cannot record an agent sighting while the database is unavailable', {
+        agentId,
+        error: error instanceof Error ? error.message : String(error),
+      });
+      return false;
+    }
   }
 
   private async onControlMessage(agentId: string, data: Uint8Array): Promise<void> {

@@ -43,6 +43,7 @@ export class RefreshTokenRepository {
     successor: { id: string; tokenHash: string; expiresAt: Date },
   ): Promise<RotationOutcome> {
     const client = await this.db.connect();
+    let released = false;
     try {
       await client.query('BEGIN');
       const { rows } = await client.query<RefreshTokenRow>(
@@ -77,10 +78,13 @@ export class RefreshTokenRepository {
       await client.query('COMMIT');
       return outcome;
     } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
+      // The connection is discarded rather than rolled back: PostgreSQL rolls back as it
+      // closes, and a ROLLBACK on a connection that just timed out would wait out another timeout.
+      released = true;
+      client.release(error instanceof Error ? error : new Error(String(error)));
       throw error;
     } finally {
-      client.release();
+      if (!released) client.release();
     }
   }
 

@@ -17,4 +17,10 @@ export class SettingsRepository {
     if (!row) throw new Error(`setting ${key} vanished after insert`);
     return row.value;
   }
+
+  /** Removes the setting; answers whether there was one. */
+  async delete(key: string): Promise<boolean> {
+    const { rowCount } = await this.db.query('DELETE FROM settings WHERE key = $1', [key]);
+    return (rowCount ?? 0) > 0;
+  }
 }

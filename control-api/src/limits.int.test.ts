@@ -7,8 +7,8 @@ import {
 } from '@cybercorp/protocol';
 import { WebSocket } from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FakeAgent } from './testing/fake-agent.js';
-import { ADMIN, ApiClient, startTestApi, type TestApi } from './testing/test-api.js';
+import { FakeAgent } from './test-support/fake-agent.js';
+import { ADMIN, ApiClient, startTestApi, type TestApi } from './test-support/test-api.js';
 
 let api: TestApi;
 let admin: ApiClient;

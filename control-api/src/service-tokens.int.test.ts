@@ -1,7 +1,7 @@
 import { CONTROL_CAPABILITY, OPAMP_HTTP_CONTENT_TYPE, OPAMP_PATH } from '@cybercorp/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FakeAgent } from './testing/fake-agent.js';
-import { ADMIN, ApiClient, startTestApi, type TestApi } from './testing/test-api.js';
+import { FakeAgent } from './test-support/fake-agent.js';
+import { ADMIN, ApiClient, startTestApi, type TestApi } from './test-support/test-api.js';
 
 type Created = { id: string; name: string; role: string; token: string };
 type Audit = { items: Record<string, unknown>[] };

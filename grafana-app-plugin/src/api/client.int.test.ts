@@ -12,13 +12,13 @@ import {
   failed,
   PROCESS_FIXTURE,
   WINDOW_FIXTURE,
-} from '../../../control-api/src/testing/fake-agent.js';
+} from '../../../control-api/src/test-support/fake-agent.js';
 import {
   ADMIN,
   ApiClient,
   startTestApi,
   type TestApi,
-} from '../../../control-api/src/testing/test-api.js';
+} from '../../../control-api/src/test-support/test-api.js';
 import { GrafanaProxyFake, type GrafanaRole } from '../test/grafanaProxy';
 import { attributeOf } from './agents';
 import { FleetApiClient } from './client';

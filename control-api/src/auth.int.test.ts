@@ -2,7 +2,8 @@ import { OPAMP_HTTP_CONTENT_TYPE, OPAMP_PATH } from '@cybercorp/protocol';
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeAgent } from './test-support/fake-agent.js';
-import { ADMIN, ApiClient, startTestApi, type TestApi } from './test-support/test-api.js';
+import { ApiClient } from './test-support/rest-client.js';
+import { ADMIN, startTestApi, type TestApi } from './test-support/test-api.js';
 
 let api: TestApi;
 let admin: ApiClient;

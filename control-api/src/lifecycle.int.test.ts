@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startControlApi, type ControlApi } from './server.js';
 import { FakeAgent } from './test-support/fake-agent.js';
-import { ApiClient } from './test-support/test-api.js';
+import { ApiClient } from './test-support/rest-client.js';
 
 let dataDir: string;
 const running: ControlApi[] = [];

@@ -3,7 +3,8 @@ import { startControlApi, type ControlApi } from './server.js';
 import { CONTROL_CAPABILITY, WINDOWS_CAPABILITY } from '@cybercorp/protocol';
 import { FakeAgent, PROCESS_FIXTURE, WINDOW_FIXTURE, failed } from './test-support/fake-agent.js';
 import { startRedisServer, type RedisServer } from './test-support/redis-server.js';
-import { ADMIN, ApiClient, startTestApi, type TestApi } from './test-support/test-api.js';
+import { ApiClient } from './test-support/rest-client.js';
+import { ADMIN, startTestApi, type TestApi } from './test-support/test-api.js';
 
 let redis: RedisServer;
 let first: TestApi;

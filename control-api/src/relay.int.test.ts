@@ -16,7 +16,8 @@ import {
   ok,
   type Responder,
 } from './test-support/fake-agent.js';
-import { ADMIN, ApiClient, startTestApi, type TestApi } from './test-support/test-api.js';
+import { ApiClient } from './test-support/rest-client.js';
+import { ADMIN, startTestApi, type TestApi } from './test-support/test-api.js';
 
 const HEARTBEAT_SECONDS = 2;
 const COMMAND_TIMEOUT_MS = 2000;

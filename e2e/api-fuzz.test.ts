@@ -20,10 +20,10 @@ import {
   startAgent,
   startControlApi,
   waitForAgent,
-  type ApiClient,
   type RunningAgent,
   type RunningControlApi,
 } from './support/control-stack.js';
+import type { ApiClient } from '../control-api/src/test-support/rest-client.js';
 import { spawnSleeper } from './support/processes.js';
 import { requireSchemathesis, runSchemathesis } from './support/schemathesis.js';
 
@@ -53,13 +53,20 @@ parameters = { commandId = "${commandId}" }
 `;
 }
 
+interface AuditPage {
+  items: any[];
+  nextCursor: string | null;
+}
+
 /** Every audit event, newest first, following nextCursor (bounded). */
 async function allAuditEvents(client: ApiClient, token: string): Promise<any[]> {
   const events: any[] = [];
   let cursor: string | null = null;
   for (let page = 0; page < 200; page++) {
     const query: string = cursor ? `&cursor=${cursor}` : '';
-    const response = await client.request('GET', `/audit?limit=500${query}`, { token });
+    const response = await client
+      .as(token)
+      .request<AuditPage>('GET', `/api/v1/audit?limit=500${query}`);
     expect(response.status).toBe(200);
     events.push(...response.body.items);
     cursor = response.body.nextCursor;
@@ -105,10 +112,9 @@ describe('API fuzzing: schemathesis against the live OpenAPI document', () => {
     workDir = mkdtempSync(join(tmpdir(), 'cybercorp-api-fuzz-'));
     api = await startControlApi({ workDir, admin });
     adminToken = (await api.client.login(admin.username, admin.password)).accessToken;
-    const created = await api.client.request('POST', '/agent-tokens', {
-      token: adminToken,
-      json: { name: 'api-fuzz' },
-    });
+    const created = await api.client
+      .as(adminToken)
+      .request<{ token: string }>('POST', '/api/v1/agent-tokens', { name: 'api-fuzz' });
     expect(created.status).toBe(201);
     agent = startAgent({
       controlUrl: `ws://127.0.0.1:${api.port}/v1/opamp`,
@@ -119,11 +125,16 @@ describe('API fuzzing: schemathesis against the live OpenAPI document', () => {
 
     // SIGCONT to a running sleep of our own: a real, harmless command for GET /commands/{id}.
     sleeper = spawnSleeper();
-    const resumed = await api.client.request(
-      'POST',
-      `/agents/${agentId}/processes/${sleeper.pid}/actions`,
-      { token: adminToken, json: { action: 'resume', reason: 'api-fuzz fixture' } },
-    );
+    const resumed = await api.client
+      .as(adminToken)
+      .request<{ commandId: string }>(
+        'POST',
+        `/api/v1/agents/${agentId}/processes/${sleeper.pid}/actions`,
+        {
+          action: 'resume',
+          reason: 'api-fuzz fixture',
+        },
+      );
     expect(resumed.status, JSON.stringify(resumed.body)).toBe(200);
     commandId = resumed.body.commandId;
   });
@@ -166,7 +177,7 @@ describe('API fuzzing: schemathesis against the live OpenAPI document', () => {
     });
     const output = `${run.stdout}\n${run.stderr}`;
     expect(run.code, `schemathesis failed (exit ${run.code}):\n${output.slice(-20_000)}`).toBe(0);
-    const document = (await api.client.request('GET', '/openapi.json')).body;
+    const document = (await api.client.request('GET', '/api/v1/openapi.json')).body;
     const total = Object.values(document.paths as Record<string, object>).reduce(
       (n, methods) => n + Object.keys(methods).length,
       0,
@@ -187,7 +198,7 @@ describe('API fuzzing: schemathesis against the live OpenAPI document', () => {
     ).toEqual(actionsBefore);
 
     // The fuzzer's token still works, and no action but the test's own was ever relayed.
-    expect((await api.client.request('GET', '/me', { token })).status).toBe(200);
+    expect((await api.client.as(token).request('GET', '/api/v1/me')).status).toBe(200);
     const events = await allAuditEvents(api.client, adminToken);
     expect(events.filter((e) => /^(process|window)\./.test(e.action))).toEqual([
       expect.objectContaining({ action: 'process.resume', targetId: String(sleeper.pid) }),
@@ -218,9 +229,10 @@ describe('API fuzzing: schemathesis against the live OpenAPI document', () => {
     { timeout: 300_000 },
     async () => {
       const before = await requestCounts(api.url);
-      const created = await api.client.request('POST', '/users', {
-        token: adminToken,
-        json: { username: 'fuzz-viewer', password: 'fuzz-viewer-password-1', role: 'viewer' },
+      const created = await api.client.as(adminToken).request('POST', '/api/v1/users', {
+        username: 'fuzz-viewer',
+        password: 'fuzz-viewer-password-1',
+        role: 'viewer',
       });
       expect(created.status).toBe(201);
       const viewerToken = (await api.client.login('fuzz-viewer', 'fuzz-viewer-password-1'))

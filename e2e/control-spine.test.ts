@@ -11,7 +11,6 @@ import { join } from 'node:path';
 import { createOpAMPClient } from '@elastic/opamp-client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  ApiClient,
   procState,
   startAgent,
   startControlApi,
@@ -19,6 +18,7 @@ import {
   type RunningAgent,
   type RunningControlApi,
 } from './support/control-stack.js';
+import type { ApiClient } from '../control-api/src/test-support/rest-client.js';
 import { exitOf, spawnSleeper, waitFor } from './support/processes.js';
 
 const admin = { username: 'admin', password: 'e2e-admin-password-1' };
@@ -39,10 +39,9 @@ describe('control spine: real control API, real agent, real processes', () => {
     api = await startControlApi({ workDir, admin });
     client = api.client;
     adminToken = (await client.login(admin.username, admin.password)).accessToken;
-    const created = await client.request('POST', '/agent-tokens', {
-      token: adminToken,
-      json: { name: 'e2e-local' },
-    });
+    const created = await client
+      .as(adminToken)
+      .request<{ token: string }>('POST', '/api/v1/agent-tokens', { name: 'e2e-local' });
     expect(created.status).toBe(201);
     agentToken = created.body.token;
     agent = startAgent({ controlUrl: `ws://127.0.0.1:${api.port}/v1/opamp`, token: agentToken });
@@ -64,24 +63,27 @@ describe('control spine: real control API, real agent, real processes', () => {
     reason = 'e2e test',
     startedAt?: string,
   ) =>
-    client.request('POST', `/agents/${agentId}/processes/${pid}/actions`, {
-      token,
-      json: { action, reason, ...(startedAt === undefined ? {} : { startedAt }) },
-    });
+    client
+      .as(token)
+      .request('POST', `/api/v1/agents/${agentId}/processes/${pid}/actions`, {
+        action,
+        reason,
+        ...(startedAt === undefined ? {} : { startedAt }),
+      });
 
   /** The first row of the agent's process list that `match` picks, once one shows. */
   const rowOf = (match: (row: any) => boolean, what: string) =>
     waitFor(what, async () => {
-      const response = await client.request('GET', `/agents/${agentId}/processes`, {
-        token: adminToken,
-      });
+      const response = await client
+        .as(adminToken)
+        .request<{ items: any[] }>('GET', `/api/v1/agents/${agentId}/processes`);
       expect(response.status).toBe(200);
-      return (response.body.items as any[]).find(match);
+      return response.body.items.find(match);
     });
   const listed = (pid: number) => rowOf((p) => p.pid === pid, `pid ${pid} in the process list`);
 
   it('announces the host with its OTel resource attributes and the control capability', async () => {
-    const response = await client.request('GET', `/agents/${agentId}`, { token: adminToken });
+    const response = await client.as(adminToken).request('GET', `/api/v1/agents/${agentId}`);
     expect(response.status).toBe(200);
     expect(response.body).toMatchObject({ id: agentId, online: true });
     expect(JSON.stringify(response.body)).toContain('io.cybercorp.control.v1');
@@ -94,9 +96,9 @@ describe('control spine: real control API, real agent, real processes', () => {
     const exit = exitOf(sleeper);
 
     const listed = await waitFor('the spawned sleep in the process list', async () => {
-      const response = await client.request('GET', `/agents/${agentId}/processes`, {
-        token: adminToken,
-      });
+      const response = await client
+        .as(adminToken)
+        .request('GET', `/api/v1/agents/${agentId}/processes`);
       expect(response.status).toBe(200);
       return (response.body.items as any[]).find((p) => p.pid === sleeper.pid);
     });
@@ -122,9 +124,9 @@ describe('control spine: real control API, real agent, real processes', () => {
     expect(gone.contentType).toContain('application/problem+json');
     expect(gone.body.code).toBe('no_such_process');
 
-    const command = await client.request('GET', `/commands/${suspended.body.commandId}`, {
-      token: adminToken,
-    });
+    const command = await client
+      .as(adminToken)
+      .request('GET', `/api/v1/commands/${suspended.body.commandId}`);
     expect(command.status).toBe(200);
     expect(JSON.stringify(command.body)).toContain('suspend');
   });
@@ -190,7 +192,6 @@ describe('control spine: real control API, real agent, real processes', () => {
       "the API's embedded PostgreSQL in the process list",
     );
     const targets = [api.process.pid, database.pid as number];
-    const before = targets.map((pid) => procState(pid, read));
     try {
       for (const pid of targets) {
         const refused = await act(pid, 'suspend');
@@ -198,7 +199,8 @@ describe('control spine: real control API, real agent, real processes', () => {
         expect(refused.body.code).toBe('protected_process');
         expect(refused.body.detail).toMatch(/control-plane\.(api|database)/);
       }
-      expect(targets.map((pid) => procState(pid, read))).toEqual(before);
+      // Running or sleeping, whichever they happen to be doing: never stopped by the refused suspend.
+      for (const pid of targets) expect(procState(pid, read), `pid ${pid}`).toMatch(/^[RSD]$/);
       expect((await fetch(`${api.url}/readyz`)).status).toBe(200);
     } finally {
       // Only if the policy failed: let the API's own processes run again before anything else.
@@ -207,9 +209,10 @@ describe('control spine: real control API, real agent, real processes', () => {
   });
 
   it('gives a viewer 403 for actions and for user administration', async () => {
-    const created = await client.request('POST', '/users', {
-      token: adminToken,
-      json: { username: 'vera', password: 'viewer-password-1', role: 'viewer' },
+    const created = await client.as(adminToken).request('POST', '/api/v1/users', {
+      username: 'vera',
+      password: 'viewer-password-1',
+      role: 'viewer',
     });
     expect(created.status).toBe(201);
     const viewer = (await client.login('vera', 'viewer-password-1')).accessToken;
@@ -221,12 +224,13 @@ describe('control spine: real control API, real agent, real processes', () => {
     expect(refused.body.code).toBe('forbidden');
     expect(procState(sleeper.pid, read)).toMatch(/[SR]/);
 
-    const userAdmin = await client.request('POST', '/users', {
-      token: viewer,
-      json: { username: 'mallory', password: 'mallory-password-1', role: 'admin' },
+    const userAdmin = await client.as(viewer).request('POST', '/api/v1/users', {
+      username: 'mallory',
+      password: 'mallory-password-1',
+      role: 'admin',
     });
     expect(userAdmin.status).toBe(403);
-    expect((await client.request('GET', '/agents', { token: viewer })).status).toBe(200);
+    expect((await client.as(viewer).request('GET', '/api/v1/agents')).status).toBe(200);
     sleeper.kill('SIGKILL');
   });
 
@@ -237,7 +241,7 @@ describe('control spine: real control API, real agent, real processes', () => {
     const unsigned = `${b64({ alg: 'none', typ: 'JWT' })}.${b64(claims)}.`;
     const forged = `${b64({ alg: 'HS256', typ: 'JWT' })}.${b64(claims)}.${Buffer.from('not-the-key').toString('base64url')}`;
     for (const token of [undefined, unsigned, forged, 'garbage']) {
-      const response = await client.request('GET', '/agents', { token });
+      const response = await client.as(token).request('GET', '/api/v1/agents');
       expect(response.status).toBe(401);
       expect(response.body.code).toEqual(expect.any(String));
     }
@@ -245,24 +249,24 @@ describe('control spine: real control API, real agent, real processes', () => {
 
   it('rotates refresh tokens and revokes the family when one is reused', async () => {
     const first = await client.login(admin.username, admin.password);
-    const rotated = await client.request('POST', '/auth/refresh', {
-      json: { refreshToken: first.refreshToken },
+    const rotated = await client.request('POST', '/api/v1/auth/refresh', {
+      refreshToken: first.refreshToken,
     });
     expect(rotated.status).toBe(200);
     expect(rotated.body.refreshToken).not.toBe(first.refreshToken);
-    const reused = await client.request('POST', '/auth/refresh', {
-      json: { refreshToken: first.refreshToken },
+    const reused = await client.request('POST', '/api/v1/auth/refresh', {
+      refreshToken: first.refreshToken,
     });
     expect(reused.status).toBe(401);
     // The reuse revoked the whole family, including the token handed out by the rotation.
-    const afterRevocation = await client.request('POST', '/auth/refresh', {
-      json: { refreshToken: rotated.body.refreshToken },
+    const afterRevocation = await client.request('POST', '/api/v1/auth/refresh', {
+      refreshToken: rotated.body.refreshToken,
     });
     expect(afterRevocation.status).toBe(401);
   });
 
   it('never lets an agent token call user routes, nor a user token open an agent channel', async () => {
-    expect((await client.request('GET', '/agents', { token: agentToken })).status).toBe(401);
+    expect((await client.as(agentToken).request('GET', '/api/v1/agents')).status).toBe(401);
     const upgrade = await fetch(`${api.url}/v1/opamp`, {
       method: 'POST',
       headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/x-protobuf' },
@@ -287,14 +291,11 @@ describe('control spine: real control API, real agent, real processes', () => {
     try {
       const listed = await waitForAgent(client, adminToken, (a) => a.id === instanceUid);
       expect(listed.hostname).toBe('interop-host');
-      const refused = await client.request(
-        'POST',
-        `/agents/${instanceUid}/processes/${process.pid}/actions`,
-        {
-          token: adminToken,
-          json: { action: 'suspend' },
-        },
-      );
+      const refused = await client
+        .as(adminToken)
+        .request('POST', `/api/v1/agents/${instanceUid}/processes/${process.pid}/actions`, {
+          action: 'suspend',
+        });
       expect(refused.status).toBe(409);
       expect(refused.body.code).toBe('capability_missing');
       expect(procState(process.pid, read)).not.toBe('T');
@@ -309,29 +310,33 @@ describe('control spine: real control API, real agent, real processes', () => {
     > = [
       [
         'malformed JSON',
-        client.request('POST', `/agents/${agentId}/processes/123/actions`, {
-          token: adminToken,
-          rawBody: '{"action":',
-        }),
+        client
+          .as(adminToken)
+          .request('POST', `/api/v1/agents/${agentId}/processes/123/actions`, '{"action":'),
         400,
       ],
       ['unknown action', act(123, 'explode'), 400],
       ['non-numeric pid', act('abc', 'kill'), 400],
       [
         'unknown agent',
-        client.request(
-          'POST',
-          '/agents/00000000-0000-7000-8000-000000000000/processes/123/actions',
-          { token: adminToken, json: { action: 'kill' } },
-        ),
+        client
+          .as(adminToken)
+          .request(
+            'POST',
+            '/api/v1/agents/00000000-0000-7000-8000-000000000000/processes/123/actions',
+            { action: 'kill' },
+          ),
         404,
       ],
       [
         '2 MB body',
-        client.request('POST', `/agents/${agentId}/processes/123/actions`, {
-          token: adminToken,
-          rawBody: JSON.stringify({ action: 'kill', reason: 'x'.repeat(2 * 1024 * 1024) }),
-        }),
+        client
+          .as(adminToken)
+          .request(
+            'POST',
+            `/api/v1/agents/${agentId}/processes/123/actions`,
+            JSON.stringify({ action: 'kill', reason: 'x'.repeat(2 * 1024 * 1024) }),
+          ),
         413,
       ],
     ];
@@ -345,9 +350,9 @@ describe('control spine: real control API, real agent, real processes', () => {
   });
 
   it('records every action above in the audit log with actor and outcome', async () => {
-    const response = await client.request('GET', `/audit?agentId=${agentId}&limit=100`, {
-      token: adminToken,
-    });
+    const response = await client
+      .as(adminToken)
+      .request('GET', `/api/v1/audit?agentId=${agentId}&limit=100`);
     expect(response.status).toBe(200);
     const events = response.body.items as any[];
     const text = JSON.stringify(events);
@@ -385,9 +390,9 @@ describe('control spine: real control API, real agent, real processes', () => {
       process: agent.process,
       timeoutMs: 60_000,
     });
-    const listed = await client.request('GET', `/agents/${agentId}/processes`, {
-      token: adminToken,
-    });
+    const listed = await client
+      .as(adminToken)
+      .request('GET', `/api/v1/agents/${agentId}/processes`);
     expect(listed.status).toBe(200);
   });
 });

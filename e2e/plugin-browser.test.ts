@@ -93,19 +93,17 @@ describe('plugin pages in Chromium against the real control API and agent', () =
     api = await startControlApi({ workDir, admin });
     const adminToken = (await api.client.login(admin.username, admin.password)).accessToken;
     const serviceToken = async (name: string, role: string) => {
-      const created = await api.client.request('POST', '/service-tokens', {
-        token: adminToken,
-        json: { name, role },
-      });
+      const created = await api.client
+        .as(adminToken)
+        .request('POST', '/api/v1/service-tokens', { name, role });
       expect(created.status, JSON.stringify(created.body)).toBe(201);
       return created.body.token as string;
     };
     readToken = await serviceToken('grafana-read', 'viewer');
     actToken = await serviceToken('grafana-act', 'operator');
-    const agentToken = await api.client.request('POST', '/agent-tokens', {
-      token: adminToken,
-      json: { name: 'plugin-browser' },
-    });
+    const agentToken = await api.client
+      .as(adminToken)
+      .request<{ token: string }>('POST', '/api/v1/agent-tokens', { name: 'plugin-browser' });
     expect(agentToken.status).toBe(201);
 
     display = await PrivateDisplay.start();

@@ -12,7 +12,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  ApiClient,
   startAgent,
   startControlApi,
   TEST_AGENT_CONFIG,
@@ -20,6 +19,7 @@ import {
   type RunningAgent,
   type RunningControlApi,
 } from './support/control-stack.js';
+import type { ApiClient } from '../control-api/src/test-support/rest-client.js';
 import { runCommand, waitFor } from './support/processes.js';
 import { PrivateDisplay, requirePrograms } from './support/xvfb.js';
 
@@ -59,6 +59,17 @@ async function boundsFromX(display: PrivateDisplay, id: string): Promise<Bounds>
   };
 }
 
+/** GET /windows answers a list (live or cached), or a problem. */
+interface WindowList {
+  items: any[];
+  source: string;
+  at: number;
+}
+interface Problem {
+  code: string;
+  detail: string;
+}
+
 describe('window control end to end: control API, agent, Xvfb + openbox, xterms', () => {
   const run = randomUUID().slice(0, 8);
   const titles = {
@@ -91,17 +102,17 @@ describe('window control end to end: control API, agent, Xvfb + openbox, xterms'
   }
 
   const listWindows = (options: { token?: string; cached?: boolean; id?: string } = {}) =>
-    client.request(
-      'GET',
-      `/agents/${options.id ?? agentId}/windows${options.cached ? '?cached=true' : ''}`,
-      { token: options.token ?? adminToken },
-    );
+    client
+      .as(options.token ?? adminToken)
+      .request<WindowList & Partial<Problem>>(
+        'GET',
+        `/api/v1/agents/${options.id ?? agentId}/windows${options.cached ? '?cached=true' : ''}`,
+      );
 
   const act = (windowId: string, action: string, token = operatorToken, id = agentId) =>
-    client.request('POST', `/agents/${id}/windows/${windowId}/actions`, {
-      token,
-      json: { action },
-    });
+    client
+      .as(token)
+      .request('POST', `/api/v1/agents/${id}/windows/${windowId}/actions`, { action });
 
   /** Polls the API's live window list until a window titled `title` shows up. */
   async function windowTitled(title: string): Promise<any> {
@@ -154,18 +165,16 @@ describe('window control end to end: control API, agent, Xvfb + openbox, xterms'
       [operator, 'operator'],
       [viewer, 'viewer'],
     ] as const) {
-      const created = await client.request('POST', '/users', {
-        token: adminToken,
-        json: { ...user, role },
-      });
+      const created = await client
+        .as(adminToken)
+        .request('POST', '/api/v1/users', { ...user, role });
       expect(created.status).toBe(201);
     }
     operatorToken = (await client.login(operator.username, operator.password)).accessToken;
     viewerToken = (await client.login(viewer.username, viewer.password)).accessToken;
-    const created = await client.request('POST', '/agent-tokens', {
-      token: adminToken,
-      json: { name: 'e2e-windows' },
-    });
+    const created = await client
+      .as(adminToken)
+      .request<{ token: string }>('POST', '/api/v1/agent-tokens', { name: 'e2e-windows' });
     expect(created.status).toBe(201);
     agentToken = created.body.token;
 
@@ -189,7 +198,7 @@ describe('window control end to end: control API, agent, Xvfb + openbox, xterms'
   });
 
   it('announces window control for the agent on a display with a window manager', async () => {
-    const response = await client.request('GET', `/agents/${agentId}`, { token: adminToken });
+    const response = await client.as(adminToken).request('GET', `/api/v1/agents/${agentId}`);
     expect(response.status).toBe(200);
     expect(response.body.windowsControl).toBe(true);
     expect(response.body.capabilities).toEqual(
@@ -413,9 +422,9 @@ describe('window control end to end: control API, agent, Xvfb + openbox, xterms'
   });
 
   it('records every window action in the audit log with actor and outcome', async () => {
-    const response = await client.request('GET', `/audit?agentId=${agentId}&limit=200`, {
-      token: adminToken,
-    });
+    const response = await client
+      .as(adminToken)
+      .request('GET', `/api/v1/audit?agentId=${agentId}&limit=200`);
     expect(response.status).toBe(200);
     const events = (response.body.items as any[]).filter((e) => e.targetType === 'window');
     const first = await windowTitled(titles.first);
@@ -503,7 +512,7 @@ describe('window control end to end: control API, agent, Xvfb + openbox, xterms'
       other.process.assertRunning();
     }
     // The refused actions are audited with their outcome too.
-    const audit = await client.request('GET', '/audit?limit=200', { token: adminToken });
+    const audit = await client.as(adminToken).request('GET', '/api/v1/audit?limit=200');
     const refusals = (audit.body.items as any[]).filter(
       (e) => e.errorCode === 'capability_missing' && e.action === 'window.focus',
     );

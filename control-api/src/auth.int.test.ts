@@ -1,8 +1,9 @@
 import { OPAMP_HTTP_CONTENT_TYPE, OPAMP_PATH } from '@cybercorp/protocol';
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FakeAgent } from './testing/fake-agent.js';
-import { ADMIN, ApiClient, startTestApi, type TestApi } from './testing/test-api.js';
+import { FakeAgent } from './test-support/fake-agent.js';
+import { ApiClient } from './test-support/rest-client.js';
+import { ADMIN, startTestApi, type TestApi } from './test-support/test-api.js';
 
 let api: TestApi;
 let admin: ApiClient;

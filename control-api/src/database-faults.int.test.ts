@@ -16,8 +16,9 @@ import {
 } from './infra/embedded-postgres.js';
 import { runMigrations } from './infra/migrations.js';
 import { startControlApi } from './server.js';
-import { FakeAgent } from './testing/fake-agent.js';
-import { ADMIN, ApiClient, startTestApi, type TestApi } from './testing/test-api.js';
+import { FakeAgent } from './test-support/fake-agent.js';
+import { ApiClient } from './test-support/rest-client.js';
+import { ADMIN, startTestApi, type TestApi } from './test-support/test-api.js';
 
 /** A caller waits this long for an answer; a route that takes longer counts as hanging. */
 const ANSWER_BOUND_MS = 3000;

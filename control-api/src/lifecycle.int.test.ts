@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startControlApi, type ControlApi } from './server.js';
-import { FakeAgent } from './testing/fake-agent.js';
-import { ApiClient } from './testing/test-api.js';
+import { FakeAgent } from './test-support/fake-agent.js';
+import { ApiClient } from './test-support/rest-client.js';
 
 let dataDir: string;
 const running: ControlApi[] = [];

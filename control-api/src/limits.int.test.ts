@@ -7,8 +7,9 @@ import {
 } from '@cybercorp/protocol';
 import { WebSocket } from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FakeAgent } from './testing/fake-agent.js';
-import { ADMIN, ApiClient, startTestApi, type TestApi } from './testing/test-api.js';
+import { FakeAgent } from './test-support/fake-agent.js';
+import { ApiClient } from './test-support/rest-client.js';
+import { ADMIN, startTestApi, type TestApi } from './test-support/test-api.js';
 
 let api: TestApi;
 let admin: ApiClient;
@@ -192,7 +193,7 @@ describe('bad input answers 4xx problem+json with a stable code', () => {
     const path = rawPath.startsWith('/agents/AGENT')
       ? `/api/v1${rawPath.replace('AGENT', agent.instanceUid)}`
       : rawPath;
-    const reply = await admin.request(method, path, body, headers);
+    const reply = await admin.request(method, path, body, { headers });
     expect(reply.status).toBe(status);
     expect(reply.contentType).toContain('application/problem+json');
     expect(reply.body).toMatchObject({

@@ -3,9 +3,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JWT_KEY_FILE_NAME } from './auth/signing-keys.js';
 import { startControlApi, type ControlApi } from './server.js';
 import { CONTROL_CAPABILITY, WINDOWS_CAPABILITY } from '@cybercorp/protocol';
-import { FakeAgent, PROCESS_FIXTURE, WINDOW_FIXTURE, failed } from './testing/fake-agent.js';
-import { startRedisServer, type RedisServer } from './testing/redis-server.js';
-import { ADMIN, ApiClient, startTestApi, type TestApi } from './testing/test-api.js';
+import { FakeAgent, PROCESS_FIXTURE, WINDOW_FIXTURE, failed } from './test-support/fake-agent.js';
+import { startRedisServer, type RedisServer } from './test-support/redis-server.js';
+import { ApiClient } from './test-support/rest-client.js';
+import { ADMIN, startTestApi, type TestApi } from './test-support/test-api.js';
 
 let redis: RedisServer;
 let first: TestApi;

@@ -15,8 +15,9 @@ import {
   failed,
   ok,
   type Responder,
-} from './testing/fake-agent.js';
-import { ADMIN, ApiClient, startTestApi, type TestApi } from './testing/test-api.js';
+} from './test-support/fake-agent.js';
+import { ApiClient } from './test-support/rest-client.js';
+import { ADMIN, startTestApi, type TestApi } from './test-support/test-api.js';
 
 const HEARTBEAT_SECONDS = 2;
 const COMMAND_TIMEOUT_MS = 2000;

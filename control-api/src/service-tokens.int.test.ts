@@ -1,7 +1,8 @@
 import { CONTROL_CAPABILITY, OPAMP_HTTP_CONTENT_TYPE, OPAMP_PATH } from '@cybercorp/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FakeAgent } from './testing/fake-agent.js';
-import { ADMIN, ApiClient, startTestApi, type TestApi } from './testing/test-api.js';
+import { FakeAgent } from './test-support/fake-agent.js';
+import { ApiClient } from './test-support/rest-client.js';
+import { ADMIN, startTestApi, type TestApi } from './test-support/test-api.js';
 
 type Created = { id: string; name: string; role: string; token: string };
 type Audit = { items: Record<string, unknown>[] };
@@ -21,7 +22,7 @@ function proxied(token: string, grafanaUser?: string) {
     grafanaUser === undefined ? {} : { 'X-Grafana-User': grafanaUser };
   return {
     request: <T = Record<string, unknown>>(method: string, path: string, body?: unknown) =>
-      client.request<T>(method, path, body, headers),
+      client.request<T>(method, path, body, { headers }),
   };
 }
 
@@ -249,7 +250,9 @@ describe('service tokens', () => {
     const reply = await new ApiClient(api.url, agentToken).request('GET', '/api/v1/agents');
     expect(reply.status).toBe(401);
     // A user JWT ignores the header: the user speaks for itself.
-    const me = await admin.request('GET', '/api/v1/me', undefined, { 'X-Grafana-User': 'eve' });
+    const me = await admin.request('GET', '/api/v1/me', undefined, {
+      headers: { 'X-Grafana-User': 'eve' },
+    });
     expect(me.body).toMatchObject({ username: 'admin', role: 'admin' });
   });
 

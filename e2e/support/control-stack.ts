@@ -5,6 +5,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ApiClient } from '../../control-api/src/test-support/rest-client.js';
 import { REPO_ROOT } from './otelcol.js';
 import { startProcess, waitFor, waitForHttp, type StartedProcess } from './processes.js';
 
@@ -12,65 +13,6 @@ export const API_BIN = join(REPO_ROOT, 'control-api/dist/bin.js');
 export const AGENT_BIN = join(REPO_ROOT, 'collector-agent/dist/bin.js');
 /** The installed `cybercorp-agent`: AGENT_BIN started with the agent's node flags. */
 export const AGENT_LAUNCHER = join(REPO_ROOT, 'collector-agent/bin/cybercorp-agent.js');
-
-export interface ApiResponse<T = unknown> {
-  status: number;
-  contentType: string;
-  body: T;
-}
-
-/** A thin REST client for the contract under /api/v1. */
-export class ApiClient {
-  constructor(readonly baseUrl: string) {}
-
-  async request<T = any>(
-    method: string,
-    path: string,
-    options: {
-      token?: string;
-      json?: unknown;
-      rawBody?: string;
-      headers?: Record<string, string>;
-    } = {},
-  ): Promise<ApiResponse<T>> {
-    const headers: Record<string, string> = { ...options.headers };
-    if (options.token) headers.authorization = `Bearer ${options.token}`;
-    let body: string | undefined = options.rawBody;
-    if (options.json !== undefined) {
-      headers['content-type'] = 'application/json';
-      body = JSON.stringify(options.json);
-    } else if (body !== undefined && !headers['content-type']) {
-      headers['content-type'] = 'application/json';
-    }
-    const url =
-      path.startsWith('/api/') || path.startsWith('/v1/') || !path.startsWith('/')
-        ? `${this.baseUrl}${path}`
-        : `${this.baseUrl}/api/v1${path}`;
-    const response = await fetch(url, {
-      method,
-      headers,
-      body,
-      signal: AbortSignal.timeout(30_000),
-    });
-    const text = await response.text();
-    const contentType = response.headers.get('content-type') ?? '';
-    return {
-      status: response.status,
-      contentType,
-      body: (text && contentType.includes('json') ? JSON.parse(text) : text) as T,
-    };
-  }
-
-  async login(
-    username: string,
-    password: string,
-  ): Promise<{ accessToken: string; refreshToken: string }> {
-    const response = await this.request('POST', '/auth/login', { json: { username, password } });
-    if (response.status !== 200)
-      throw new Error(`login as ${username}: ${response.status} ${JSON.stringify(response.body)}`);
-    return response.body;
-  }
-}
 
 export interface RunningControlApi {
   readonly url: string;
@@ -166,7 +108,7 @@ export async function waitForAgent(
   return waitFor(
     'the agent to be listed online',
     async () => {
-      const response = await client.request('GET', '/agents', { token });
+      const response = await client.as(token).request('GET', '/api/v1/agents');
       return (response.body.items as any[] | undefined)?.find((a) => a.online && match(a));
     },
     { timeoutMs: options.timeoutMs ?? 30_000, process: options.process },

@@ -1,11 +1,9 @@
 /**
  * The Grafana side of the browser test, without Grafana: builds the plugin harness
  * (grafana-app-plugin/harness, the plugin's real module in a plain page) and serves it from a
- * loopback server that also plays Grafana's plugin proxy. The proxy follows plugin.json's
- * `routes` as Grafana does: it matches the route by path prefix and method, checks the signed-in
- * user's Grafana role against `reqRole`, and fills the target URL and headers from the plugin's
- * jsonData and secureJsonData. The secrets stay in this process; the browser only ever sees the
- * plugin settings without them, as Grafana's settings endpoint answers.
+ * loopback server that also plays Grafana's plugin proxy (GrafanaProxyFake, the one the plugin's
+ * own tests use). The secrets stay in this process; the browser only ever sees the plugin
+ * settings without them, as Grafana's settings endpoint answers.
  */
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -13,30 +11,19 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { createRequire } from 'node:module';
 import { extname, join, normalize, sep } from 'node:path';
 import { REPO_ROOT } from './otelcol.js';
+import {
+  GrafanaProxyFake,
+  type GrafanaRole,
+  type PluginProxyConfig,
+  type PluginSettings,
+} from '../../grafana-app-plugin/src/test/grafanaProxy.js';
 import { runCommand } from './processes.js';
 
 export const PLUGIN_DIR = join(REPO_ROOT, 'grafana-app-plugin');
 
-interface PluginRoute {
-  path: string;
-  method?: string;
-  reqRole?: string;
-  url: string;
-  headers?: Array<{ name: string; content: string }>;
-}
-interface PluginJson {
-  id: string;
+interface PluginJson extends PluginProxyConfig {
   name: string;
   info: Record<string, unknown>;
-  routes: PluginRoute[];
-}
-
-export type GrafanaRole = 'Viewer' | 'Editor' | 'Admin';
-const RANK: Record<string, number> = { Viewer: 1, Editor: 2, Admin: 3 };
-
-export interface PluginSettings {
-  jsonData: Record<string, string>;
-  secureJsonData: Record<string, string>;
 }
 
 const CONTENT_TYPES: Record<string, string> = {
@@ -60,15 +47,6 @@ export async function buildHarness(outDir: string): Promise<void> {
   }
 }
 
-function fill(template: string, settings: PluginSettings): string {
-  return template
-    .replace(/\{\{\s*\.JsonData\.(\w+)\s*\}\}/g, (_, key: string) => settings.jsonData[key] ?? '')
-    .replace(
-      /\{\{\s*\.SecureJsonData\.(\w+)\s*\}\}/g,
-      (_, key: string) => settings.secureJsonData[key] ?? '',
-    );
-}
-
 async function readBody(request: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const chunk of request) chunks.push(chunk as Buffer);
@@ -83,19 +61,19 @@ function sendGrafanaError(response: ServerResponse, status: number, message: str
 
 export class PluginHarnessServer {
   private readonly plugin: PluginJson;
+  private readonly grafana: GrafanaProxyFake;
   private readonly server: Server;
-  /** Every proxied request, as the control API received it (method, path, status). */
-  readonly proxied: Array<{ method: string; path: string; status: number }> = [];
 
   private constructor(
     private readonly bundleDir: string,
     private readonly settings: PluginSettings,
-    private readonly role: GrafanaRole,
-    private readonly grafanaUser: string | undefined,
+    role: GrafanaRole,
+    grafanaUser: string | undefined,
   ) {
     this.plugin = JSON.parse(
       readFileSync(join(PLUGIN_DIR, 'src/plugin.json'), 'utf8'),
     ) as PluginJson;
+    this.grafana = new GrafanaProxyFake({ plugin: this.plugin, settings, role, grafanaUser });
     this.server = createServer((request, response) => {
       this.handle(request, response).catch((error: unknown) => {
         if (!response.headersSent) sendGrafanaError(response, 502, String(error));
@@ -141,9 +119,8 @@ export class PluginHarnessServer {
 
   private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const url = new URL(request.url ?? '/', 'http://harness');
-    const proxyPrefix = `/api/plugin-proxy/${this.plugin.id}/`;
-    if (url.pathname.startsWith(proxyPrefix)) {
-      await this.proxy(request, response, url.pathname.slice(proxyPrefix.length) + url.search);
+    if (url.pathname.startsWith(this.grafana.prefix)) {
+      await this.proxy(request, response, url);
     } else if (url.pathname === `/api/plugins/${this.plugin.id}/settings`) {
       this.sendSettings(request, response);
     } else if (url.pathname.startsWith('/harness/')) {
@@ -201,43 +178,14 @@ export class PluginHarnessServer {
     response.end(content);
   }
 
-  private async proxy(
-    request: IncomingMessage,
-    response: ServerResponse,
-    proxyPath: string,
-  ): Promise<void> {
+  private async proxy(request: IncomingMessage, response: ServerResponse, url: URL): Promise<void> {
     const method = request.method ?? 'GET';
-    const route = this.plugin.routes.find(
-      (r) =>
-        (proxyPath === r.path || proxyPath.startsWith(`${r.path}/`)) &&
-        (!r.method || r.method === method),
-    );
-    if (!route) {
-      sendGrafanaError(response, 404, 'plugin route match not found');
-      return;
-    }
-    if ((RANK[this.role] ?? 0) < (RANK[route.reqRole ?? 'Viewer'] ?? Infinity)) {
-      sendGrafanaError(response, 403, 'plugin proxy route access denied');
-      return;
-    }
-    const target = new URL(fill(route.url, this.settings) + proxyPath.slice(route.path.length));
-    // Only what Grafana forwards: the route's headers replace the browser's credentials.
-    const headers: Record<string, string> = { accept: 'application/json' };
-    const contentType = request.headers['content-type'];
-    if (contentType) headers['content-type'] = contentType;
-    if (this.grafanaUser !== undefined) headers['x-grafana-user'] = this.grafanaUser;
-    for (const header of route.headers ?? [])
-      headers[header.name] = fill(header.content, this.settings);
+    const headers: Record<string, string> = {};
+    if (request.headers['content-type']) headers['content-type'] = request.headers['content-type'];
     const body =
       method === 'GET' || method === 'HEAD' ? undefined : new Uint8Array(await readBody(request));
-    const answer = await fetch(target, {
-      method,
-      headers,
-      body,
-      signal: AbortSignal.timeout(60_000),
-    });
+    const answer = await this.grafana.fetch(url.pathname + url.search, { method, headers, body });
     const payload = Buffer.from(await answer.arrayBuffer());
-    this.proxied.push({ method, path: target.pathname + target.search, status: answer.status });
     response.writeHead(answer.status, {
       'content-type': answer.headers.get('content-type') ?? 'application/octet-stream',
     });

@@ -1,7 +1,7 @@
 /**
  * Mounts the plugin's real module (its root page and its configuration page) the way Grafana
  * does, with real React, react-router, react-query, @grafana/ui, @grafana/data and
- * @grafana/runtime. Only the runtime's backend service is stood in for (HarnessBackendSrv), and
+ * @grafana/runtime. Only the runtime's backend service is stood in for (FetchBackendSrv), and
  * index.html supplies the boot data Grafana's page would.
  */
 import type { AppPluginMeta, KeyValue } from '@grafana/data';
@@ -14,7 +14,7 @@ import { BrowserRouter, Route, Routes } from 'react-router-dom';
 import type { FleetJsonData } from '../src/components/AppConfig/settings';
 import { PLUGIN_BASE_URL, PLUGIN_ID, SETTINGS_URL } from '../src/constants';
 import { plugin } from '../src/module';
-import { HarnessBackendSrv } from './backendSrv';
+import { FetchBackendSrv } from '../src/test/backendSrv';
 
 const NO_QUERY: KeyValue = {};
 
@@ -62,7 +62,7 @@ function Harness({ meta }: { meta: AppPluginMeta<FleetJsonData> }) {
 }
 
 async function boot(): Promise<void> {
-  const backend = new HarnessBackendSrv();
+  const backend = new FetchBackendSrv();
   setBackendSrv(backend.asBackendSrv());
   // Grafana loads the plugin's settings (never its secrets) before it shows the plugin.
   const meta = await backend.get<AppPluginMeta<FleetJsonData>>(SETTINGS_URL);

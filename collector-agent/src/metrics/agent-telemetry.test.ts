@@ -9,7 +9,7 @@ import { ConfigStore } from '../config/config-store.js';
 import { silentLogger } from '../logger.js';
 import { startAgentTelemetry } from './agent-telemetry.js';
 import type { Telemetry } from './telemetry.js';
-import { FakeProcessTable, FixtureHostFiles, processSample } from './testing.js';
+import { FakeProcessTable, FixtureHostFiles, processSample } from './test-support/fixtures.js';
 
 const PROC = {
   stat: 'cpu0 1 0 1 1 0 0 0 0\n',

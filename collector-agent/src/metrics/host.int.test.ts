@@ -7,7 +7,7 @@ import { LinuxHostFiles } from './host-files.linux.js';
 import { ProcessMetricsCollector } from './process-metrics.js';
 import { ProcessSnapshot } from './process-snapshot.js';
 import { createHostCollectors } from './registry.js';
-import { MetricsHarness, pointsOf, type Collection } from './testing.js';
+import { MetricsHarness, pointsOf, type Collection } from './test-support/fixtures.js';
 
 function realHarness(topN: number, reported: Error[]): MetricsHarness {
   if (process.platform !== 'linux')

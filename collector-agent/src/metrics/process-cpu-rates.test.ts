@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ProcessCpuRates } from './process-cpu-rates.js';
-import { processSample } from './testing.js';
+import { processSample } from './test-support/fixtures.js';
 
 const START = Date.parse('2026-11-25T10:00:00.000Z');
 

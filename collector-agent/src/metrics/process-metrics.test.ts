@@ -7,7 +7,7 @@ import {
   MetricsHarness,
   pointsOf,
   processSample,
-} from './testing.js';
+} from './test-support/fixtures.js';
 
 const START = Date.parse('2026-11-25T10:00:00.000Z');
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ProcessSample } from '../control/processes.js';
 import { ProcessSnapshot } from './process-snapshot.js';
-import { FakeProcessTable, processSample } from './testing.js';
+import { FakeProcessTable, processSample } from './test-support/fixtures.js';
 
 describe('ProcessSnapshot', () => {
   it('shares one table read between readers of the same cycle and reads again next cycle', async () => {

@@ -7,7 +7,7 @@ import {
   startTelemetry,
   type Telemetry,
 } from './telemetry.js';
-import { FakeProcessTable, FixtureHostFiles, processSample } from './testing.js';
+import { FakeProcessTable, FixtureHostFiles, processSample } from './test-support/fixtures.js';
 
 const PROC = {
   stat: 'cpu  1 0 1 1 0 0 0 0\ncpu0 1 0 1 1 0 0 0 0\n',

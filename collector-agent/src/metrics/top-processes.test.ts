@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { processSample } from './testing.js';
+import { processSample } from './test-support/fixtures.js';
 import { selectTopProcesses } from './top-processes.js';
 
 const rated = (pid: number, cpuUtilization: number, memoryBytes: number) => ({

@@ -7,13 +7,14 @@ import {
 import type { Request, Response } from 'express';
 import type { Clock } from '../infra/clock.js';
 import type { Metrics } from '../infra/metrics.js';
-import { ApiError } from '../infra/problem.js';
-import type { AgentTokenService } from '../services/agent-token-service.js';
+import { ApiError, PROBLEM_CONTENT_TYPE } from '../infra/problem.js';
+import { connectionRequestOf, type ConnectionGate } from './connection-gate.js';
 import type { OpampService } from './opamp-service.js';
 
 /**
  * OpAMP over plain HTTP: each POST carries one AgentToServer and gets one ServerToAgent.
- * Polling agents cannot receive commands at any moment, so they are inventoried only.
+ * Polling agents cannot receive commands at any moment, so they are inventoried only. Every POST
+ * passes the same connection gate as a WebSocket upgrade.
  */
 export class HttpTransport {
   /** Polling agents seen recently, for the connections gauge and the connects counter. */
@@ -22,7 +23,7 @@ export class HttpTransport {
   constructor(
     private readonly deps: {
       service: OpampService;
-      agentTokens: AgentTokenService;
+      gate: ConnectionGate;
       metrics: Metrics;
       clock: Clock;
     },
@@ -30,8 +31,14 @@ export class HttpTransport {
 
   readonly handle = async (req: Request, res: Response): Promise<void> => {
     const { deps } = this;
-    const token = await deps.agentTokens.authenticate(req.headers.authorization);
-    if (!token) throw new ApiError('unauthorized', 'an agent token is required');
+    const decision = await deps.gate.onConnecting(connectionRequestOf(req));
+    if (!decision.accepted) {
+      const { refusal } = decision;
+      res.status(refusal.status).set(refusal.headers).type(PROBLEM_CONTENT_TYPE);
+      res.send(JSON.stringify(refusal.problem));
+      return;
+    }
+    const { token } = decision;
     if (!req.is(OPAMP_HTTP_CONTENT_TYPE)) {
       throw new ApiError(
         'unsupported_media_type',

@@ -46,7 +46,7 @@ export interface WebSocketTransportDeps {
   heartbeatSeconds: number;
 }
 
-/** OpAMP over WebSocket. Authentication happens before this is reached (see server.ts). */
+/** OpAMP over WebSocket. `accept` gets only upgrades the connection gate let through. */
 export class WebSocketTransport {
   private readonly wss = new WebSocketServer({
     noServer: true,

@@ -1,7 +1,8 @@
 /**
  * The plugin's API client against the real control API (embedded PostgreSQL, a fake OpAMP agent
- * on a real WebSocket), through a stand-in for Grafana's plugin proxy driven by plugin.json's
- * routes. This pins the REST shapes the pages rely on to what the API really answers.
+ * on a real WebSocket), through the stand-in for Grafana's plugin proxy driven by plugin.json's
+ * routes (GrafanaProxyFake) and Grafana's backend service over it (FetchBackendSrv). This pins
+ * the REST shapes the pages rely on to what the API really answers.
  */
 import { CONTROL_CAPABILITY, WINDOWS_CAPABILITY } from '@cybercorp/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,13 +13,15 @@ import {
   failed,
   PROCESS_FIXTURE,
   WINDOW_FIXTURE,
-} from '../../../control-api/src/testing/fake-agent.js';
+} from '../../../control-api/src/test-support/fake-agent.js';
+import { ApiClient } from '../../../control-api/src/test-support/rest-client.js';
 import {
   ADMIN,
-  ApiClient,
   startTestApi,
   type TestApi,
-} from '../../../control-api/src/testing/test-api.js';
+} from '../../../control-api/src/test-support/test-api.js';
+import pluginJson from '../plugin.json';
+import { FetchBackendSrv } from '../test/backendSrv';
 import { GrafanaProxyFake, type GrafanaRole } from '../test/grafanaProxy';
 import { attributeOf } from './agents';
 import { FleetApiClient } from './client';
@@ -30,11 +33,12 @@ let readToken: string;
 let actToken: string;
 
 function clientAs(role: GrafanaRole): FleetApiClient {
-  const proxy = new GrafanaProxyFake(
-    { jsonData: { apiUrl: api.url }, secureJsonData: { readToken, actToken } },
+  const grafana = new GrafanaProxyFake({
+    plugin: pluginJson,
+    settings: { jsonData: { apiUrl: api.url }, secureJsonData: { readToken, actToken } },
     role,
-  );
-  return new FleetApiClient(proxy);
+  });
+  return new FleetApiClient(new FetchBackendSrv(grafana.fetch));
 }
 
 beforeAll(async () => {

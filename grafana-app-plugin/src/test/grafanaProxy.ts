@@ -1,10 +1,30 @@
-import type { BackendSrvRequest, FetchResponse } from '@grafana/runtime';
-import { from, type Observable } from 'rxjs';
-
-import pluginJson from '../plugin.json';
+/**
+ * Grafana's plugin proxy, the one stand-in used by every test that sends the plugin's requests to
+ * a real control API: the plugin's contract test (in process, behind FetchBackendSrv) and the
+ * browser test (behind the harness server in e2e/support/plugin-harness.ts). It follows
+ * plugin.json's `routes` as Grafana does: matches the route by path prefix and method, checks the
+ * signed-in user's Grafana role against `reqRole`, and fills the target URL and headers from the
+ * plugin's jsonData and secureJsonData. The secrets never leave this object.
+ *
+ * No imports: it is loaded by the plugin's tests and by the e2e tests alike.
+ */
 
 export type GrafanaRole = 'Viewer' | 'Editor' | 'Admin';
 const RANK: Record<GrafanaRole, number> = { Viewer: 1, Editor: 2, Admin: 3 };
+
+export interface PluginRoute {
+  path: string;
+  method?: string;
+  reqRole?: string;
+  url: string;
+  headers?: Array<{ name: string; content: string }>;
+}
+
+/** The parts of plugin.json the proxy reads. */
+export interface PluginProxyConfig {
+  id: string;
+  routes: PluginRoute[];
+}
 
 export interface PluginSettings {
   jsonData: Record<string, string>;
@@ -20,74 +40,59 @@ function fill(template: string, settings: PluginSettings): string {
     );
 }
 
-/**
- * Grafana's side of a plugin-proxy request, for tests against the real control API: picks the
- * plugin.json route by path prefix and method, checks the signed-in user's role against its
- * reqRole, fills the URL and headers from the plugin settings, and rejects non-2xx answers the
- * way Grafana's backend service does ({status, statusText, data}).
- */
+/** Answers the way Grafana's API does: JSON with a `message`. */
+export function grafanaError(status: number, statusText: string, message: string): Response {
+  return new Response(JSON.stringify({ message }), {
+    status,
+    statusText,
+    headers: { 'content-type': 'application/json' },
+  });
+}
+
 export class GrafanaProxyFake {
+  /** Where the plugin's requests go: `/api/plugin-proxy/<plugin id>/<route path>/…`. */
+  readonly prefix: string;
+
   constructor(
-    private readonly settings: PluginSettings,
-    private readonly role: GrafanaRole,
-  ) {}
-
-  fetch = <T>(request: BackendSrvRequest): Observable<FetchResponse<T>> =>
-    from(this.forward<T>(request));
-
-  private async forward<T>(request: BackendSrvRequest): Promise<FetchResponse<T>> {
-    const prefix = `/api/plugin-proxy/${pluginJson.id}/`;
-    const method = request.method ?? 'GET';
-    if (!request.url.startsWith(prefix)) {
-      throw { status: 404, statusText: 'Not Found', data: { message: 'Not found' } };
-    }
-    const proxyPath = request.url.slice(prefix.length);
-    const route = pluginJson.routes.find(
-      (r) => proxyPath.startsWith(r.path) && (!r.method || r.method === method),
-    );
-    if (!route) {
-      throw {
-        status: 404,
-        statusText: 'Not Found',
-        data: { message: 'plugin route match not found' },
-      };
-    }
-    if (RANK[this.role] < RANK[route.reqRole as GrafanaRole]) {
-      throw {
-        status: 403,
-        statusText: 'Forbidden',
-        data: { message: 'plugin proxy route access denied' },
-      };
-    }
-    const target = new URL(fill(route.url, this.settings) + proxyPath.slice(route.path.length));
-    for (const [key, value] of Object.entries((request.params ?? {}) as Record<string, unknown>)) {
-      target.searchParams.set(key, String(value));
-    }
-    const headers: Record<string, string> = {};
-    for (const header of route.headers) {
-      headers[header.name] = fill(header.content, this.settings);
-    }
-    let body: string | undefined;
-    if (request.data !== undefined) {
-      headers['Content-Type'] = 'application/json';
-      body = JSON.stringify(request.data);
-    }
-    const response = await fetch(target, { method, headers, body });
-    const text = await response.text();
-    const data: unknown = text === '' ? undefined : (JSON.parse(text) as unknown);
-    if (!response.ok) {
-      throw { status: response.status, statusText: response.statusText, data };
-    }
-    return {
-      data: data as T,
-      status: response.status,
-      statusText: response.statusText,
-      ok: true,
-      headers: response.headers,
-      redirected: response.redirected,
-      type: response.type,
-      url: target.toString(),
-      config: request,
-    };
+    private readonly options: {
+      plugin: PluginProxyConfig;
+      settings: PluginSettings;
+      /** The signed-in Grafana user's role. */
+      role: GrafanaRole;
+      /** Named in X-Grafana-User, as Grafana does with `send_user_header = true`. */
+      grafanaUser?: string;
+    },
+  ) {
+    this.prefix = `/api/plugin-proxy/${options.plugin.id}/`;
   }
+
+  /**
+   * A `fetch` as the browser would call Grafana with it (URLs relative to Grafana's origin):
+   * plugin-proxy requests are forwarded to the route's target, everything else is Grafana's 404.
+   */
+  readonly fetch = async (input: string | URL, init: RequestInit = {}): Promise<Response> => {
+    const url = new URL(input, 'http://grafana.invalid');
+    if (!url.pathname.startsWith(this.prefix)) return grafanaError(404, 'Not Found', 'Not found');
+    const proxyPath = url.pathname.slice(this.prefix.length) + url.search;
+    const method = init.method ?? 'GET';
+    const { plugin, settings, role, grafanaUser } = this.options;
+    const route = plugin.routes.find(
+      (r) =>
+        (proxyPath === r.path || proxyPath.startsWith(`${r.path}/`)) &&
+        (!r.method || r.method === method),
+    );
+    if (!route) return grafanaError(404, 'Not Found', 'plugin route match not found');
+    if (RANK[role] < (RANK[(route.reqRole ?? 'Viewer') as GrafanaRole] ?? Infinity)) {
+      return grafanaError(403, 'Forbidden', 'plugin proxy route access denied');
+    }
+    const target = new URL(fill(route.url, settings) + proxyPath.slice(route.path.length));
+    // Only what Grafana forwards: the route's headers replace the browser's credentials.
+    const headers: Record<string, string> = { accept: 'application/json' };
+    const contentType = new Headers(init.headers).get('content-type');
+    if (contentType) headers['content-type'] = contentType;
+    if (grafanaUser !== undefined) headers['x-grafana-user'] = grafanaUser;
+    for (const header of route.headers ?? []) headers[header.name] = fill(header.content, settings);
+    const body = method === 'GET' || method === 'HEAD' ? undefined : init.body;
+    return fetch(target, { method, headers, body });
+  };
 }

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { FixtureHostFiles, MetricsHarness, pointsOf } from '../testing.js';
+import { FixtureHostFiles, MetricsHarness, pointsOf } from '../test-support/fixtures.js';
 import { CpuCollector } from './cpu.js';
 
 const T0 = `cpu  300 0 100 600 0 0 0 0 0 0

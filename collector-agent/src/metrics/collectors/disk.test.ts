@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { FixtureHostFiles, MetricsHarness, pointsOf } from '../testing.js';
+import { FixtureHostFiles, MetricsHarness, pointsOf } from '../test-support/fixtures.js';
 import { DiskCollector } from './disk.js';
 
 const DISKSTATS = `   7       0 loop0 12 0 24 1 0 0 0 0 0 4 1 0 0 0 0 0 0

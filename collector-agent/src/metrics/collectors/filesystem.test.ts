@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseMounts } from '../../proc/mounts.js';
-import { FixtureHostFiles, MetricsHarness, pointsOf } from '../testing.js';
+import { FixtureHostFiles, MetricsHarness, pointsOf } from '../test-support/fixtures.js';
 import { FilesystemCollector, selectFilesystems } from './filesystem.js';
 
 const MOUNTS = `proc /proc proc rw,relatime 0 0

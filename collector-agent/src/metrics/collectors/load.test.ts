@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { FixtureHostFiles, MetricsHarness, pointsOf } from '../testing.js';
+import { FixtureHostFiles, MetricsHarness, pointsOf } from '../test-support/fixtures.js';
 import { LoadCollector } from './load.js';
 import { UptimeCollector } from './uptime.js';
 

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { FixtureHostFiles, MetricsHarness, pointsOf } from '../testing.js';
+import { FixtureHostFiles, MetricsHarness, pointsOf } from '../test-support/fixtures.js';
 import { MemoryCollector } from './memory.js';
 
 const MEMINFO = `MemTotal:        1000 kB

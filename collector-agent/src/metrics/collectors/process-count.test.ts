@@ -1,6 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ProcessSnapshot } from '../process-snapshot.js';
-import { FakeProcessTable, MetricsHarness, pointsOf, processSample } from '../testing.js';
+import {
+  FakeProcessTable,
+  MetricsHarness,
+  pointsOf,
+  processSample,
+} from '../test-support/fixtures.js';
 import { ProcessCountCollector, processStatusOf } from './process-count.js';
 
 describe('processStatusOf', () => {

@@ -1,12 +1,12 @@
 /*
  * Test support for the metrics collectors: an in-memory reader and literal-fixture host files.
- * Used by the *.test.ts files beside it; it ships in dist only because it is tiny.
+ * Used by the *.test.ts files of metrics/; test-support/ folders are left out of the build.
  */
 import { MeterProvider, MetricReader, type MetricData } from '@opentelemetry/sdk-metrics';
-import type { ProcessSample, ProcessSummary, ProcessTable } from '../control/processes.js';
-import type { MetricsCollector } from './collector.js';
-import type { FilesystemStats, HostFiles } from './host-files.js';
-import { HostMetricsProducer } from './host-metrics.js';
+import type { ProcessSample, ProcessSummary, ProcessTable } from '../../control/processes.js';
+import type { MetricsCollector } from '../collector.js';
+import type { FilesystemStats, HostFiles } from '../host-files.js';
+import { HostMetricsProducer } from '../host-metrics.js';
 
 class InMemoryReader extends MetricReader {
   protected override async onShutdown(): Promise<void> {}

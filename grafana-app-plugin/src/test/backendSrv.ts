@@ -26,17 +26,21 @@ async function parseBody(response: Response): Promise<unknown> {
   }
 }
 
-/**
- * The one part of Grafana's runtime the harness stands in for: the backend service, which sends
- * same-origin requests (the harness server plays Grafana's plugin proxy behind them), resolves
- * 2xx answers as FetchResponse and rejects everything else as FetchError ({status, data, …}),
- * the way Grafana's own BackendSrv does.
- */
-export class HarnessBackendSrv {
-  fetch = <T>(request: BackendSrvRequest): Observable<FetchResponse<T>> =>
-    from(this.send<T>(request));
+export type Fetch = (url: string, init: RequestInit) => Promise<Response>;
 
-  private async send<T>(request: BackendSrvRequest): Promise<FetchResponse<T>> {
+/**
+ * Grafana's backend service over a `fetch`: resolves 2xx answers as FetchResponse and rejects
+ * everything else as FetchError ({status, data, …}), the way Grafana's own BackendSrv does. The
+ * harness page sends through the browser's fetch to its server, which plays Grafana's plugin
+ * proxy; the plugin's contract test sends through GrafanaProxyFake.fetch in process.
+ */
+export class FetchBackendSrv {
+  constructor(private readonly send: Fetch = (url, init) => fetch(url, init)) {}
+
+  fetch = <T>(request: BackendSrvRequest): Observable<FetchResponse<T>> =>
+    from(this.exchange<T>(request));
+
+  private async exchange<T>(request: BackendSrvRequest): Promise<FetchResponse<T>> {
     const headers: Record<string, string> = { ...(request.headers as Record<string, string>) };
     let body: string | undefined;
     if (request.data !== undefined) {
@@ -44,7 +48,7 @@ export class HarnessBackendSrv {
       body = typeof request.data === 'string' ? request.data : JSON.stringify(request.data);
     }
     const url = urlWithParams(request);
-    const response = await fetch(url, {
+    const response = await this.send(url, {
       method: request.method ?? 'GET',
       headers,
       body,

@@ -1,0 +1,104 @@
+import { describe, expect, it } from 'vitest';
+import type { Logger } from '../infra/logger.js';
+import type { AgentTokenRow } from '../repositories/agent-tokens.js';
+import { ConnectionGate, type ConnectionRequest } from './connection-gate.js';
+
+const AGENT_TOKEN: AgentTokenRow = {
+  id: '6f1c2b1e-0a51-4f0e-9a43-1d2f3c4b5a69',
+  name: 'host-1',
+  createdBy: 'admin',
+  createdAt: new Date('2026-01-01T00:00:00.000Z'),
+};
+
+/** Knows one agent token; anything else (a user JWT, nothing) is no agent token. */
+const agentTokens = {
+  authenticate: async (authorization: string | undefined) =>
+    authorization === 'Bearer cca_valid' ? AGENT_TOKEN : null,
+};
+
+function recordingLogger(): Logger & { lines: string[] } {
+  const lines: string[] = [];
+  const write = (message: string, fields?: Record<string, unknown>) => {
+    lines.push(JSON.stringify({ message, ...fields }));
+  };
+  return { lines, info: write, warn: write, error: write };
+}
+
+const request = (overrides: Partial<ConnectionRequest> = {}): ConnectionRequest => ({
+  path: '/v1/opamp',
+  headers: { authorization: 'Bearer cca_valid', host: '127.0.0.1:8080' },
+  remoteAddress: '127.0.0.1',
+  ...overrides,
+});
+
+describe('ConnectionGate', () => {
+  const gate = new ConnectionGate({ agentTokens, logger: recordingLogger() });
+
+  it('accepts a valid agent token and names it', async () => {
+    expect(await gate.onConnecting(request())).toEqual({ accepted: true, token: AGENT_TOKEN });
+  });
+
+  it('refuses a request without an agent token with 401 and a Bearer challenge', async () => {
+    const decision = await gate.onConnecting(request({ headers: { host: '127.0.0.1:8080' } }));
+    expect(decision).toEqual({
+      accepted: false,
+      refusal: {
+        status: 401,
+        headers: { 'WWW-Authenticate': 'Bearer' },
+        problem: {
+          type: 'https://cybercorp.dev/problems/unauthorized',
+          title: 'Unauthorized',
+          status: 401,
+          detail: 'an agent token is required',
+          code: 'unauthorized',
+        },
+      },
+    });
+  });
+
+  it('refuses a user access token like no token at all', async () => {
+    const decision = await gate.onConnecting(
+      request({ headers: { authorization: 'Bearer eyJhbGciOiJIUzI1NiJ9.e30.sig' } }),
+    );
+    expect(decision).toMatchObject({ accepted: false, refusal: { status: 401 } });
+  });
+
+  it('answers 404 for any other path without looking at the credentials', async () => {
+    let asked = false;
+    const watching = new ConnectionGate({
+      agentTokens: {
+        authenticate: async (authorization) => {
+          asked = true;
+          return agentTokens.authenticate(authorization);
+        },
+      },
+      logger: recordingLogger(),
+    });
+    const decision = await watching.onConnecting(request({ path: '/elsewhere' }));
+    expect(decision).toMatchObject({
+      accepted: false,
+      refusal: { status: 404, headers: {}, problem: { code: 'not_found' } },
+    });
+    expect(asked).toBe(false);
+  });
+
+  it('answers 503 when the tokens cannot be checked, and logs why without the secret', async () => {
+    const logger = recordingLogger();
+    const failing = new ConnectionGate({
+      agentTokens: {
+        authenticate: async () => {
+          throw new Error('connect ECONNREFUSED 127.0.0.1:5432');
+        },
+      },
+      logger,
+    });
+    const decision = await failing.onConnecting(request());
+    expect(decision).toMatchObject({
+      accepted: false,
+      refusal: { status: 503, headers: {}, problem: { code: 'service_unavailable' } },
+    });
+    expect(logger.lines).toHaveLength(1);
+    expect(logger.lines[0]).toContain('agent authentication failed');
+    expect(logger.lines[0]).not.toContain('cca_valid');
+  });
+});

@@ -1,0 +1,39 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { ControlApiOptions } from '../config.js';
+import { startControlApi, type ControlApi } from '../server.js';
+
+export const ADMIN = { username: 'admin', password: 'admin-password-for-tests' };
+
+export interface TestApi extends ControlApi {
+  dataDir: string;
+  stop(): Promise<void>;
+}
+
+/** A real control API on a free port with its own embedded PostgreSQL in a temporary directory. */
+export async function startTestApi(options: ControlApiOptions = {}): Promise<TestApi> {
+  const dataDir = await mkdtemp(path.join(tmpdir(), 'control-api-'));
+  try {
+    const api = await startControlApi({
+      port: 0,
+      host: '127.0.0.1',
+      dataDir,
+      adminUser: ADMIN.username,
+      adminPassword: ADMIN.password,
+      logLevel: 'silent',
+      ...options,
+    });
+    return {
+      ...api,
+      dataDir,
+      stop: async () => {
+        await api.close();
+        await rm(dataDir, { recursive: true, force: true });
+      },
+    };
+  } catch (error) {
+    await rm(dataDir, { recursive: true, force: true });
+    throw error;
+  }
+}

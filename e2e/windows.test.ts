@@ -118,7 +118,7 @@ describe('window control end to end: control API, agent, Xvfb + openbox, xterms'
   const netWmState = (id: string) => display.xprop(['-id', id, '_NET_WM_STATE']);
 
   /** The ids in the window manager's _NET_CLIENT_LIST, as the X server holds them. */
-  const clientList = async () =>
+  const clientList = async (): Promise<string[]> =>
     (await display.xprop(['-root', '_NET_CLIENT_LIST'])).match(/0x[0-9a-f]+/g) ?? [];
 
   /** Starts an agent whose resource carries `role`, waits until the API lists it online. */

@@ -211,8 +211,6 @@ export async function startControlApi(options: ControlApiOptions = {}): Promise<
         agents: directory,
         relay,
         windows,
-        commands,
-        auditLog,
         audit,
       },
       authenticator: new CallerAuthenticator(new UserAuthenticator(accessTokens), serviceTokens),

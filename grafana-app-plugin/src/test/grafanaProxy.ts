@@ -1,5 +1,6 @@
 import type { BackendSrvRequest, FetchResponse } from '@grafana/runtime';
 import { from, type Observable } from 'rxjs';
+import type { HttpFailure } from './fakeBackend';
 
 import pluginJson from '../plugin.json';
 
@@ -18,6 +19,11 @@ function fill(template: string, settings: PluginSettings): string {
       /\{\{\s*\.SecureJsonData\.(\w+)\s*\}\}/g,
       (_, key: string) => settings.secureJsonData[key] ?? '',
     );
+}
+
+/** Grafana's backend service rejects with this plain object, not an Error. */
+function failure(status: number, statusText: string, data: unknown): HttpFailure {
+  return { status, statusText, data };
 }
 
 /**
@@ -39,25 +45,17 @@ export class GrafanaProxyFake {
     const prefix = `/api/plugin-proxy/${pluginJson.id}/`;
     const method = request.method ?? 'GET';
     if (!request.url.startsWith(prefix)) {
-      throw { status: 404, statusText: 'Not Found', data: { message: 'Not found' } };
+      throw failure(404, 'Not Found', { message: 'Not found' });
     }
     const proxyPath = request.url.slice(prefix.length);
     const route = pluginJson.routes.find(
       (r) => proxyPath.startsWith(r.path) && (!r.method || r.method === method),
     );
     if (!route) {
-      throw {
-        status: 404,
-        statusText: 'Not Found',
-        data: { message: 'plugin route match not found' },
-      };
+      throw failure(404, 'Not Found', { message: 'plugin route match not found' });
     }
     if (RANK[this.role] < RANK[route.reqRole as GrafanaRole]) {
-      throw {
-        status: 403,
-        statusText: 'Forbidden',
-        data: { message: 'plugin proxy route access denied' },
-      };
+      throw failure(403, 'Forbidden', { message: 'plugin proxy route access denied' });
     }
     const target = new URL(fill(route.url, this.settings) + proxyPath.slice(route.path.length));
     for (const [key, value] of Object.entries((request.params ?? {}) as Record<string, unknown>)) {
@@ -76,7 +74,7 @@ export class GrafanaProxyFake {
     const text = await response.text();
     const data: unknown = text === '' ? undefined : (JSON.parse(text) as unknown);
     if (!response.ok) {
-      throw { status: response.status, statusText: response.statusText, data };
+      throw failure(response.status, response.statusText, data);
     }
     return {
       data: data as T,

@@ -27,7 +27,11 @@ export default tseslint.config(
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
+    // Everything but the plugin's browser code runs in Node.
+    ignores: ['grafana-app-plugin/{src,harness}/**'],
     languageOptions: { globals: globals.node },
+  },
+  {
     rules: {
       '@typescript-eslint/no-unused-vars': [
         'error',
@@ -87,7 +91,7 @@ export default tseslint.config(
   },
   {
     // The Grafana app plugin runs in the browser and is React.
-    files: ['grafana-app-plugin/**/*.{ts,tsx}'],
+    files: ['grafana-app-plugin/{src,harness}/**/*.{ts,tsx}'],
     languageOptions: { globals: globals.browser },
     plugins: { 'react-hooks': reactHooks },
     rules: reactHooks.configs.recommended.rules,

@@ -65,7 +65,7 @@ describe('control spine: real control API, real agent, real processes', () => {
   ) =>
     client
       .as(token)
-      .request('POST', `/api/v1/agents/${agentId}/processes/${pid}/actions`, {
+      .request<Record<string, any>>('POST', `/api/v1/agents/${agentId}/processes/${pid}/actions`, {
         action,
         reason,
         ...(startedAt === undefined ? {} : { startedAt }),

@@ -39,7 +39,11 @@ describe('README quick start', () => {
     it('runs the control API with the local agent online and prints how to log in', async () => {
       workDir = mkdtempSync(join(tmpdir(), 'cybercorp-quickstart-'));
       const port = await freePort();
-      const env = { ...process.env, PORT: String(port), OTEL_METRICS_EXPORTER: 'none' };
+      const env: NodeJS.ProcessEnv = {
+        ...process.env,
+        PORT: String(port),
+        OTEL_METRICS_EXPORTER: 'none',
+      };
       delete env.CYBERCORP_ADMIN_PASSWORD;
       delete env.DATABASE_URL;
       started = startProcess(process.execPath, [join(REPO_ROOT, 'scripts/start.mjs')], {

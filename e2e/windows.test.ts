@@ -121,7 +121,7 @@ describe('window control end to end: control API, agent, Xvfb + openbox, xterms'
       async () => {
         const response = await listWindows();
         expect(response.status, JSON.stringify(response.body)).toBe(200);
-        return (response.body.items as any[]).find((w) => w.title === title);
+        return response.body.items.find((w) => w.title === title);
       },
       { timeoutMs: WAIT_MS, process: agent.process },
     );
@@ -130,7 +130,7 @@ describe('window control end to end: control API, agent, Xvfb + openbox, xterms'
   const netWmState = (id: string) => display.xprop(['-id', id, '_NET_WM_STATE']);
 
   /** The ids in the window manager's _NET_CLIENT_LIST, as the X server holds them. */
-  const clientList = async () =>
+  const clientList = async (): Promise<string[]> =>
     (await display.xprop(['-root', '_NET_CLIENT_LIST'])).match(/0x[0-9a-f]+/g) ?? [];
 
   /** Starts an agent whose resource carries `role`, waits until the API lists it online. */
@@ -229,7 +229,7 @@ describe('window control end to end: control API, agent, Xvfb + openbox, xterms'
     ]);
     const response = await listWindows();
     expect(response.status).toBe(200);
-    const items = response.body.items as any[];
+    const items = response.body.items;
     const managed = await clientList();
     const ownPids = [...xterms.values()].map((child) => child.pid);
     expect(items.length).toBeGreaterThanOrEqual(2);
@@ -251,7 +251,7 @@ describe('window control end to end: control API, agent, Xvfb + openbox, xterms'
         await display.xprop(['-root', '_NET_ACTIVE_WINDOW']),
       );
       expect(active?.[1]).toBe(target.id);
-      const listed = (await listWindows()).body.items as any[];
+      const listed = (await listWindows()).body.items;
       expect(listed.filter((w) => w.active).map((w) => w.id)).toEqual([target.id]);
     }
   });
@@ -298,7 +298,7 @@ describe('window control end to end: control API, agent, Xvfb + openbox, xterms'
       return response.status === 200 ? response : undefined;
     });
     expect(before.body.source).toBe('event');
-    expect((before.body.items as any[]).map((w) => w.title)).not.toContain(titles.late);
+    expect(before.body.items.map((w) => w.title)).not.toContain(titles.late);
 
     const openedAt = performance.now();
     const late = openXterm(titles.late);
@@ -307,7 +307,7 @@ describe('window control end to end: control API, agent, Xvfb + openbox, xterms'
       async () => {
         const response = await listWindows({ cached: true });
         expect(response.status).toBe(200);
-        const window = (response.body.items as any[]).find((w) => w.title === titles.late);
+        const window = response.body.items.find((w) => w.title === titles.late);
         return window ? { response, window } : undefined;
       },
       { timeoutMs: WAIT_MS, intervalMs: 10, process: agent.process },
@@ -377,12 +377,12 @@ describe('window control end to end: control API, agent, Xvfb + openbox, xterms'
       { timeoutMs: WAIT_MS },
     );
     const live = await listWindows();
-    expect((live.body.items as any[]).map((w) => w.id)).not.toContain(late.id);
+    expect(live.body.items.map((w) => w.id)).not.toContain(late.id);
     await waitFor(
       'the change feed to drop the closed window',
       async () => {
         const cached = await listWindows({ cached: true });
-        return (cached.body.items as any[]).some((w) => w.id === late.id) ? undefined : true;
+        return cached.body.items.some((w) => w.id === late.id) ? undefined : true;
       },
       { timeoutMs: WAIT_MS, process: agent.process },
     );

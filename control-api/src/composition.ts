@@ -171,8 +171,6 @@ export async function buildControlPlane(
       agents: directory,
       relay,
       windows,
-      commands,
-      auditLog,
       audit,
     },
     authenticator: new CallerAuthenticator(new UserAuthenticator(accessTokens), serviceTokens),

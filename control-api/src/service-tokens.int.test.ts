@@ -13,7 +13,7 @@ let read: Created;
 let ops: Created;
 let agent: FakeAgent;
 const logLines: string[] = [];
-const writeToStderr = process.stderr.write;
+const writeToStderr = process.stderr.write.bind(process.stderr);
 
 /** A client that calls the way Grafana's plugin proxy does: a service token plus the user header. */
 function proxied(token: string, grafanaUser?: string) {
@@ -28,10 +28,10 @@ function proxied(token: string, grafanaUser?: string) {
 
 beforeAll(async () => {
   // The API logs JSON lines on stderr; keep them to show that no secret is ever logged.
-  process.stderr.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+  process.stderr.write = (chunk: string | Uint8Array, ...rest: unknown[]) => {
     logLines.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
-    return (writeToStderr as (...args: unknown[]) => boolean).call(process.stderr, chunk, ...rest);
-  }) as typeof process.stderr.write;
+    return (writeToStderr as (...args: unknown[]) => boolean)(chunk, ...rest);
+  };
   api = await startTestApi({ logLevel: 'info' });
   admin = new ApiClient(api.url);
   await admin.login(ADMIN.username, ADMIN.password);

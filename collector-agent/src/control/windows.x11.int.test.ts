@@ -319,8 +319,11 @@ describe('X11WindowController on Xvfb + openbox', () => {
   });
 });
 
-/** A plain x11-package connection, for the stand-in window manager above. */
-interface RawClient extends XClient {
+/**
+ * A plain x11-package connection, for the stand-in window manager above. Its sync() without a
+ * callback returns a Promise, which the agent's XClient (callback style) does not declare.
+ */
+interface RawClient extends Omit<XClient, 'sync'> {
   AllocID(): number;
   CreateWindow(
     wid: number,

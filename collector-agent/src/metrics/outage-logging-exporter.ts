@@ -38,6 +38,9 @@ export class OutageLoggingExporter implements PushMetricExporter {
 
   export(metrics: ResourceMetrics, resultCallback: (result: ExportResult) => void): void {
     this.inner.export(metrics, (result) => {
+      // The OTLP exporter pins @opentelemetry/core 2.12.0 and sdk-metrics 2.12.1 brings its own
+      // copy, so the two ExportResultCode enums are distinct types with the same numbers.
+      // eslint-disable-next-line @typescript-eslint/no-unsafe-enum-comparison
       if (result.code === ExportResultCode.SUCCESS) this.succeeded();
       else this.failed(result.error);
       resultCallback(result);

@@ -284,7 +284,7 @@ export async function startEmbeddedPostgres(
     } catch (error) {
       forgetPostmaster(server);
       throw new Error(
-        `embedded PostgreSQL did not start in ${databaseDir}: ${String(error ?? 'the server exited')}\n${recent.join('\n')}`,
+        `embedded PostgreSQL did not start in ${databaseDir}: ${error instanceof Error ? error.message : 'the server exited'}\n${recent.join('\n')}`,
       );
     }
     const child = postmasterOf(server);

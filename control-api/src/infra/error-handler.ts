@@ -33,7 +33,7 @@ function toApiError(error: unknown): ApiError | undefined {
   }
   // Other 4xx raised by Express itself (e.g. a malformed URI) stay client errors.
   if (e && typeof e.status === 'number' && e.status >= 400 && e.status < 500) {
-    return new ApiError('bad_request', String(e.message ?? 'bad request'));
+    return new ApiError('bad_request', typeof e.message === 'string' ? e.message : 'bad request');
   }
   return undefined;
 }

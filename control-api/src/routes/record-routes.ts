@@ -1,5 +1,4 @@
 import { ApiError } from '../infra/problem.js';
-import { isUuid } from '../repositories/agents.js';
 import { defineRoute, type AnyRoute } from './route.js';
 import { AuditList, AuditQuery, Command, CommandParams } from './schemas.js';
 import type { RouteServices } from './services.js';
@@ -20,7 +19,7 @@ export function recordRoutes(s: RouteServices): AnyRoute[] {
         404: { description: 'no_such_command' },
       },
       handler: async ({ params }) => {
-        const row = isUuid(params.commandId) ? await s.commands.findById(params.commandId) : null;
+        const row = await s.relay.find(params.commandId);
         if (!row) throw new ApiError('no_such_command', `no command ${params.commandId}`);
         return {
           status: 200,
@@ -43,7 +42,7 @@ export function recordRoutes(s: RouteServices): AnyRoute[] {
       responses: { 200: { description: 'Audit events', schema: AuditList } },
       handler: async ({ query }) => {
         const limit = query.limit ?? DEFAULT_AUDIT_PAGE;
-        const rows = await s.auditLog.list({
+        const rows = await s.audit.list({
           agentId: query.agentId,
           actor: query.actor,
           beforeId: query.cursor === undefined ? undefined : BigInt(query.cursor),

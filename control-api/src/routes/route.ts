@@ -59,7 +59,7 @@ export type AnyRoute = RouteSpec<z.ZodType, z.ZodType, z.ZodType>;
 export function defineRoute<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodType>(
   spec: RouteSpec<P, Q, B>,
 ): AnyRoute {
-  return spec as unknown as AnyRoute;
+  return spec;
 }
 
 export interface RouteDeps {

@@ -6,8 +6,6 @@ import type { CommandRelay } from '../services/command-relay.js';
 import type { ServiceTokenService } from '../services/service-token-service.js';
 import type { UserService } from '../services/user-service.js';
 import type { WindowSnapshots } from '../services/window-snapshots.js';
-import type { AuditRepository } from '../repositories/audit.js';
-import type { CommandRepository } from '../repositories/commands.js';
 
 /** Everything the REST routes call into. */
 export interface RouteServices {
@@ -18,7 +16,5 @@ export interface RouteServices {
   agents: AgentDirectory;
   relay: CommandRelay;
   windows: WindowSnapshots;
-  commands: CommandRepository;
-  auditLog: AuditRepository;
   audit: AuditService;
 }

@@ -21,7 +21,9 @@ export interface AgentView {
 export function capabilityNames(mask: bigint): string[] {
   const names: string[] = [];
   for (const [name, value] of Object.entries(AgentCapabilities)) {
-    if (typeof value !== 'number' || value === 0) continue;
+    if (typeof value !== 'number' || value === AgentCapabilities.AgentCapabilities_Unspecified) {
+      continue;
+    }
     if ((mask & BigInt(value)) !== 0n) names.push(name.replace(/^AgentCapabilities_/, ''));
   }
   return names;

@@ -1,5 +1,7 @@
 import type { Clock } from '../infra/clock.js';
-import type { AuditEvent, AuditRepository } from '../repositories/audit.js';
+import type { AuditEvent, AuditRepository, AuditRow } from '../repositories/audit.js';
+
+export type AuditFilter = Parameters<AuditRepository['list']>[0];
 
 export type AuditInput = Omit<
   AuditEvent,
@@ -15,6 +17,11 @@ export class AuditService {
 
   record(event: AuditInput): Promise<void> {
     return this.repository.append(this.event(event));
+  }
+
+  /** Newest first, as the repository pages them. */
+  list(filter: AuditFilter): Promise<AuditRow[]> {
+    return this.repository.list(filter);
   }
 
   /** The complete event, stamped now, for a caller that writes it together with other data. */

@@ -13,10 +13,11 @@ import type { Logger } from '../infra/logger.js';
 import type { Metrics } from '../infra/metrics.js';
 import { ApiError } from '../infra/problem.js';
 import { BatchWriter } from '../infra/batch-writer.js';
-import type { AgentRepository } from '../repositories/agents.js';
+import { isUuid, type AgentRepository } from '../repositories/agents.js';
 import type {
   CommandOutcome,
   CommandRepository,
+  CommandRow,
   CommandStart,
   CommandStatus,
 } from '../repositories/commands.js';
@@ -118,11 +119,11 @@ export class CommandRelay {
     const startedAt = deps.clock.now();
     const timeoutMs = request.timeoutMs ?? deps.defaultTimeoutMs;
     const commandId = uuidv7();
-    const command = {
+    const command: ControlCommand = {
       ...request.command,
       commandId,
       deadline: startedAt + timeoutMs,
-    } as ControlCommand;
+    };
     const start: CommandStart = {
       id: commandId,
       agentId: agent.id,
@@ -168,6 +169,11 @@ export class CommandRelay {
       );
     }
     return `agent ${agent.id} does not report ${missing.join(', ')}`;
+  }
+
+  /** The recorded command and its outcome; null for an id that names none. */
+  async find(commandId: string): Promise<CommandRow | null> {
+    return isUuid(commandId) ? this.deps.commands.findById(commandId) : null;
   }
 
   /** Resolves once every write started so far has finished (for shutdown). */

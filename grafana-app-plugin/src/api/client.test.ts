@@ -67,7 +67,7 @@ describe('FleetApiClient', () => {
     const client = new FleetApiClient(backend);
     await client.actOnProcess('a1', 4242, 'kill', 'r', '2026-01-01T00:00:00.000Z');
     await client.actOnProcess('a1', 4242, 'kill', 'r', null);
-    expect(backend.sent('POST', path).map((r) => r.data)).toEqual([
+    expect(backend.sent('POST', path).map((r): unknown => r.data)).toEqual([
       { action: 'kill', reason: 'r', startedAt: '2026-01-01T00:00:00.000Z' },
       { action: 'kill', reason: 'r' },
     ]);

@@ -95,7 +95,7 @@ describe.each(DASHBOARD_FILES)('dashboard %s', (file) => {
 describe('plugin.json', () => {
   it('includes only dashboards that exist', () => {
     for (const include of pluginJson.includes.filter((i) => i.type === 'dashboard')) {
-      expect(existsSync(resolve(DASHBOARD_DIR, '..', include.path!)), include.path).toBe(true);
+      expect(existsSync(resolve(DASHBOARD_DIR, '..', include.path)), include.path).toBe(true);
     }
   });
 

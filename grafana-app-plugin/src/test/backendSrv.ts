@@ -4,7 +4,7 @@ import { from, lastValueFrom, type Observable } from 'rxjs';
 function urlWithParams(request: BackendSrvRequest): string {
   const params = new URLSearchParams();
   for (const [key, value] of Object.entries((request.params ?? {}) as Record<string, unknown>)) {
-    if (value !== undefined && value !== null) {
+    if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') {
       params.set(key, String(value));
     }
   }

@@ -16,7 +16,9 @@ export function problem(status: number, code: string, detail: string): HttpFailu
   };
 }
 
-type Answer = unknown | ((request: BackendSrvRequest) => unknown);
+type Responder = (request: BackendSrvRequest) => unknown;
+/** A reply body, or a Responder that computes it from the request (or throws). */
+type Answer = unknown;
 
 /**
  * Stands in for Grafana's BackendSrv at the HTTP boundary: answers by "METHOD path" (query string
@@ -54,7 +56,8 @@ export class FakeBackend {
       if (entry.fails) {
         return throwError(() => entry.answer);
       }
-      const data = typeof entry.answer === 'function' ? entry.answer(request) : entry.answer;
+      const data =
+        typeof entry.answer === 'function' ? (entry.answer as Responder)(request) : entry.answer;
       return of({
         data: data as T,
         status: 200,

@@ -156,7 +156,7 @@ export default function AppConfig({ plugin }: AppConfigProps) {
         <Button
           data-testid={testIds.appConfig.save}
           disabled={!urlValid || saving}
-          onClick={() => save(true)}
+          onClick={() => void save(true)}
         >
           {enabled ? 'Save settings' : 'Save and enable'}
         </Button>
@@ -165,7 +165,7 @@ export default function AppConfig({ plugin }: AppConfigProps) {
             variant="destructive"
             fill="outline"
             disabled={saving}
-            onClick={() => save(false)}
+            onClick={() => void save(false)}
           >
             Disable
           </Button>
@@ -174,7 +174,7 @@ export default function AppConfig({ plugin }: AppConfigProps) {
           data-testid={testIds.appConfig.testConnection}
           variant="secondary"
           disabled={!enabled || testing}
-          onClick={testConnection}
+          onClick={() => void testConnection()}
         >
           {testing ? 'Testing…' : 'Test connection'}
         </Button>

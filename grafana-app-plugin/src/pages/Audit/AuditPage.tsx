@@ -175,7 +175,7 @@ export function AuditPage() {
               data-testid={testIds.audit.loadMore}
               variant="secondary"
               disabled={audit.isFetchingNextPage}
-              onClick={() => audit.fetchNextPage()}
+              onClick={() => void audit.fetchNextPage()}
             >
               Load older events
             </Button>

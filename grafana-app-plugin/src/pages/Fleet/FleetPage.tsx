@@ -90,7 +90,7 @@ export function FleetPage() {
               data-testid={testIds.fleet.loadMore}
               variant="secondary"
               disabled={agents.isFetchingNextPage}
-              onClick={() => agents.fetchNextPage()}
+              onClick={() => void agents.fetchNextPage()}
             >
               Load more agents
             </Button>

@@ -35,10 +35,7 @@ export function filterProcesses(processes: ProcessInfo[], filter: string): Proce
 export function sortProcesses(processes: ProcessInfo[], sort: ProcessSort): ProcessInfo[] {
   const sign = sort.direction === 'asc' ? 1 : -1;
   return [...processes].sort((a, b) => {
-    const primary =
-      sort.key === 'name'
-        ? a.name.localeCompare(b.name)
-        : (a[sort.key] as number) - (b[sort.key] as number);
+    const primary = sort.key === 'name' ? a.name.localeCompare(b.name) : a[sort.key] - b[sort.key];
     // pid breaks ties so rows do not jump between refreshes.
     return primary !== 0 ? sign * primary : a.pid - b.pid;
   });

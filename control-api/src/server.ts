@@ -212,7 +212,6 @@ export async function startControlApi(options: ControlApiOptions = {}): Promise<
         relay,
         windows,
         commands,
-        auditLog,
         audit,
       },
       authenticator: new CallerAuthenticator(new UserAuthenticator(accessTokens), serviceTokens),

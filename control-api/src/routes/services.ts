@@ -6,7 +6,6 @@ import type { CommandRelay } from '../services/command-relay.js';
 import type { ServiceTokenService } from '../services/service-token-service.js';
 import type { UserService } from '../services/user-service.js';
 import type { WindowSnapshots } from '../services/window-snapshots.js';
-import type { AuditRepository } from '../repositories/audit.js';
 import type { CommandRepository } from '../repositories/commands.js';
 
 /** Everything the REST routes call into. */
@@ -19,6 +18,5 @@ export interface RouteServices {
   relay: CommandRelay;
   windows: WindowSnapshots;
   commands: CommandRepository;
-  auditLog: AuditRepository;
   audit: AuditService;
 }

@@ -39,4 +39,32 @@ export default tseslint.config(
     plugins: { 'react-hooks': reactHooks },
     rules: reactHooks.configs.recommended.rules,
   },
+  {
+    // The plugin's bundle runs in the browser: it takes the contract's types from protocol/,
+    // which the build erases, and never its zod or Node code.
+    files: ['grafana-app-plugin/**/*.{ts,tsx}'],
+    // Integration tests run in Node against the real API; they are not bundled.
+    ignores: ['grafana-app-plugin/**/*.int.test.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            {
+              name: '@cybercorp/protocol',
+              message: 'The plugin may only `import type` from @cybercorp/protocol.',
+              allowTypeImports: true,
+            },
+            { name: 'zod', message: 'No zod in the browser bundle.' },
+          ],
+          patterns: [
+            {
+              group: ['@cybercorp/protocol/*', '**/protocol/src/**', '**/protocol/dist/**'],
+              message: 'Import types from @cybercorp/protocol itself.',
+            },
+          ],
+        },
+      ],
+    },
+  },
 );

@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN, ApiClient, startTestApi, type TestApi } from './testing/test-api.js';
+import { ADMIN, ApiClient, startTestApi, type Reply, type TestApi } from './testing/test-api.js';
 
 type AuditPage = { items: { id: string; at: string; action: string }[]; nextCursor: string | null };
 
@@ -48,7 +48,7 @@ async function allPages(query: string): Promise<AuditPage[]> {
   const pages: AuditPage[] = [];
   let cursor: string | null = null;
   for (let n = 0; n < 50; n++) {
-    const reply = await admin.request<AuditPage>(
+    const reply: Reply<AuditPage> = await admin.request<AuditPage>(
       'GET',
       `/api/v1/audit?${query}${cursor ? `&cursor=${cursor}` : ''}`,
     );

@@ -137,9 +137,11 @@ export default tseslint.config(
     },
   },
   {
-    // What ships to the browser; the plugin's tests run in Node and may use protocol values.
-    files: ['grafana-app-plugin/{src,harness}/**/*.{ts,tsx}'],
-    ignores: ['**/*.test.ts', '**/*.test.tsx', 'grafana-app-plugin/src/test/**'],
+    // The plugin's bundle runs in the browser: it takes the contract's types from protocol/, which
+    // the build erases, and never its zod or Node code. Its integration tests run in Node against
+    // the real API and are not bundled.
+    files: ['grafana-app-plugin/**/*.{ts,tsx}'],
+    ignores: ['grafana-app-plugin/**/*.int.test.ts'],
     rules: {
       '@typescript-eslint/no-restricted-imports': [
         'error',
@@ -147,17 +149,15 @@ export default tseslint.config(
           paths: [
             {
               name: '@cybercorp/protocol',
+              message: 'The plugin may only `import type` from @cybercorp/protocol.',
               allowTypeImports: true,
-              message:
-                'The plugin bundle takes only types from protocol/ (import type): no Node code.',
             },
+            { name: 'zod', message: 'No zod in the browser bundle.' },
           ],
           patterns: [
             {
-              group: ['**/protocol/src/**', '**/protocol/dist/**'],
-              allowTypeImports: true,
-              message:
-                'The plugin bundle takes only types from protocol/ (import type): no Node code.',
+              group: ['@cybercorp/protocol/*', '**/protocol/src/**', '**/protocol/dist/**'],
+              message: 'Import types from @cybercorp/protocol itself.',
             },
           ],
         },

@@ -1,7 +1,8 @@
-/** The one permission table: which roles hold each permission. Routes name a permission. */
-export const ROLES = ['viewer', 'operator', 'admin'] as const;
-export type Role = (typeof ROLES)[number];
+import { PERMISSIONS, ROLES, type Permission, type Role } from '@cybercorp/protocol';
 
+export { PERMISSIONS, ROLES, type Permission, type Role };
+
+/** The one permission table: which roles hold each permission. Routes name a permission. */
 export const PERMISSION_ROLES = {
   'agents:read': ['viewer', 'operator', 'admin'],
   'processes:read': ['viewer', 'operator', 'admin'],
@@ -11,10 +12,7 @@ export const PERMISSION_ROLES = {
   'windows:control': ['operator', 'admin'],
   'users:admin': ['admin'],
   'tokens:admin': ['admin'],
-} as const satisfies Record<string, readonly Role[]>;
-
-export type Permission = keyof typeof PERMISSION_ROLES;
-export const PERMISSIONS = Object.keys(PERMISSION_ROLES) as Permission[];
+} as const satisfies Record<Permission, readonly Role[]>;
 
 export function hasPermission(role: Role, permission: Permission): boolean {
   return (PERMISSION_ROLES[permission] as readonly Role[]).includes(role);

@@ -102,6 +102,16 @@ CREATE TABLE service_tokens (
 CREATE UNIQUE INDEX service_tokens_active_name ON service_tokens (name) WHERE revoked_at IS NULL;
 `,
   },
+  {
+    version: 3,
+    name: 'audit filters by action and time',
+    // Pages run newest first by id: (action, id) serves an action filter with its cursor; a time
+    // range alone is found through at.
+    sql: `
+CREATE INDEX audit_events_action ON audit_events (action, id);
+CREATE INDEX audit_events_at ON audit_events (at, id);
+`,
+  },
 ];
 
 const MIGRATION_LOCK_KEY = 7_319_001;

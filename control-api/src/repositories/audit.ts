@@ -1,6 +1,7 @@
+import type { AuditOutcome } from '@cybercorp/protocol';
 import type pg from 'pg';
 
-export type AuditOutcome = 'succeeded' | 'failed' | 'denied';
+export type { AuditOutcome };
 
 export interface AuditEvent {
   actor: string;
@@ -42,27 +43,45 @@ export class AuditRepository {
   }
 
   /** Newest first; `beforeId` is the keyset cursor (the last id of the previous page). */
-  async list(filter: {
-    agentId?: string;
-    actor?: string;
-    beforeId?: bigint;
-    limit: number;
-  }): Promise<AuditRow[]> {
-    const { rows } = await this.db.query<AuditRow>(
-      `SELECT id::text AS id, at, actor, action, target_type AS "targetType", target_id AS "targetId",
-              agent_id AS "agentId", reason, outcome, error_code AS "errorCode", command_id AS "commandId"
-         FROM audit_events
-        WHERE ($1::text IS NULL OR agent_id = $1)
-          AND ($2::text IS NULL OR actor = $2)
-          AND ($3::bigint IS NULL OR id < $3)
-        ORDER BY id DESC LIMIT $4`,
-      [
-        filter.agentId ?? null,
-        filter.actor ?? null,
-        filter.beforeId?.toString() ?? null,
-        filter.limit,
-      ],
-    );
+  async list(filter: AuditFilter): Promise<AuditRow[]> {
+    const { text, values } = auditListQuery(filter);
+    const { rows } = await this.db.query<AuditRow>(text, values);
     return rows;
   }
+}
+
+export interface AuditFilter {
+  agentId?: string;
+  actor?: string;
+  action?: string;
+  /** Inclusive bounds of `at`. */
+  since?: Date;
+  until?: Date;
+  beforeId?: bigint;
+  limit: number;
+}
+
+/**
+ * Only the filters given become conditions, so each filtered page is one index range walked
+ * newest first: (agent_id, id), (actor, id) or (action, id), and `at` for a time range alone.
+ */
+export function auditListQuery(filter: AuditFilter): { text: string; values: unknown[] } {
+  const values: unknown[] = [];
+  const conditions: string[] = [];
+  const where = (condition: (placeholder: string) => string, value: unknown) => {
+    values.push(value);
+    conditions.push(condition(`$${values.length}`));
+  };
+  if (filter.agentId !== undefined) where((p) => `agent_id = ${p}`, filter.agentId);
+  if (filter.actor !== undefined) where((p) => `actor = ${p}`, filter.actor);
+  if (filter.action !== undefined) where((p) => `action = ${p}`, filter.action);
+  if (filter.since !== undefined) where((p) => `at >= ${p}`, filter.since);
+  if (filter.until !== undefined) where((p) => `at <= ${p}`, filter.until);
+  if (filter.beforeId !== undefined) where((p) => `id < ${p}::bigint`, filter.beforeId.toString());
+  values.push(filter.limit);
+  const text = `SELECT id::text AS id, at, actor, action, target_type AS "targetType", target_id AS "targetId",
+       agent_id AS "agentId", reason, outcome, error_code AS "errorCode", command_id AS "commandId"
+  FROM audit_events${conditions.length > 0 ? `\n WHERE ${conditions.join('\n   AND ')}` : ''}
+ ORDER BY audit_events.id DESC LIMIT $${values.length}`;
+  return { text, values };
 }

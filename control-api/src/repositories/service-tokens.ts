@@ -1,6 +1,8 @@
 import type pg from 'pg';
 
-export type ServiceTokenRole = 'viewer' | 'operator';
+import type { ServiceTokenRole } from '@cybercorp/protocol';
+
+export type { ServiceTokenRole };
 
 export interface ServiceTokenRow {
   id: string;

@@ -1,5 +1,5 @@
+import { AgentToken, CreateAgentTokenBody, CreateUserBody, User } from '@cybercorp/protocol';
 import { defineRoute, type AnyRoute } from './route.js';
-import { AgentToken, CreateAgentTokenBody, CreateUserBody, User } from './schemas.js';
 import type { RouteServices } from './services.js';
 
 export function adminRoutes(s: RouteServices): AnyRoute[] {
@@ -12,10 +12,10 @@ export function adminRoutes(s: RouteServices): AnyRoute[] {
       access: 'users:admin',
       body: CreateUserBody,
       responses: { 201: { description: 'Created', schema: User } },
-      handler: async ({ body, user }) => {
+      handler: async ({ body, caller }) => {
         const created = await s.users.create(body.username, body.password, body.role);
         await s.audit.record({
-          actor: user!.username,
+          actor: caller.username,
           action: 'user.create',
           targetType: 'user',
           targetId: created.username,
@@ -32,10 +32,10 @@ export function adminRoutes(s: RouteServices): AnyRoute[] {
       access: 'tokens:admin',
       body: CreateAgentTokenBody,
       responses: { 201: { description: 'Created', schema: AgentToken } },
-      handler: async ({ body, user }) => {
-        const created = await s.agentTokens.create(body.name, user!.username);
+      handler: async ({ body, caller }) => {
+        const created = await s.agentTokens.create(body.name, caller.username);
         await s.audit.record({
-          actor: user!.username,
+          actor: caller.username,
           action: 'agent_token.create',
           targetType: 'agent_token',
           targetId: created.id,

@@ -1,28 +1,25 @@
 import {
-  ProcessInfo,
-  WINDOWS_CAPABILITY,
-  WINDOWS_UNAVAILABLE_ATTRIBUTE,
-  WindowInfo,
-  windowsMissingDetail,
-} from '@cybercorp/protocol';
-import type { Request } from 'express';
-import { z } from 'zod';
-import { ApiError } from '../infra/problem.js';
-import { defineRoute, type AnyRoute } from './route.js';
-import {
   ActionResult,
   Agent,
   AgentList,
   AgentListQuery,
   AgentParams,
   ProcessActionBody,
+  ProcessInfo,
   ProcessList,
   ProcessParams,
+  WINDOWS_CAPABILITY,
+  WINDOWS_UNAVAILABLE_ATTRIBUTE,
   WindowActionBody,
+  WindowInfo,
   WindowList,
   WindowParams,
   WindowQuery,
-} from './schemas.js';
+  windowsMissingDetail,
+} from '@cybercorp/protocol';
+import { z } from 'zod';
+import { ApiError } from '../infra/problem.js';
+import { defineRoute, type AnyRoute, type RawRequest } from './route.js';
 import type { RouteServices } from './services.js';
 
 const DEFAULT_AGENT_PAGE = 500;
@@ -43,11 +40,12 @@ function agentData<T>(schema: z.ZodType<T>, data: unknown, agentId: string): T {
 }
 
 const text = (value: unknown) => (typeof value === 'string' ? value : '');
-const reasonOf = (req: Request): string | null => {
-  const reason: unknown = (req.body as { reason?: unknown } | undefined)?.reason;
+const reasonOf = (request: RawRequest): string | null => {
+  const reason: unknown = (request.body as { reason?: unknown } | undefined)?.reason;
   return typeof reason === 'string' ? reason.slice(0, 1000) : null;
 };
-const actionOf = (req: Request) => text((req.body as { action?: unknown } | undefined)?.action);
+const actionOf = (request: RawRequest) =>
+  text((request.body as { action?: unknown } | undefined)?.action);
 
 export function agentRoutes(s: RouteServices): AnyRoute[] {
   return [
@@ -89,9 +87,9 @@ export function agentRoutes(s: RouteServices): AnyRoute[] {
       access: 'processes:read',
       params: AgentParams,
       responses: { 200: { description: 'Processes', schema: ProcessList }, ...relayErrors },
-      handler: async ({ params, user }) => {
+      handler: async ({ params, caller }) => {
         const { data } = await s.relay.execute({
-          actor: user!.username,
+          actor: caller.username,
           agentId: params.agentId,
           command: { type: 'process.list' },
         });
@@ -109,12 +107,12 @@ export function agentRoutes(s: RouteServices): AnyRoute[] {
       access: 'processes:signal',
       params: ProcessParams,
       body: ProcessActionBody,
-      auditTarget: (req) => ({
-        action: `process.${actionOf(req) || 'unknown'}`,
+      auditTarget: (request) => ({
+        action: `process.${actionOf(request) || 'unknown'}`,
         targetType: 'process',
-        targetId: text(req.params.pid),
-        agentId: text(req.params.agentId),
-        reason: reasonOf(req),
+        targetId: text(request.params.pid),
+        agentId: text(request.params.agentId),
+        reason: reasonOf(request),
       }),
       responses: {
         200: { description: 'Done', schema: ActionResult },
@@ -125,9 +123,9 @@ export function agentRoutes(s: RouteServices): AnyRoute[] {
             'capability_missing, or process_changed: the pid belongs to another process than the startedAt given',
         },
       },
-      handler: async ({ params, body, user }) => {
+      handler: async ({ params, body, caller }) => {
         const { commandId, data } = await s.relay.execute({
-          actor: user!.username,
+          actor: caller.username,
           agentId: params.agentId,
           command: {
             type: 'process.signal',
@@ -154,7 +152,7 @@ export function agentRoutes(s: RouteServices): AnyRoute[] {
       params: AgentParams,
       query: WindowQuery,
       responses: { 200: { description: 'Windows', schema: WindowList }, ...relayErrors },
-      handler: async ({ params, query, user }) => {
+      handler: async ({ params, query, caller }) => {
         if (query.cached === 'true') {
           const agent = await s.agents.get(params.agentId);
           if (!agent) throw new ApiError('no_such_agent', `no agent ${params.agentId}`);
@@ -177,7 +175,7 @@ export function agentRoutes(s: RouteServices): AnyRoute[] {
           };
         }
         const { data } = await s.relay.execute({
-          actor: user!.username,
+          actor: caller.username,
           agentId: params.agentId,
           command: { type: 'window.list' },
           requires: [WINDOWS_CAPABILITY],
@@ -196,12 +194,12 @@ export function agentRoutes(s: RouteServices): AnyRoute[] {
       access: 'windows:control',
       params: WindowParams,
       body: WindowActionBody,
-      auditTarget: (req) => ({
-        action: `window.${actionOf(req) || 'unknown'}`,
+      auditTarget: (request) => ({
+        action: `window.${actionOf(request) || 'unknown'}`,
         targetType: 'window',
-        targetId: text(req.params.windowId),
-        agentId: text(req.params.agentId),
-        reason: reasonOf(req),
+        targetId: text(request.params.windowId),
+        agentId: text(request.params.agentId),
+        reason: reasonOf(request),
       }),
       responses: {
         200: { description: 'Done', schema: ActionResult },
@@ -210,9 +208,9 @@ export function agentRoutes(s: RouteServices): AnyRoute[] {
         },
         ...relayErrors,
       },
-      handler: async ({ params, body, user }) => {
+      handler: async ({ params, body, caller }) => {
         const { commandId, data } = await s.relay.execute({
-          actor: user!.username,
+          actor: caller.username,
           agentId: params.agentId,
           command: { type: 'window.action', windowId: params.windowId, action: body.action },
           requires: [WINDOWS_CAPABILITY],

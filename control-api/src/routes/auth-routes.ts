@@ -1,6 +1,6 @@
+import { LoginBody, Me, RefreshBody, TokenPair } from '@cybercorp/protocol';
 import { permissionsOf } from '../auth/permissions.js';
 import { defineRoute, type AnyRoute } from './route.js';
-import { LoginBody, Me, RefreshBody, TokenPair } from './schemas.js';
 import type { RouteServices } from './services.js';
 
 export function authRoutes(s: RouteServices): AnyRoute[] {
@@ -36,8 +36,8 @@ export function authRoutes(s: RouteServices): AnyRoute[] {
       access: 'authenticated',
       body: RefreshBody,
       responses: { 204: { description: 'Logged out' } },
-      handler: async ({ body, user }) => {
-        await s.auth.logout(user!, body.refreshToken);
+      handler: async ({ body, caller }) => {
+        await s.auth.logout(caller, body.refreshToken);
         return { status: 204 };
       },
     }),
@@ -48,12 +48,12 @@ export function authRoutes(s: RouteServices): AnyRoute[] {
       tag: 'auth',
       access: 'authenticated',
       responses: { 200: { description: 'Current user', schema: Me } },
-      handler: async ({ user }) => ({
+      handler: async ({ caller }) => ({
         status: 200,
         body: {
-          username: user!.username,
-          role: user!.role,
-          permissions: permissionsOf(user!.role),
+          username: caller.username,
+          role: caller.role,
+          permissions: permissionsOf(caller.role),
         },
       }),
     }),

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { apiRoutes } from '../app.js';
 import { buildOpenApiDocument } from './openapi.js';
-import { AgentListQuery, AuditQuery, CreateAgentTokenBody, Problem } from './schemas.js';
+import { AgentListQuery, AuditQuery, CreateAgentTokenBody, Problem } from '@cybercorp/protocol';
 import type { RouteServices } from './services.js';
 
 // Handlers are never called here: only the route specs feed the document.
@@ -57,6 +57,36 @@ describe('buildOpenApiDocument', () => {
     const body = action.requestBody.content['application/json']?.schema;
     expect(body?.properties.startedAt).toMatchObject({ type: 'string', format: 'date-time' });
     expect(action.responses['409']?.description).toContain('process_changed');
+  });
+
+  it('documents the audit filters and refuses filters of another shape', () => {
+    const audit = parametersOf('/api/v1/audit', 'get');
+    expect(audit.map((p) => p.name)).toEqual([
+      'agentId',
+      'actor',
+      'action',
+      'since',
+      'until',
+      'limit',
+      'cursor',
+    ]);
+    for (const name of ['since', 'until'])
+      expect(audit.find((p) => p.name === name)?.schema).toMatchObject({
+        type: 'string',
+        format: 'date-time',
+      });
+
+    const filter = { action: 'process.kill', since: '2026-11-25T10:00:00+01:00' };
+    expect(AuditQuery.parse(filter)).toEqual(filter);
+    for (const query of [
+      { 'actor[]': 'alice' },
+      { actor: ['alice', 'bob'] },
+      { since: 'notadate' },
+      { since: '2026-11-25T10:00:00' },
+      { until: '2026-02-30T10:00:00Z' },
+      { acton: 'process.kill' },
+    ])
+      expect(AuditQuery.safeParse(query).success, JSON.stringify(query)).toBe(false);
   });
 
   it('keeps audit cursors inside PostgreSQL bigint', () => {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Problem } from './schemas.js';
+import { Problem } from '@cybercorp/protocol';
 import type { AnyRoute } from './route.js';
 
 type JsonSchema = Record<string, unknown>;

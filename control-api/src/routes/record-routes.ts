@@ -1,6 +1,6 @@
+import { AuditList, AuditQuery, Command, CommandParams } from '@cybercorp/protocol';
 import { ApiError } from '../infra/problem.js';
 import { defineRoute, type AnyRoute } from './route.js';
-import { AuditList, AuditQuery, Command, CommandParams } from './schemas.js';
 import type { RouteServices } from './services.js';
 
 const DEFAULT_AUDIT_PAGE = 50;
@@ -41,21 +41,20 @@ export function recordRoutes(s: RouteServices): AnyRoute[] {
       query: AuditQuery,
       responses: { 200: { description: 'Audit events', schema: AuditList } },
       handler: async ({ query }) => {
-        const limit = query.limit ?? DEFAULT_AUDIT_PAGE;
-        const rows = await s.audit.list({
-          agentId: query.agentId,
-          actor: query.actor,
-          beforeId: query.cursor === undefined ? undefined : BigInt(query.cursor),
-          limit: limit + 1,
-        });
-        const page = rows.slice(0, limit);
-        const last = page[page.length - 1];
+        const page = await s.audit.page(
+          {
+            agentId: query.agentId,
+            actor: query.actor,
+            action: query.action,
+            since: query.since === undefined ? undefined : new Date(query.since),
+            until: query.until === undefined ? undefined : new Date(query.until),
+          },
+          query.limit ?? DEFAULT_AUDIT_PAGE,
+          query.cursor,
+        );
         return {
           status: 200,
-          body: {
-            items: page.map((r) => ({ ...r, at: r.at.toISOString() })),
-            nextCursor: rows.length > limit && last ? last.id : null,
-          },
+          body: { ...page, items: page.items.map((r) => ({ ...r, at: r.at.toISOString() })) },
         };
       },
     }),

@@ -4,7 +4,7 @@ import express from 'express';
 import { describe, expect, it } from 'vitest';
 import { errorHandler } from '../infra/error-handler.js';
 import { createLogger } from '../infra/logger.js';
-import { ProcessActionBody, ProcessParams } from './schemas.js';
+import { ProcessActionBody, ProcessParams } from '@cybercorp/protocol';
 import { defineRoute, mountRoutes, validationError } from './route.js';
 
 function errorOf(

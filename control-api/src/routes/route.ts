@@ -9,19 +9,30 @@ import type { AuditService } from '../services/audit-service.js';
 
 export const MAX_JSON_BODY = '1mb';
 
-export interface RouteContext<P, Q, B> {
+/** Who may call a route: callers holding a permission, any authenticated caller, or anyone. */
+export type Access = Permission | 'authenticated' | 'public';
+
+/**
+ * What a handler gets: the request as the route's schemas accepted it, and who sent it. No
+ * Express objects: answers are the returned RouteResult, so handlers stay plain functions.
+ */
+export interface RouteContext<P, Q, B, A extends Access = Access> {
   params: P;
   query: Q;
   body: B;
-  /** Set on every route whose access is not `public`. */
-  user: UserPrincipal | undefined;
-  req: Request;
-  res: Response;
+  /** The authenticated caller; there is none only on `public` routes. */
+  caller: A extends 'public' ? undefined : UserPrincipal;
 }
 
 export interface RouteResult {
   status: number;
   body?: unknown;
+}
+
+/** A request before validation: what the audit target of a refused action is read from. */
+export interface RawRequest {
+  params: Record<string, unknown>;
+  body: unknown;
 }
 
 /** What an audited action is about, derived from the raw request so refusals can be logged too. */
@@ -37,6 +48,7 @@ export interface RouteSpec<
   P extends z.ZodType = z.ZodType,
   Q extends z.ZodType = z.ZodType,
   B extends z.ZodType = z.ZodType,
+  A extends Access = Access,
 > {
   method: 'get' | 'post' | 'delete';
   /** Express path below /api/v1, e.g. `/agents/:agentId`. */
@@ -44,21 +56,24 @@ export interface RouteSpec<
   summary: string;
   tag: string;
   /** The permission the caller needs; `authenticated` = any user; `public` = no token. */
-  access: Permission | 'authenticated' | 'public';
+  access: A;
   params?: P;
   query?: Q;
   body?: B;
   responses: Record<number, { description: string; schema?: z.ZodType }>;
   /** Actions name their audit target, so that RBAC refusals are audited as well. */
-  auditTarget?(req: Request): AuditTarget;
-  handler(ctx: RouteContext<z.output<P>, z.output<Q>, z.output<B>>): Promise<RouteResult>;
+  auditTarget?(request: RawRequest): AuditTarget;
+  handler(ctx: RouteContext<z.output<P>, z.output<Q>, z.output<B>, A>): Promise<RouteResult>;
 }
 
-export type AnyRoute = RouteSpec<z.ZodType, z.ZodType, z.ZodType>;
+export type AnyRoute = RouteSpec<z.ZodType, z.ZodType, z.ZodType, Access>;
 
-export function defineRoute<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodType>(
-  spec: RouteSpec<P, Q, B>,
-): AnyRoute {
+export function defineRoute<
+  P extends z.ZodType,
+  Q extends z.ZodType,
+  B extends z.ZodType,
+  A extends Access,
+>(spec: RouteSpec<P, Q, B, A>): AnyRoute {
   return spec;
 }
 
@@ -72,16 +87,16 @@ export function mountRoutes(router: Router, routes: readonly AnyRoute[], deps: R
   const json = express.json({ limit: MAX_JSON_BODY, type: 'application/json', strict: true });
   for (const route of routes) {
     const handler = async (req: Request, res: Response) => {
-      let user: UserPrincipal | undefined;
+      let caller: UserPrincipal | undefined;
       if (route.access !== 'public') {
-        user = await deps.authenticator.authenticate(
+        const user = await deps.authenticator.authenticate(
           req.headers.authorization,
           req.headersDistinct[GRAFANA_USER_HEADER],
         );
         if (route.access !== 'authenticated' && !hasPermission(user.role, route.access)) {
           if (route.auditTarget) {
             await deps.audit.record({
-              ...route.auditTarget(req),
+              ...route.auditTarget({ params: req.params, body: req.body as unknown }),
               actor: user.username,
               outcome: 'denied',
               errorCode: 'forbidden',
@@ -89,6 +104,7 @@ export function mountRoutes(router: Router, routes: readonly AnyRoute[], deps: R
           }
           throw new ApiError('forbidden', `role ${user.role} lacks the ${route.access} permission`);
         }
+        caller = user;
       }
       if (route.body && !req.is('application/json')) {
         throw new ApiError('unsupported_media_type', 'the request body must be application/json');
@@ -96,7 +112,7 @@ export function mountRoutes(router: Router, routes: readonly AnyRoute[], deps: R
       const params = parse(route.params, req.params, 'path');
       const query = parse(route.query, req.query, 'query');
       const body = parse(route.body, req.body, 'body');
-      const result = await route.handler({ params, query, body, user, req, res });
+      const result = await route.handler({ params, query, body, caller });
       if (result.body === undefined) res.status(result.status).end();
       else res.status(result.status).json(result.body);
     };

@@ -1,29 +1,11 @@
-import { z } from 'zod';
-import { SERVICE_TOKEN_ROLES } from '../services/service-token-service.js';
+import {
+  CreateServiceTokenBody,
+  CreatedServiceToken,
+  ServiceTokenList,
+  ServiceTokenParams,
+} from '@cybercorp/protocol';
 import { defineRoute, type AnyRoute } from './route.js';
 import type { RouteServices } from './services.js';
-
-/** A name that reads unambiguously inside an audit actor: `... via service token <name>`. */
-export const CreateServiceTokenBody = z.object({
-  name: z
-    .string()
-    .min(1)
-    .max(64)
-    .regex(/^[A-Za-z0-9_.@-]+$/, 'letters, digits and _ . @ - only'),
-  role: z.enum(SERVICE_TOKEN_ROLES).describe('a service token is never admin'),
-});
-export const ServiceToken = z.object({
-  id: z.uuid(),
-  name: z.string(),
-  role: z.enum(SERVICE_TOKEN_ROLES),
-  createdBy: z.string(),
-  createdAt: z.string(),
-});
-export const CreatedServiceToken = ServiceToken.extend({
-  token: z.string().describe('the secret (ccs_…); shown only in this response'),
-});
-export const ServiceTokenList = z.object({ items: z.array(ServiceToken) });
-export const ServiceTokenParams = z.object({ tokenId: z.uuid() });
 
 export function serviceTokenRoutes(s: RouteServices): AnyRoute[] {
   return [
@@ -39,10 +21,10 @@ export function serviceTokenRoutes(s: RouteServices): AnyRoute[] {
         201: { description: 'Created', schema: CreatedServiceToken },
         409: { description: 'conflict: an active token has that name' },
       },
-      handler: async ({ body, user }) => {
-        const created = await s.serviceTokens.create(body.name, body.role, user!.username);
+      handler: async ({ body, caller }) => {
+        const created = await s.serviceTokens.create(body.name, body.role, caller.username);
         await s.audit.record({
-          actor: user!.username,
+          actor: caller.username,
           action: 'service_token.create',
           targetType: 'service_token',
           targetId: created.id,
@@ -71,10 +53,10 @@ export function serviceTokenRoutes(s: RouteServices): AnyRoute[] {
         204: { description: 'Revoked' },
         404: { description: 'not_found: no active token with that id' },
       },
-      handler: async ({ params, user }) => {
-        await s.serviceTokens.revoke(params.tokenId, user!.username);
+      handler: async ({ params, caller }) => {
+        await s.serviceTokens.revoke(params.tokenId, caller.username);
         await s.audit.record({
-          actor: user!.username,
+          actor: caller.username,
           action: 'service_token.revoke',
           targetType: 'service_token',
           targetId: params.tokenId,

@@ -1,7 +1,5 @@
 import type { Clock } from '../infra/clock.js';
-import type { AuditEvent, AuditRepository, AuditRow } from '../repositories/audit.js';
-
-export type AuditFilter = Parameters<AuditRepository['list']>[0];
+import type { AuditFilter, AuditEvent, AuditRepository, AuditRow } from '../repositories/audit.js';
 
 export type AuditInput = Omit<
   AuditEvent,
@@ -19,9 +17,23 @@ export class AuditService {
     return this.repository.append(this.event(event));
   }
 
-  /** Newest first, as the repository pages them. */
-  list(filter: AuditFilter): Promise<AuditRow[]> {
-    return this.repository.list(filter);
+  /**
+   * One page of the audit log, newest first, with every filter applied in the query; the cursor
+   * (`nextCursor` of the previous page with the same filters) continues the filtered list.
+   */
+  async page(
+    filter: Omit<AuditFilter, 'beforeId' | 'limit'>,
+    limit: number,
+    cursor: string | undefined,
+  ): Promise<{ items: AuditRow[]; nextCursor: string | null }> {
+    const rows = await this.repository.list({
+      ...filter,
+      beforeId: cursor === undefined ? undefined : BigInt(cursor),
+      limit: limit + 1,
+    });
+    const items = rows.slice(0, limit);
+    const last = items[items.length - 1];
+    return { items, nextCursor: rows.length > limit && last ? last.id : null };
   }
 
   /** The complete event, stamped now, for a caller that writes it together with other data. */

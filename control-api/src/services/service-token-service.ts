@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { SERVICE_TOKEN_ROLES } from '@cybercorp/protocol';
 import type { UserPrincipal } from '../auth/access-tokens.js';
 import { parseGrafanaUser, serviceTokenActor } from '../auth/service-caller.js';
 import { SERVICE_TOKEN_PREFIX, hashToken, newOpaqueToken } from '../auth/secrets.js';
@@ -10,8 +11,6 @@ import type {
   ServiceTokenRole,
   ServiceTokenRow,
 } from '../repositories/service-tokens.js';
-
-export const SERVICE_TOKEN_ROLES = ['viewer', 'operator'] as const satisfies ServiceTokenRole[];
 
 /** A caller holding a service token; `username` is the audit actor it acts as. */
 export interface ServicePrincipal extends UserPrincipal {

@@ -1,8 +1,8 @@
-import type { Agent, AttributeMap } from './types';
+import type { Agent } from '@cybercorp/protocol';
 
 /** Looks an OTel resource attribute up wherever the API put it. */
 export function attributeOf(agent: Agent, key: string): string | undefined {
-  const maps: Array<AttributeMap | undefined> = [
+  const maps: Array<Record<string, string> | undefined> = [
     agent.resourceAttributes,
     agent.identifyingAttributes,
   ];

@@ -143,4 +143,22 @@ describe('FleetApiClient against the control API', () => {
     expect(refused).toMatchObject({ errorCode: 'protected_process' });
     expect(['failed', 'denied']).toContain(refused?.outcome);
   });
+
+  it('has the audit log filtered by action and time by the API', async () => {
+    const viewer = clientAs('Viewer');
+    const all = await viewer.listAudit({ actor: 'grafana-act' });
+    const kills = await viewer.listAudit({ actor: 'grafana-act', action: 'process.kill' });
+    expect(kills.items.map((e) => e.id)).toEqual(
+      all.items.filter((e) => e.action === 'process.kill').map((e) => e.id),
+    );
+    expect(kills.items.length).toBeGreaterThanOrEqual(1);
+    const oldest = all.items[all.items.length - 1]!;
+    const sinceOldest = await viewer.listAudit({ actor: 'grafana-act', since: oldest.at });
+    expect(sinceOldest.items).toEqual(all.items);
+    const later = new Date(Date.parse(all.items[0]!.at) + 1).toISOString();
+    expect(await viewer.listAudit({ actor: 'grafana-act', since: later })).toEqual({
+      items: [],
+      nextCursor: null,
+    });
+  });
 });

@@ -29,7 +29,7 @@ describe('FleetApiClient', () => {
     expect(request?.showErrorAlert).toBe(false);
   });
 
-  it('asks the API for the audit filters it implements, with the cursor', async () => {
+  it('asks the API for every audit filter, with the cursor', async () => {
     const backend = new FakeBackend().reply('GET', `${READ}/audit`, { items: [] });
     await new FleetApiClient(backend).listAudit(
       { actor: 'alice', agentId: undefined, action: 'process.kill', since: '2026-11-25T00:00:00Z' },
@@ -37,6 +37,8 @@ describe('FleetApiClient', () => {
     );
     expect(backend.sent('GET', `${READ}/audit`)[0]?.params).toEqual({
       actor: 'alice',
+      action: 'process.kill',
+      since: '2026-11-25T00:00:00Z',
       limit: 100,
       cursor: 'next-1',
     });

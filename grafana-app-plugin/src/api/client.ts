@@ -1,22 +1,29 @@
+import type {
+  ActionResult,
+  Agent,
+  AgentList,
+  AuditList,
+  AuditQuery,
+  Me,
+  ProcessAction,
+  ProcessActionBody,
+  ProcessInfo,
+  ProcessList,
+  WindowAction,
+  WindowActionBody,
+  WindowInfo,
+  WindowList,
+} from '@cybercorp/protocol';
 import type { BackendSrv, BackendSrvRequest } from '@grafana/runtime';
 import { lastValueFrom } from 'rxjs';
 
 import { ACT_ROUTE, PAGE_SIZE, PROXY_BASE_URL, READ_ROUTE } from '../constants';
 import { toApiError } from './problem';
-import type {
-  Agent,
-  AuditEvent,
-  AuditFilter,
-  CommandOutcome,
-  Me,
-  Page,
-  ProcessAction,
-  ProcessInfo,
-  WindowAction,
-  WindowInfo,
-} from './types';
 
 export type BackendFetcher = Pick<BackendSrv, 'fetch'>;
+
+/** What the Audit page filters by; the API applies every one of them. */
+export type AuditFilter = Pick<AuditQuery, 'agentId' | 'actor' | 'action' | 'since' | 'until'>;
 type Params = Record<string, string | number | undefined>;
 
 function segment(value: string | number): string {
@@ -79,8 +86,8 @@ export class FleetApiClient {
     return this.get<Me>('/me');
   }
 
-  listAgents(cursor?: string): Promise<Page<Agent>> {
-    return this.get<Page<Agent>>('/agents', { cursor });
+  listAgents(cursor?: string): Promise<AgentList> {
+    return this.get<AgentList>('/agents', { cursor });
   }
 
   getAgent(agentId: string): Promise<Agent> {
@@ -88,7 +95,7 @@ export class FleetApiClient {
   }
 
   async listProcesses(agentId: string): Promise<ProcessInfo[]> {
-    const page = await this.get<Page<ProcessInfo>>(`/agents/${segment(agentId)}/processes`);
+    const page = await this.get<ProcessList>(`/agents/${segment(agentId)}/processes`);
     return page.items;
   }
 
@@ -102,38 +109,39 @@ export class FleetApiClient {
     action: ProcessAction,
     reason: string,
     startedAt?: string | null,
-  ): Promise<CommandOutcome> {
-    return this.post<CommandOutcome>(
+  ): Promise<ActionResult> {
+    const body: ProcessActionBody = { action, reason, ...(startedAt ? { startedAt } : {}) };
+    return this.post<ActionResult>(
       `/agents/${segment(agentId)}/processes/${segment(pid)}/actions`,
-      {
-        action,
-        reason,
-        ...(startedAt ? { startedAt } : {}),
-      },
+      body,
     );
   }
 
   async listWindows(agentId: string): Promise<WindowInfo[]> {
-    const page = await this.get<Page<WindowInfo>>(`/agents/${segment(agentId)}/windows`);
+    const page = await this.get<WindowList>(`/agents/${segment(agentId)}/windows`);
     return page.items;
   }
 
-  actOnWindow(agentId: string, windowId: string, action: WindowAction): Promise<CommandOutcome> {
-    return this.post<CommandOutcome>(
+  actOnWindow(agentId: string, windowId: string, action: WindowAction): Promise<ActionResult> {
+    const body: WindowActionBody = { action };
+    return this.post<ActionResult>(
       `/agents/${segment(agentId)}/windows/${segment(windowId)}/actions`,
-      {
-        action,
-      },
+      body,
     );
   }
 
-  /** Asks the API for one page filtered by agent and actor, the filters it implements. */
-  listAudit(filter: AuditFilter, cursor?: string): Promise<Page<AuditEvent>> {
-    return this.get<Page<AuditEvent>>('/audit', {
+  /** One page of the audit log, filtered by the API; `cursor` continues the same filtered list. */
+  listAudit(filter: AuditFilter, cursor?: string): Promise<AuditList> {
+    // Only parameter names the contract knows: the API refuses any other with a 400.
+    const query = {
       agentId: filter.agentId,
       actor: filter.actor,
+      action: filter.action,
+      since: filter.since,
+      until: filter.until,
       limit: PAGE_SIZE,
       cursor,
-    });
+    } satisfies Record<keyof AuditQuery, string | number | undefined>;
+    return this.get<AuditList>('/audit', query);
   }
 }

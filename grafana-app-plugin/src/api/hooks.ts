@@ -1,9 +1,10 @@
+import type { ActionResult, ProcessAction, WindowAction } from '@cybercorp/protocol';
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 
 import { LIVE_REFRESH_MS } from '../constants';
 import { useApiClient } from './context';
 import type { ApiError } from './problem';
-import type { AuditFilter, CommandOutcome, ProcessAction, WindowAction } from './types';
+import type { AuditFilter } from './client';
 
 declare module '@tanstack/react-query' {
   // Every query and mutation of the plugin fails with an ApiError (see FleetApiClient).
@@ -76,7 +77,7 @@ export interface ProcessActionInput {
 export function useProcessAction(agentId: string) {
   const client = useApiClient();
   const queryClient = useQueryClient();
-  return useMutation<CommandOutcome, ApiError, ProcessActionInput>({
+  return useMutation<ActionResult, ApiError, ProcessActionInput>({
     mutationFn: ({ pid, startedAt, action, reason }) =>
       client.actOnProcess(agentId, pid, action, reason, startedAt),
     onSettled: () => queryClient.invalidateQueries({ queryKey: queryKeys.processes(agentId) }),
@@ -91,7 +92,7 @@ export interface WindowActionInput {
 export function useWindowAction(agentId: string) {
   const client = useApiClient();
   const queryClient = useQueryClient();
-  return useMutation<CommandOutcome, ApiError, WindowActionInput>({
+  return useMutation<ActionResult, ApiError, WindowActionInput>({
     mutationFn: ({ windowId, action }) => client.actOnWindow(agentId, windowId, action),
     onSettled: () => queryClient.invalidateQueries({ queryKey: queryKeys.windows(agentId) }),
   });

@@ -1,8 +1,8 @@
+import type { ActionResult as CommandOutcome } from '@cybercorp/protocol';
 import { Alert } from '@grafana/ui';
 import React from 'react';
 
 import type { ApiError } from '../api/problem';
-import type { CommandOutcome } from '../api/types';
 
 /** A refusal is a normal answer, not a crash: `protected_process` is said plainly. */
 const REFUSAL_TITLES: Record<string, string> = {

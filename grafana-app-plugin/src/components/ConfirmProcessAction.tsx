@@ -1,7 +1,7 @@
+import type { ProcessAction, ProcessInfo } from '@cybercorp/protocol';
 import { Button, Field, Modal, TextArea } from '@grafana/ui';
 import React, { useState } from 'react';
 
-import type { ProcessAction, ProcessInfo } from '../api/types';
 import { testIds } from './testIds';
 
 const CONSEQUENCE: Record<ProcessAction, string> = {

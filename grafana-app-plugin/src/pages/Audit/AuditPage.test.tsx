@@ -1,4 +1,4 @@
-import { screen, within } from '@testing-library/react';
+import { fireEvent, screen, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, it, vi } from 'vitest';
 
@@ -11,6 +11,8 @@ vi.mock('@grafana/runtime', async () => (await import('../../test/runtimeMock'))
 
 const AUDIT = '/api/plugin-proxy/cybercorp-fleet-app/read/audit';
 const PAGE = '/a/cybercorp-fleet-app/audit';
+
+type AuditParams = Record<string, string | number | undefined>;
 
 function event(id: number, overrides: Record<string, unknown> = {}) {
   return {
@@ -62,7 +64,9 @@ describe('AuditPage', () => {
   });
 
   it('sends the filters when applied, not on every keystroke', async () => {
-    const backend = new FakeBackend().reply('GET', AUDIT, { items: [event(1)] });
+    const backend = new FakeBackend().reply('GET', AUDIT, (request: { params?: AuditParams }) =>
+      request.params?.action === undefined ? { items: [event(1)] } : { items: [] },
+    );
     renderApp(backend, PAGE);
     await screen.findByTestId(testIds.audit.table);
     await userEvent.type(screen.getByTestId(testIds.audit.actor), 'alice');
@@ -73,24 +77,56 @@ describe('AuditPage', () => {
     await userEvent.click(screen.getByTestId(testIds.audit.apply));
     await vi.waitFor(() => expect(backend.sent('GET', AUDIT)).toHaveLength(2));
     const requests = backend.sent('GET', AUDIT);
-    // The one event is a process.terminate, so nothing is left to show.
+    // The API answers the filtered list: here, no process.kill.
     expect(await screen.findByTestId(testIds.state.empty)).toBeInTheDocument();
-    // The API filters by actor and agent; the action is matched on the page.
-    expect(requests[1]?.params).toEqual({ actor: 'alice', agentId: 'agent-1', limit: 100 });
+    expect(requests[1]?.params).toEqual({
+      actor: 'alice',
+      agentId: 'agent-1',
+      action: 'process.kill',
+      limit: 100,
+    });
     expect(screen.getByTestId(testIds.state.empty)).toHaveTextContent('No audit event matches');
   });
 
-  it('shows only the events of the chosen action', async () => {
-    const backend = new FakeBackend().reply('GET', AUDIT, {
-      items: [event(3, { action: 'window.close' }), event(2, { action: 'process.kill' }), event(1)],
-    });
+  it('shows the page the API filtered by action and time, and pages that list with the cursor', async () => {
+    const filtered = (params: AuditParams) =>
+      params.cursor === 'older-kills'
+        ? { items: [event(2, { action: 'process.kill', actor: 'carol' })] }
+        : { items: [event(5, { action: 'process.kill' })], nextCursor: 'older-kills' };
+    const backend = new FakeBackend().reply('GET', AUDIT, (request: { params?: AuditParams }) =>
+      request.params?.action === 'process.kill'
+        ? filtered(request.params)
+        : { items: [event(6, { action: 'window.close' }), event(5, { action: 'process.kill' })] },
+    );
     renderApp(backend, PAGE);
     await screen.findByTestId(testIds.audit.table);
     await userEvent.type(screen.getByTestId(testIds.audit.action), 'process.kill');
+    fireEvent.change(screen.getByTestId(testIds.audit.since), {
+      target: { value: '2026-11-25T10:00' },
+    });
+    fireEvent.change(screen.getByTestId(testIds.audit.until), {
+      target: { value: '2026-11-25T20:00' },
+    });
     await userEvent.click(screen.getByTestId(testIds.audit.apply));
+    await userEvent.click(await screen.findByTestId(testIds.audit.loadMore));
+    expect(await screen.findByText('carol')).toBeInTheDocument();
+
     const rows = within(screen.getByTestId(testIds.audit.table)).getAllByRole('row').slice(1);
-    expect(rows).toHaveLength(1);
-    expect(rows[0]).toHaveTextContent('process.kill');
+    expect(rows.map((row) => row.textContent)).toEqual([
+      expect.stringContaining('process.kill'),
+      expect.stringContaining('process.kill'),
+    ]);
+    const filter = {
+      action: 'process.kill',
+      since: new Date('2026-11-25T10:00').toISOString(),
+      until: new Date('2026-11-25T20:00').toISOString(),
+      limit: 100,
+    };
+    expect(backend.sent('GET', AUDIT).map((r) => r.params)).toEqual([
+      { limit: 100 },
+      filter,
+      { ...filter, cursor: 'older-kills' },
+    ]);
   });
 
   it('turns the local time range into ISO instants', () => {

@@ -1,11 +1,11 @@
+import type { AuditEvent } from '@cybercorp/protocol';
 import { PluginPage } from '@grafana/runtime';
 import { Badge, Button, Field, Input, useStyles2 } from '@grafana/ui';
 import React, { useMemo, useState } from 'react';
 import { Link } from 'react-router-dom';
 
-import { matchesAuditFilter } from '../../api/audit';
+import type { AuditFilter } from '../../api/client';
 import { useAudit } from '../../api/hooks';
-import type { AuditEvent, AuditFilter } from '../../api/types';
 import { hostUrl } from '../../constants';
 import { formatTime } from '../../format';
 import { Empty, ErrorState, Loading } from '../../components/QueryState';
@@ -54,13 +54,8 @@ export function AuditPage() {
   const [draft, setDraft] = useState<Draft>(EMPTY_DRAFT);
   const [filter, setFilter] = useState<AuditFilter>({});
   const audit = useAudit(filter);
-  const events = useMemo(
-    () =>
-      (audit.data?.pages.flatMap((page) => page.items) ?? []).filter((event) =>
-        matchesAuditFilter(event, filter),
-      ),
-    [audit.data, filter],
-  );
+  // Every filter is applied by the API; the pages arrive already filtered.
+  const events = useMemo(() => audit.data?.pages.flatMap((page) => page.items) ?? [], [audit.data]);
   const edit = (key: keyof Draft) => (e: React.FormEvent<HTMLInputElement>) =>
     setDraft({ ...draft, [key]: e.currentTarget.value });
 

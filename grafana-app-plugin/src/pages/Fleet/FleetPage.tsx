@@ -1,3 +1,4 @@
+import type { Agent } from '@cybercorp/protocol';
 import { PluginPage } from '@grafana/runtime';
 import { Badge, Button, Input, useStyles2 } from '@grafana/ui';
 import React, { useMemo, useState } from 'react';
@@ -5,7 +6,6 @@ import { Link } from 'react-router-dom';
 
 import { displayName, osOf } from '../../api/agents';
 import { useAgents } from '../../api/hooks';
-import type { Agent } from '../../api/types';
 import { hostUrl } from '../../constants';
 import { formatTime } from '../../format';
 import { Empty, ErrorState, Loading } from '../../components/QueryState';

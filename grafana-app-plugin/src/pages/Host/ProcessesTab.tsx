@@ -1,8 +1,9 @@
+import type { ProcessAction, ProcessInfo } from '@cybercorp/protocol';
 import { Button, Input, useStyles2 } from '@grafana/ui';
 import React, { useMemo, useState } from 'react';
 
 import { useProcessAction, useProcesses } from '../../api/hooks';
-import { PROCESS_ACTIONS, type ProcessAction, type ProcessInfo } from '../../api/types';
+import { PROCESS_ACTIONS } from '../../api/actions';
 import { ActionResult } from '../../components/ActionResult';
 import { ConfirmProcessAction } from '../../components/ConfirmProcessAction';
 import { Empty, ErrorState, Loading, RefreshError } from '../../components/QueryState';

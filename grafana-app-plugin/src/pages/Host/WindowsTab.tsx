@@ -1,8 +1,9 @@
+import type { WindowAction, WindowInfo } from '@cybercorp/protocol';
 import { Badge, Button, ConfirmModal, useStyles2 } from '@grafana/ui';
 import React, { useState } from 'react';
 
 import { useWindowAction, useWindows } from '../../api/hooks';
-import { WINDOW_ACTIONS, type WindowAction, type WindowInfo } from '../../api/types';
+import { WINDOW_ACTIONS } from '../../api/actions';
 import { ActionResult } from '../../components/ActionResult';
 import { Empty, ErrorState, Loading, RefreshError } from '../../components/QueryState';
 import { getListStyles } from '../../components/styles';

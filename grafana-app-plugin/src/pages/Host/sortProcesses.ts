@@ -1,4 +1,4 @@
-import type { ProcessInfo } from '../../api/types';
+import type { ProcessInfo } from '@cybercorp/protocol';
 
 export type ProcessSortKey = 'cpuPercent' | 'memoryBytes' | 'pid' | 'name';
 export type SortDirection = 'asc' | 'desc';

@@ -1,0 +1,23 @@
+import { z } from 'zod';
+
+/** PostgreSQL text cannot hold U+0000: free text that reaches the database is refused up front. */
+// eslint-disable-next-line no-control-regex -- matching NUL is the point
+const NO_NUL = /^[^\u0000]*$/;
+
+/** Free text of a bounded length that the control API may store. */
+export function text(min: number, max: number) {
+  return z.string().min(min).max(max).regex(NO_NUL, 'must not contain NUL characters');
+}
+
+/**
+ * A query-string integer in [min, max], written in decimal digits. Validated as a string (no
+ * `1e2`, `0x10` or blanks), documented as the integer it stands for.
+ */
+export function queryInteger(min: number, max: number) {
+  return z
+    .string()
+    .regex(/^[0-9]{1,10}$/, 'must be a decimal integer')
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max))
+    .meta({ type: 'integer', minimum: min, maximum: max, pattern: undefined });
+}

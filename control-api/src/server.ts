@@ -13,7 +13,7 @@ import { resolveConfig, type Config, type ControlApiOptions } from './config.js'
 import { systemClock } from './infra/clock.js';
 import { createDatabasePool } from './infra/database-pool.js';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './infra/embedded-postgres.js';
-import { createLogger, type Logger } from './infra/logger.js';
+import { openLogger, type Logger } from './infra/logger.js';
 import { Metrics, type AgentPresenceSample } from './infra/metrics.js';
 import { runMigrations } from './infra/migrations.js';
 import { ApiError, problemOf } from './infra/problem.js';
@@ -66,12 +66,14 @@ const JWT_SECRET_SETTING = 'jwt_hs256_secret';
 export async function startControlApi(options: ControlApiOptions = {}): Promise<ControlApi> {
   const config = resolveConfig(options);
   const clock = options.clock ?? systemClock;
-  const logger = createLogger(config.logLevel);
+  const logOutput = await openLogger(config.log);
+  const logger = logOutput.logger.child({ component: 'server' });
   const announce = options.announce ?? ((message: string) => process.stdout.write(`${message}\n`));
-  const cleanups: (() => Promise<unknown>)[] = [];
+  // The log file closes last, after every step that may still log.
+  const cleanups: (() => Promise<unknown>)[] = [() => logOutput.close()];
   const cleanup = async () => {
     for (const step of cleanups.reverse()) {
-      await step().catch((error: unknown) => logger.error('shutdown step failed', { error }));
+      await step().catch((error: unknown) => logger.error('shutdown step failed', { err: error }));
     }
   };
 
@@ -82,7 +84,7 @@ export async function startControlApi(options: ControlApiOptions = {}): Promise<
       cleanups.push(() => embedded.stop());
       databaseUrl = embedded.url;
     }
-    const database = createDatabasePool(databaseUrl, logger);
+    const database = createDatabasePool(databaseUrl, logger.child({ component: 'db' }));
     const db = database.pool;
     cleanups.push(() => database.end());
     await runMigrations(db);
@@ -92,10 +94,8 @@ export async function startControlApi(options: ControlApiOptions = {}): Promise<
     if (config.redisUrl) {
       redis = new Redis(config.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 2 });
       subscriber = redis.duplicate();
-      redis.on('error', (error) => logger.warn('redis error', { error: error.message }));
-      subscriber.on('error', (error) =>
-        logger.warn('redis subscriber error', { error: error.message }),
-      );
+      redis.on('error', (error) => logger.warn('redis error', { err: error }));
+      subscriber.on('error', (error) => logger.warn('redis subscriber error', { err: error }));
       const [pub, sub] = [redis, subscriber];
       cleanups.push(async () => {
         sub.disconnect();
@@ -118,7 +118,11 @@ export async function startControlApi(options: ControlApiOptions = {}): Promise<
     const audit = new AuditService(auditLog, clock);
     const userService = new UserService(users);
     const agentTokens = new AgentTokenService(new AgentTokenRepository(db));
-    const serviceTokens = new ServiceTokenService(new ServiceTokenRepository(db), clock, logger);
+    const serviceTokens = new ServiceTokenService(
+      new ServiceTokenRepository(db),
+      clock,
+      logger.child({ component: 'tokens' }),
+    );
     const auth = new AuthService({
       users,
       refreshTokens: new RefreshTokenRepository(db),
@@ -152,12 +156,13 @@ export async function startControlApi(options: ControlApiOptions = {}): Promise<
             online: a.online,
           }));
         } catch (error) {
-          logger.error('cannot read agent presence for /metrics', { error });
+          logger.error('cannot read agent presence for /metrics', { err: error });
           return undefined;
         }
       },
     });
 
+    const opampLog = logger.child({ component: 'opamp' });
     const registry = new ConnectionRegistry();
     const bus = redis && subscriber ? new CommandBus(redis, subscriber, instanceId) : undefined;
     const relay = new CommandRelay({
@@ -169,14 +174,14 @@ export async function startControlApi(options: ControlApiOptions = {}): Promise<
       audit,
       metrics,
       clock,
-      logger,
+      logger: logger.child({ component: 'relay' }),
       defaultTimeoutMs: config.commandTimeoutMs,
       bus,
     });
     await bus?.start({
       onCommand: (m) => relay.onRemoteCommand(m),
       onReply: (m) => relay.onRemoteReply(m),
-      onInvalid: (error) => logger.warn('invalid message on the command bus', { error }),
+      onInvalid: (error) => logger.warn('invalid message on the command bus', { err: error }),
     });
     const opamp = new OpampService({
       instanceId,
@@ -185,7 +190,7 @@ export async function startControlApi(options: ControlApiOptions = {}): Promise<
       relay,
       windows,
       clock,
-      logger,
+      logger: opampLog,
       heartbeatSeconds: config.heartbeatSeconds,
     });
     const ws = new WebSocketTransport({
@@ -194,7 +199,7 @@ export async function startControlApi(options: ControlApiOptions = {}): Promise<
       relay,
       presence,
       metrics,
-      logger,
+      logger: opampLog,
       clock,
       heartbeatSeconds: config.heartbeatSeconds,
     });
@@ -224,7 +229,7 @@ export async function startControlApi(options: ControlApiOptions = {}): Promise<
     });
     const server = createServer(app);
     server.on('upgrade', (request, socket, head) => {
-      void upgradeOpamp(request, socket, head, { agentTokens, ws, logger });
+      void upgradeOpamp(request, socket, head, { agentTokens, ws, logger: opampLog });
     });
     await listen(server, config.port, config.host);
     const { port } = server.address() as AddressInfo;
@@ -297,7 +302,7 @@ async function upgradeOpamp(
   try {
     await authenticateAndUpgrade(request, socket, head, deps);
   } catch (error) {
-    deps.logger.error('OpAMP upgrade failed', { error });
+    deps.logger.error('OpAMP upgrade failed', { err: error });
     socket.destroy();
   }
 }
@@ -317,7 +322,7 @@ async function authenticateAndUpgrade(
   try {
     token = await deps.agentTokens.authenticate(request.headers.authorization);
   } catch (error) {
-    deps.logger.error('agent authentication failed', { error });
+    deps.logger.error('agent authentication failed', { err: error });
     refuseUpgrade(
       socket,
       new ApiError('service_unavailable', 'cannot check agent tokens right now'),

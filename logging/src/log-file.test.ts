@@ -68,3 +68,17 @@ describe('openLogger with LOG_FILE', () => {
     expect(readFileSync(path, 'utf8').split('\n').filter(Boolean)).toHaveLength(2);
   });
 });
+
+describe('a closed log file', () => {
+  it('leaves later lines to stderr instead of throwing', async () => {
+    const console: string[] = [];
+    const { logger, close } = await openLogger(
+      { level: 'info', debugSample: 1, file: { path: join(tempDir(), 'a.log'), count: 2 } },
+      { destination: { write: (line) => console.push(line) } },
+    );
+    await close();
+    logger.warn('second signal');
+    await close();
+    expect(console).toHaveLength(1);
+  });
+});

@@ -31,17 +31,23 @@ export async function openLogFile(settings: LogFileSettings): Promise<LogFileStr
   // The mode applies to files created now; one left world-readable by an earlier run is narrowed.
   const { mode } = statSync(stream.file);
   if ((mode & 0o007) !== 0) chmodSync(stream.file, mode & 0o770);
+  let closed = false;
   return {
     get file() {
       return stream.file;
     },
-    write: (line: string) => stream.write(line),
+    // A line logged after close (a second signal during exit) still goes to stderr, not here.
+    write: (line: string) => {
+      if (!closed) stream.write(line);
+    },
     close: () =>
       new Promise<void>((resolve) => {
-        if (stream.destroyed) {
+        if (closed || stream.destroyed) {
+          closed = true;
           resolve();
           return;
         }
+        closed = true;
         stream.once('close', () => resolve());
         stream.end();
       }),

@@ -8,7 +8,11 @@ import { ConfigError, DEFAULT_CONFIG } from './schema.js';
 
 let dir: string;
 let lines: string[];
-const log = () => createLogger('debug', (line) => lines.push(line));
+const log = () =>
+  createLogger(
+    { level: 'debug', debugSample: 1 },
+    { destination: { write: (line) => lines.push(line) } },
+  );
 
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'agent-config-'));

@@ -23,7 +23,7 @@ export function createDatabasePool(connectionString: string, logger: Logger): Da
     open.delete(client);
     if (open.size === 0) allClosed?.();
   });
-  pool.on('error', (error) => logger.error('idle database connection failed', { error }));
+  pool.on('error', (error) => logger.error('idle database connection failed', { err: error }));
   return {
     pool,
     end: async () => {

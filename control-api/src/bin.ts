@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { createLogger } from './infra/logger.js';
 import { startControlApi } from './server.js';
 
 /** `cybercorp-control-api`: configured by environment variables (see README.md). */
@@ -8,11 +9,11 @@ async function main(): Promise<void> {
   const stop = (signal: NodeJS.Signals) => {
     if (stopping) return;
     stopping = true;
-    process.stderr.write(`received ${signal}, shutting down\n`);
+    api.logger.info('shutting down', { signal });
     api.close().then(
       () => process.exit(0),
       (error: unknown) => {
-        process.stderr.write(`shutdown failed: ${String(error)}\n`);
+        api.logger.fatal('shutdown failed', { err: error });
         process.exit(1);
       },
     );
@@ -29,8 +30,9 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(
-    `cybercorp-control-api failed to start: ${error instanceof Error ? error.stack : String(error)}\n`,
-  );
+  // The configured logger may be what failed (an invalid LOG_LEVEL): stderr at the defaults.
+  createLogger({ level: 'info', debugSample: 0 })
+    .child({ component: 'server' })
+    .fatal('cybercorp-control-api failed to start', { err: error });
   process.exit(1);
 });

@@ -56,6 +56,8 @@ export interface ControlApi {
   createAgentToken(name: string): Promise<string>;
   /** Creates a service token (e.g. for the Grafana plugin proxy); the secret is returned only here. */
   createServiceToken(name: string, role: ServiceTokenRole): Promise<string>;
+  /** The API's own log (component `server`), e.g. for the binary's lines. */
+  logger: Logger;
   /** Graceful shutdown: closes agent sockets, fails in-flight commands, drains HTTP, stops the database. */
   close(): Promise<void>;
 }
@@ -270,6 +272,7 @@ export async function startControlApi(options: ControlApiOptions = {}): Promise<
       createAgentToken: async (name) => (await agentTokens.create(name, 'system')).token,
       createServiceToken: async (name, role) =>
         (await serviceTokens.create(name, role, 'system')).token,
+      logger,
       close,
     };
   } catch (error) {

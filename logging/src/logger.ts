@@ -25,8 +25,16 @@ export interface PinoBackedLogger extends Logger {
   child(bindings: LogFields): PinoBackedLogger;
 }
 
+/**
+ * process.stderr, looked up at each line (so a test may capture it). Synchronous for files,
+ * pipes and terminals on Linux, so no line is lost at exit.
+ */
+export const stderrDestination: DestinationStream = {
+  write: (line: string) => process.stderr.write(line),
+};
+
 export interface LoggerOptions {
-  /** Where lines go (default: stderr, written synchronously so no line is lost at exit). */
+  /** Where lines go (default: stderr). */
   destination?: DestinationStream;
   /** Decides which debug lines are kept (tests). */
   random?: () => number;
@@ -62,7 +70,7 @@ export function pinoOptions(settings: LogSettings, random: () => number = Math.r
 }
 
 export function createLogger(settings: LogSettings, options: LoggerOptions = {}): PinoBackedLogger {
-  const destination = options.destination ?? pino.destination({ dest: 2, sync: true });
+  const destination = options.destination ?? stderrDestination;
   return wrap(pino(pinoOptions(settings, options.random), destination), {});
 }
 

@@ -1,6 +1,11 @@
-import { pino, type DestinationStream } from 'pino';
+import { pino } from 'pino';
 import { openLogFile } from './log-file.js';
-import { createLogger, type LoggerOptions, type PinoBackedLogger } from './logger.js';
+import {
+  createLogger,
+  stderrDestination,
+  type LoggerOptions,
+  type PinoBackedLogger,
+} from './logger.js';
 import type { LogSettings } from './settings.js';
 
 export interface OpenLogger {
@@ -14,8 +19,7 @@ export async function openLogger(
   settings: LogSettings,
   options: LoggerOptions = {},
 ): Promise<OpenLogger> {
-  const console: DestinationStream =
-    options.destination ?? pino.destination({ dest: 2, sync: true });
+  const console = options.destination ?? stderrDestination;
   if (!settings.file) {
     return {
       logger: createLogger(settings, { ...options, destination: console }),

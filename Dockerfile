@@ -3,15 +3,17 @@ FROM node:20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json tsconfig.base.json ./
 COPY protocol/package.json protocol/
+COPY logging/package.json logging/
 COPY collector-agent/package.json collector-agent/
 COPY control-api/package.json control-api/
 COPY grafana-app-plugin/package.json grafana-app-plugin/
 RUN npm ci --no-audit --no-fund
 COPY protocol protocol
+COPY logging logging
 COPY collector-agent collector-agent
 COPY control-api control-api
 COPY scripts/alert-webhook.mjs scripts/
-RUN npx tsc -b protocol collector-agent control-api && npm run bundle -w collector-agent \
+RUN npx tsc -b protocol logging collector-agent control-api && npm run bundle -w collector-agent \
   && npm prune --omit=dev
 
 FROM node:20-bookworm-slim

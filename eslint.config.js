@@ -10,13 +10,14 @@ import reactHooks from 'eslint-plugin-react-hooks';
  */
 const typedProjects = [
   'protocol/tsconfig.test.json',
+  'logging/tsconfig.test.json',
   'collector-agent/tsconfig.test.json',
   'control-api/tsconfig.test.json',
   'grafana-app-plugin/tsconfig.test.json',
   'e2e/tsconfig.json',
 ];
 const typedFiles = [
-  '{protocol,collector-agent,control-api}/src/**/*.ts',
+  '{protocol,logging,collector-agent,control-api}/src/**/*.ts',
   'grafana-app-plugin/{src,harness}/**/*.{ts,tsx}',
   'e2e/**/*.ts',
   'prometheus/**/*.ts',

@@ -11,6 +11,7 @@ export default defineConfig({
           name: 'unit',
           include: [
             'protocol/src/**/*.test.ts',
+            'logging/src/**/*.test.ts',
             'collector-agent/src/**/*.test.ts',
             'control-api/src/**/*.test.ts',
           ],

@@ -37,8 +37,16 @@ export default {
   externals: {
     bufferutil: 'node-commonjs bufferutil',
     'utf-8-validate': 'node-commonjs utf-8-validate',
+    // pino (the logger) loads node's worker_threads, only to read isMainThread, and through
+    // sonic-boom (its file stream, used with LOG_FILE) assert, for one check per open. The agent
+    // starts no worker, and the two modules cost ~2.5 MB of peak RSS (bench/agent-overhead): the
+    // bundle gets what pino uses of them instead.
+    worker_threads: 'var { isMainThread: true }',
+    assert: 'var (function assert(ok, message) { if (!ok) throw new Error(message); })',
   },
   externalsPresets: { node: true },
+  // pino's worker-thread transports (thread-stream), never started by the agent, stay out.
+  resolve: { alias: { 'thread-stream': false } },
   devtool: 'source-map',
   performance: { hints: false },
 };

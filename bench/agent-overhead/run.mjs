@@ -238,7 +238,7 @@ try {
     PATH: process.env.PATH,
     HOME: process.env.HOME,
     CYBERCORP_AGENT_STATE_DIR: join(dir, 'agent-state'),
-    CYBERCORP_LOG_LEVEL: 'warn',
+    LOG_LEVEL: 'warn',
     OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${otlpPort}`,
     OTEL_METRIC_EXPORT_INTERVAL: String(CADENCE_MS),
   });

@@ -155,7 +155,7 @@ const agent = spawn(process.execPath, [join(root, 'collector-agent/bin/cybercorp
     CYBERCORP_CONTROL_URL: api.opampUrl,
     CYBERCORP_AGENT_TOKEN: agentToken,
     CYBERCORP_AGENT_STATE_DIR: join(workDir, 'agent'),
-    CYBERCORP_LOG_LEVEL: 'error',
+    LOG_LEVEL: 'error',
     OTEL_METRICS_EXPORTER: 'none',
   },
 });

@@ -5,7 +5,7 @@ import { createProcessTable } from './control/process-table.js';
 import type { ProcessTable } from './control/processes.js';
 import type { WindowController } from './control/windows.js';
 import type { ControlPlane } from './control-plane.js';
-import { createLogger, parseLogLevel, type Logger } from './logger.js';
+import { logSettingsFromEnv, openLogger, type Logger } from './logger.js';
 import type { OpampClient } from './opamp/client.js';
 import { loadOrCreateInstanceUid } from './opamp/instance-uid.js';
 import type { OpampTransport } from './opamp/transport.js';
@@ -29,6 +29,7 @@ export interface AgentOptions {
   env?: NodeJS.ProcessEnv;
   /** YAML config file (`--config`); hot-reloaded. */
   configPath?: string | undefined;
+  /** Default: the logger LOG_LEVEL, LOG_DEBUG_SAMPLE and LOG_FILE describe, closed on stop. */
   log?: Logger;
   processTable?: ProcessTable;
   /** The desktop's window backend, if any. The agent closes it on stop. */
@@ -57,12 +58,14 @@ export interface RunningAgent {
 export async function startAgent(options: AgentOptions = {}): Promise<RunningAgent> {
   const env = options.env ?? process.env;
   const environment = readEnvironment(env);
-  const log = options.log ?? createLogger(parseLogLevel(environment.logLevel));
+  const ownLogger = options.log ? undefined : await openLogger(logSettingsFromEnv(env));
+  const root = options.log ?? ownLogger!.logger;
+  const log = root.child({ component: 'agent' });
   const now = options.now ?? Date.now;
   const controlUrl =
     environment.controlUrl === undefined ? undefined : validateControlUrl(environment.controlUrl);
 
-  const config = await ConfigStore.open(options.configPath, log);
+  const config = await ConfigStore.open(options.configPath, root.child({ component: 'config' }));
   const stopStateDirWarning = config.onChange((next, previous) => {
     if (next.stateDir !== previous.stateDir)
       log.warn('stateDir changes take effect at the next start');
@@ -73,7 +76,7 @@ export async function startAgent(options: AgentOptions = {}): Promise<RunningAge
   const processTable = options.processTable ?? createProcessTable();
   const windows = options.windows;
 
-  const telemetry = await options.telemetry?.({ resource, processTable, config, log });
+  const telemetry = await options.telemetry?.({ resource, processTable, config, log: root });
 
   let control: ControlPlane | undefined;
   if (controlUrl === undefined) {
@@ -90,7 +93,7 @@ export async function startAgent(options: AgentOptions = {}): Promise<RunningAge
       processTable,
       windows,
       config,
-      log,
+      log: root.child({ component: 'control' }),
       transport: options.transport,
       now,
     });
@@ -113,6 +116,7 @@ export async function startAgent(options: AgentOptions = {}): Promise<RunningAge
         await control?.stop();
         await windows?.close();
         await telemetry?.shutdown();
+        await ownLogger?.close();
       })();
       return stopping;
     },

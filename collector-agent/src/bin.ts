@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { startAgent } from './agent.js';
 import { createWindowController } from './control/windows.factory.js';
-import { createLogger, parseLogLevel } from './logger.js';
+import { createLogger, logSettingsFromEnv, openLogger, type Logger } from './logger.js';
 import { startAgentTelemetry } from './metrics/index.js';
 import { agentVersion } from './resource.js';
 
@@ -12,6 +12,9 @@ Environment:
                              (unset: telemetry only, no remote control)
   CYBERCORP_AGENT_TOKEN      agent token sent as Authorization: Bearer
   CYBERCORP_AGENT_STATE_DIR  where the instance uid is kept
+  LOG_LEVEL                  debug, info, warn, error, fatal (unset: info and 1 % of debug lines)
+  LOG_DEBUG_SAMPLE           share of debug lines written (0-1)
+  LOG_FILE, LOG_FILE_COUNT   also log to this file, rotated daily, keeping COUNT (30) old files
   OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_METRIC_EXPORT_INTERVAL, OTEL_RESOURCE_ATTRIBUTES,
   OTEL_SERVICE_NAME          standard OpenTelemetry settings
 `;
@@ -36,7 +39,6 @@ function parseArguments(argv: string[]): { configPath?: string; help: boolean; v
 }
 
 async function main(): Promise<void> {
-  const log = createLogger(parseLogLevel(process.env.CYBERCORP_LOG_LEVEL));
   let args: ReturnType<typeof parseArguments>;
   try {
     args = parseArguments(process.argv.slice(2));
@@ -52,6 +54,9 @@ async function main(): Promise<void> {
     process.stdout.write(`${await agentVersion()}\n`);
     return;
   }
+  const logSettings = logSettingsFromEnv(process.env);
+  // stderr only, until LOG_FILE (if any) is open: a signal may arrive in between.
+  let log: Logger = createLogger(logSettings).child({ component: 'agent' });
 
   // Signals are handled from before startup on: a SIGTERM that arrives while the agent is still
   // starting stops it cleanly once it is up, instead of killing it half-initialised (and "agent
@@ -71,8 +76,11 @@ async function main(): Promise<void> {
     process.on('SIGINT', onSignal);
   });
 
+  const output = await openLogger(logSettings);
+  log = output.logger.child({ component: 'agent' });
+
   const windows = createWindowController({
-    onFeedError: (error) => log.warn('window change feed failed', { error }),
+    onFeedError: (error) => log.warn('window change feed failed', { err: error }),
   });
   const agent = await startAgent({
     configPath: args.configPath,
@@ -96,15 +104,18 @@ async function main(): Promise<void> {
   try {
     await agent.stop();
   } catch (error) {
-    log.error('shutdown failed', { error });
+    log.error('shutdown failed', { err: error });
+    await output.close();
     process.exit(1);
   }
+  await output.close();
   process.exit(0);
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(
-    `${JSON.stringify({ time: new Date().toISOString(), level: 'error', msg: 'agent failed to start', error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) })}\n`,
-  );
+  // The configured logger may be what failed (an invalid LOG_LEVEL): stderr at the defaults.
+  createLogger({ level: 'info', debugSample: 0 })
+    .child({ component: 'agent' })
+    .fatal('agent failed to start', { err: error });
   process.exit(1);
 });

@@ -131,7 +131,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       });
       await client.sendCustomMessage(CONTROL_CAPABILITY, 'result', encodeControlData(result));
     } catch (error) {
-      log.error('control command failed unexpectedly', { type: message.type, error });
+      log.error('control command failed unexpectedly', { type: message.type, err: error });
     }
   };
   const client = new OpampClient({
@@ -165,7 +165,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       // Events sent while the connection was down are lost, and the server keeps its window
       // state per connection: start every connection with the full list.
       await sendWindowEvent({ change: 'snapshot', windows: await windows.list() }).catch(
-        (error: unknown) => log.warn('could not send the window snapshot', { error }),
+        (error: unknown) => log.warn('could not send the window snapshot', { err: error }),
       );
     } else if (!announced && stopWindowFeed) {
       stopWindowFeed();

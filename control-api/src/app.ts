@@ -5,9 +5,10 @@ import type pg from 'pg';
 import type { Authenticator } from './auth/caller-authenticator.js';
 import { errorHandler, notFoundHandler } from './infra/error-handler.js';
 import { httpMetrics } from './infra/http-metrics.js';
-import type { Logger } from './infra/logger.js';
+import type { PinoBackedLogger } from './infra/logger.js';
 import type { Metrics } from './infra/metrics.js';
 import { ApiError, PROBLEM_CONTENT_TYPE, problemOf } from './infra/problem.js';
+import { requestLogger } from './infra/request-logger.js';
 import type { HttpTransport } from './opamp/http-transport.js';
 import { MAX_OPAMP_MESSAGE_BYTES } from './opamp/websocket-transport.js';
 import { adminRoutes } from './routes/admin-routes.js';
@@ -29,7 +30,7 @@ export interface AppDeps {
   authenticator: Authenticator;
   opampHttp: HttpTransport;
   metrics: Metrics;
-  logger: Logger;
+  logger: PinoBackedLogger;
   db: pg.Pool;
   redis?: Redis;
 }
@@ -47,8 +48,10 @@ export function apiRoutes(services: RouteServices): AnyRoute[] {
 /** The Express application (no listen): REST API, health, metrics and OpAMP over HTTP. */
 export function buildApp(deps: AppDeps): Express {
   const app = express();
+  const log = deps.logger.child({ component: 'http' });
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
+  app.use(requestLogger(log));
   app.use(httpMetrics(deps.metrics));
 
   const routes = apiRoutes(deps.services);
@@ -105,7 +108,7 @@ export function buildApp(deps: AppDeps): Express {
   });
 
   app.use(notFoundHandler());
-  app.use(errorHandler(deps.logger));
+  app.use(errorHandler(log));
   return app;
 }
 

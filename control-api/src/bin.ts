@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { keyFileOf, rotateKeyFile } from './auth/signing-keys.js';
 import { resolveConfig } from './config.js';
+import { createLogger } from './infra/logger.js';
 import { startControlApi } from './server.js';
 
 /**
@@ -22,11 +23,11 @@ async function main(): Promise<void> {
   const stop = (signal: NodeJS.Signals) => {
     if (stopping) return;
     stopping = true;
-    process.stderr.write(`received ${signal}, shutting down\n`);
+    api.logger.info('shutting down', { signal });
     api.close().then(
       () => process.exit(0),
       (error: unknown) => {
-        process.stderr.write(`shutdown failed: ${String(error)}\n`);
+        api.logger.fatal('shutdown failed', { err: error });
         process.exit(1);
       },
     );
@@ -58,8 +59,9 @@ if (command === 'rotate-keys') {
 }
 
 function onStartFailure(error: unknown): void {
-  process.stderr.write(
-    `cybercorp-control-api failed to start: ${error instanceof Error ? error.stack : String(error)}\n`,
-  );
+  // The configured logger may be what failed (an invalid LOG_LEVEL): stderr at the defaults.
+  createLogger({ level: 'info', debugSample: 0 })
+    .child({ component: 'server' })
+    .fatal('cybercorp-control-api failed to start', { err: error });
   process.exit(1);
 }

@@ -10,7 +10,7 @@ import { LEGACY_JWT_SECRET_SETTING, loadSigningKeys } from './auth/signing-keys.
 import { UserAuthenticator } from './auth/user-authenticator.js';
 import type { Config } from './config.js';
 import type { Clock } from './infra/clock.js';
-import type { Logger } from './infra/logger.js';
+import type { PinoBackedLogger } from './infra/logger.js';
 import { Metrics, type AgentPresenceSample } from './infra/metrics.js';
 import { ConnectionGate } from './opamp/connection-gate.js';
 import { ConnectionRegistry } from './opamp/connection-registry.js';
@@ -43,7 +43,7 @@ export interface ControlPlaneDeps {
   /** Connected clients: one for commands, one in subscriber mode for the command bus. */
   redis?: { client: Redis; subscriber: Redis };
   clock: Clock;
-  logger: Logger;
+  logger: PinoBackedLogger;
 }
 
 /** The wired object graph of one API instance: nothing listens yet. */
@@ -88,7 +88,11 @@ export async function buildControlPlane(
   const audit = new AuditService(auditLog, clock);
   const userService = new UserService(users);
   const agentTokens = new AgentTokenService(new AgentTokenRepository(db));
-  const serviceTokens = new ServiceTokenService(new ServiceTokenRepository(db), clock, logger);
+  const serviceTokens = new ServiceTokenService(
+    new ServiceTokenRepository(db),
+    clock,
+    logger.child({ component: 'tokens' }),
+  );
   const auth = new AuthService({
     users,
     refreshTokens: new RefreshTokenRepository(db),
@@ -116,7 +120,7 @@ export async function buildControlPlane(
           online: a.online,
         }));
       } catch (error) {
-        logger.error('cannot read agent presence for /metrics', { error });
+        logger.error('cannot read agent presence for /metrics', { err: error });
         return undefined;
       }
     },
@@ -133,10 +137,11 @@ export async function buildControlPlane(
     audit,
     metrics,
     clock,
-    logger,
+    logger: logger.child({ component: 'relay' }),
     defaultTimeoutMs: config.commandTimeoutMs,
     bus,
   });
+  const opampLog = logger.child({ component: 'opamp' });
   const opamp = new OpampService({
     instanceId,
     agents: agentsRepo,
@@ -144,17 +149,17 @@ export async function buildControlPlane(
     relay,
     windows,
     clock,
-    logger,
+    logger: opampLog,
     heartbeatSeconds: config.heartbeatSeconds,
   });
-  const gate = new ConnectionGate({ agentTokens, logger });
+  const gate = new ConnectionGate({ agentTokens, logger: opampLog });
   const websocket = new WebSocketTransport({
     service: opamp,
     registry,
     relay,
     presence,
     metrics,
-    logger,
+    logger: opampLog,
     clock,
     heartbeatSeconds: config.heartbeatSeconds,
   });
@@ -184,7 +189,7 @@ export async function buildControlPlane(
   return {
     instanceId,
     app,
-    onUpgrade: opampUpgradeListener({ gate, transport: websocket, logger }),
+    onUpgrade: opampUpgradeListener({ gate, transport: websocket, logger: opampLog }),
     users: userService,
     agentTokens,
     serviceTokens,
@@ -194,7 +199,7 @@ export async function buildControlPlane(
       await bus?.start({
         onCommand: (m) => relay.onRemoteCommand(m),
         onReply: (m) => relay.onRemoteReply(m),
-        onInvalid: (error) => logger.warn('invalid message on the command bus', { error }),
+        onInvalid: (error) => logger.warn('invalid message on the command bus', { err: error }),
       });
     },
   };

@@ -38,3 +38,21 @@ describe('resolveConfig', () => {
     expect(() => resolveConfig({}, { PORT: 'http' })).toThrow(ConfigError);
   });
 });
+
+describe('resolveConfig: logging', () => {
+  it('reads LOG_LEVEL, LOG_DEBUG_SAMPLE and LOG_FILE; the logLevel option wins', () => {
+    const env = { LOG_LEVEL: 'debug', LOG_DEBUG_SAMPLE: '0.5', LOG_FILE: '/var/log/api.log' };
+    expect(resolveConfig({}, env).log).toEqual({
+      level: 'debug',
+      debugSample: 0.5,
+      file: { path: '/var/log/api.log', count: 30 },
+    });
+    expect(resolveConfig({ logLevel: 'silent' }, env).log.level).toBe('silent');
+    expect(resolveConfig({}, {}).log).toEqual({ level: 'debug', debugSample: 0.01 });
+  });
+
+  it('refuses an unknown LOG_LEVEL with a ConfigError naming it', () => {
+    expect(() => resolveConfig({}, { LOG_LEVEL: 'verbose' })).toThrow(ConfigError);
+    expect(() => resolveConfig({}, { LOG_LEVEL: 'verbose' })).toThrow(/LOG_LEVEL/);
+  });
+});

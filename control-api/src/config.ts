@@ -1,6 +1,12 @@
 import type { Clock } from './infra/clock.js';
+import {
+  logSettingsFromEnv,
+  LogSettingsError,
+  type LogLevel,
+  type LogSettings,
+} from './infra/logger.js';
 
-export type LogLevel = 'info' | 'warn' | 'error' | 'silent';
+export type { LogLevel };
 
 /** Options of `startControlApi`; each one overrides its environment variable. */
 export interface ControlApiOptions {
@@ -27,7 +33,7 @@ export interface ControlApiOptions {
   heartbeatSeconds?: number;
   /** Default command deadline in ms (5000). */
   commandTimeoutMs?: number;
-  /** CYBERCORP_LOG_LEVEL (info). */
+  /** LOG_LEVEL (unset: info and a LOG_DEBUG_SAMPLE of debug lines); LOG_FILE adds a log file. */
   logLevel?: LogLevel;
   clock?: Clock;
   /** Receives the one-time notice with a generated admin password (default: stdout). */
@@ -45,14 +51,13 @@ export interface Config {
   adminPassword: string | undefined;
   heartbeatSeconds: number;
   commandTimeoutMs: number;
-  logLevel: LogLevel;
+  /** LOG_LEVEL, LOG_DEBUG_SAMPLE, LOG_FILE, LOG_FILE_COUNT (the `logLevel` option wins). */
+  log: LogSettings;
 }
 
 export class ConfigError extends Error {
   readonly code = 'invalid_config';
 }
-
-const LOG_LEVELS: readonly LogLevel[] = ['info', 'warn', 'error', 'silent'];
 
 function integer(
   name: string,
@@ -76,9 +81,12 @@ export function resolveConfig(
   options: ControlApiOptions = {},
   env: NodeJS.ProcessEnv = process.env,
 ): Config {
-  const logLevel = options.logLevel ?? nonEmpty(env.CYBERCORP_LOG_LEVEL) ?? 'info';
-  if (!LOG_LEVELS.includes(logLevel as LogLevel)) {
-    throw new ConfigError(`CYBERCORP_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
+  let log: LogSettings;
+  try {
+    log = logSettingsFromEnv(env, options.logLevel);
+  } catch (error) {
+    if (error instanceof LogSettingsError) throw new ConfigError(error.message);
+    throw error;
   }
   return {
     port: integer('PORT', options.port ?? env.PORT, 8080, 0, 65535),
@@ -91,6 +99,6 @@ export function resolveConfig(
     adminPassword: options.adminPassword ?? nonEmpty(env.CYBERCORP_ADMIN_PASSWORD),
     heartbeatSeconds: integer('heartbeatSeconds', options.heartbeatSeconds, 30, 1, 86_400),
     commandTimeoutMs: integer('commandTimeoutMs', options.commandTimeoutMs, 5000, 1, 600_000),
-    logLevel: logLevel as LogLevel,
+    log,
   };
 }

@@ -7,7 +7,7 @@ import { resolveConfig, type Config, type ControlApiOptions } from './config.js'
 import { systemClock } from './infra/clock.js';
 import { createDatabasePool } from './infra/database-pool.js';
 import { startEmbeddedPostgres } from './infra/embedded-postgres.js';
-import { createLogger, type Logger } from './infra/logger.js';
+import { openLogger, type Logger } from './infra/logger.js';
 import { runMigrations } from './infra/migrations.js';
 import type { ServiceTokenRole } from './repositories/service-tokens.js';
 
@@ -27,6 +27,8 @@ export interface ControlApi {
   createAgentToken(name: string): Promise<string>;
   /** Creates a service token (e.g. for the Grafana plugin proxy); the secret is returned only here. */
   createServiceToken(name: string, role: ServiceTokenRole): Promise<string>;
+  /** The API's own log (component `server`), e.g. for the binary's lines. */
+  logger: Logger;
   /** Graceful shutdown: closes agent sockets, fails in-flight commands, drains HTTP, stops the database. */
   close(): Promise<void>;
 }
@@ -40,12 +42,14 @@ type Cleanup = () => Promise<unknown>;
 export async function startControlApi(options: ControlApiOptions = {}): Promise<ControlApi> {
   const config = resolveConfig(options);
   const clock = options.clock ?? systemClock;
-  const logger = createLogger(config.logLevel);
+  const logOutput = await openLogger(config.log);
+  const logger = logOutput.logger.child({ component: 'server' });
   const announce = options.announce ?? ((message: string) => process.stdout.write(`${message}\n`));
-  const cleanups: Cleanup[] = [];
+  // The log file closes last, after every step that may still log.
+  const cleanups: Cleanup[] = [() => logOutput.close()];
   const cleanup = async () => {
     for (const step of cleanups.reverse()) {
-      await step().catch((error: unknown) => logger.error('shutdown step failed', { error }));
+      await step().catch((error: unknown) => logger.error('shutdown step failed', { err: error }));
     }
   };
 
@@ -90,6 +94,7 @@ export async function startControlApi(options: ControlApiOptions = {}): Promise<
       createAgentToken: async (name) => (await agentTokens.create(name, 'system')).token,
       createServiceToken: async (name, role) =>
         (await serviceTokens.create(name, role, 'system')).token,
+      logger,
       close,
     };
   } catch (error) {
@@ -111,17 +116,15 @@ async function openBackingServices(
     cleanups.push(() => embedded.stop());
     databaseUrl = embedded.url;
   }
-  const database = createDatabasePool(databaseUrl, logger);
+  const database = createDatabasePool(databaseUrl, logger.child({ component: 'db' }));
   cleanups.push(() => database.end());
   await runMigrations(database.pool);
 
   if (!config.redisUrl) return { databaseUrl, db: database.pool };
   const client = new Redis(config.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 2 });
   const subscriber = client.duplicate();
-  client.on('error', (error) => logger.warn('redis error', { error: error.message }));
-  subscriber.on('error', (error) =>
-    logger.warn('redis subscriber error', { error: error.message }),
-  );
+  client.on('error', (error) => logger.warn('redis error', { err: error }));
+  subscriber.on('error', (error) => logger.warn('redis subscriber error', { err: error }));
   cleanups.push(async () => {
     subscriber.disconnect();
     client.disconnect();

@@ -31,11 +31,14 @@ export async function startControlApi(options: {
   admin: { username: string; password: string };
   port?: number;
   env?: NodeJS.ProcessEnv;
+  /** How much of its output to keep (default: the last 64 KiB). */
+  keepOutputBytes?: number;
 }): Promise<RunningControlApi> {
   // Port 0 lets the API bind a port nobody else can take in between; it prints the URL it got.
   const process = startProcess(globalThis.process.execPath, [API_BIN], {
     name: 'cybercorp-control-api',
     cwd: options.workDir,
+    keepOutputBytes: options.keepOutputBytes,
     env: {
       ...globalThis.process.env,
       PORT: String(options.port ?? 0),
@@ -79,12 +82,15 @@ export function startAgent(options: {
   stateDir?: string;
   config?: string;
   env?: NodeJS.ProcessEnv;
+  /** How much of its output to keep (default: the last 64 KiB). */
+  keepOutputBytes?: number;
 }): RunningAgent {
   const stateDir = options.stateDir ?? mkdtempSync(join(tmpdir(), 'cybercorp-agent-state-'));
   const configFile = join(stateDir, 'agent.yaml');
   writeFileSync(configFile, options.config ?? TEST_AGENT_CONFIG);
   const process = startProcess(AGENT_LAUNCHER, ['--config', configFile], {
     name: 'cybercorp-agent',
+    keepOutputBytes: options.keepOutputBytes,
     env: {
       ...globalThis.process.env,
       CYBERCORP_CONTROL_URL: options.controlUrl,

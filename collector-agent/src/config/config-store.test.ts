@@ -9,7 +9,11 @@ import { DEFAULT_CONFIG } from './defaults.js';
 
 let dir: string;
 let lines: string[];
-const log = () => createLogger('debug', (line) => lines.push(line));
+const log = () =>
+  createLogger(
+    { level: 'debug', debugSample: 1 },
+    { destination: { write: (line) => lines.push(line) } },
+  );
 
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'agent-config-'));

@@ -77,7 +77,7 @@ export class ConfigStore {
       this.timer = setTimeout(() => void this.reload(), RELOAD_DEBOUNCE_MS);
     });
     this.watcher.on('error', (error) =>
-      this.log.error('config watch failed', { path: this.path, error }),
+      this.log.error('config watch failed', { path: this.path, err: error }),
     );
   }
 
@@ -101,7 +101,7 @@ export class ConfigStore {
     } catch (error) {
       this.log.error('config reload refused; keeping the previous config', {
         path: this.path,
-        reason: error instanceof Error ? error.message : String(error),
+        err: error,
       });
       return;
     }

@@ -13,7 +13,6 @@ describe('agent environment', () => {
       controlUrl: 'ws://127.0.0.1:8080/v1/opamp',
       agentToken: undefined,
       stateDir: '/var/lib/agent',
-      logLevel: undefined,
     });
   });
 

@@ -7,7 +7,6 @@ export interface AgentEnvironment {
   controlUrl: string | undefined;
   agentToken: string | undefined;
   stateDir: string | undefined;
-  logLevel: string | undefined;
 }
 
 export function readEnvironment(env: NodeJS.ProcessEnv): AgentEnvironment {
@@ -19,7 +18,6 @@ export function readEnvironment(env: NodeJS.ProcessEnv): AgentEnvironment {
     controlUrl: value('CYBERCORP_CONTROL_URL'),
     agentToken: value('CYBERCORP_AGENT_TOKEN'),
     stateDir: value('CYBERCORP_AGENT_STATE_DIR'),
-    logLevel: value('CYBERCORP_LOG_LEVEL'),
   };
 }
 

@@ -160,7 +160,7 @@ export class OpampClient {
     try {
       message = websocketFrames.decodeServerToAgent(frame);
     } catch (error) {
-      this.options.log.warn('ignoring an undecodable ServerToAgent frame', { error });
+      this.options.log.warn('ignoring an undecodable ServerToAgent frame', { err: error });
       return;
     }
     if (message.instanceUid.length > 0 && !sameBytes(message.instanceUid, this.uid)) {
@@ -237,7 +237,7 @@ export class OpampClient {
       await connection.send(websocketFrames.encodeAgentToServer(message));
       return true;
     } catch (error) {
-      this.options.log.warn('could not send to the control plane', { error });
+      this.options.log.warn('could not send to the control plane', { err: error });
       return false;
     }
   }

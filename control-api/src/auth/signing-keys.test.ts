@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Logger } from '../infra/logger.js';
+import { silentLogger, type Logger } from '../infra/logger.js';
 import {
   JWT_KEY_FILE_NAME,
   KeyFileError,
@@ -13,9 +13,10 @@ import {
 
 const warnings: string[] = [];
 const logger: Logger = {
-  info: () => undefined,
-  warn: (message) => warnings.push(message),
-  error: () => undefined,
+  ...silentLogger,
+  warn: (message) => {
+    warnings.push(message);
+  },
 };
 let dir: string;
 const clock = { t: 1_800_000_000_000, now: () => clock.t };

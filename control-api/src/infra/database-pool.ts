@@ -50,9 +50,7 @@ export function createDatabasePool(connectionString: string, logger: Logger): Da
   });
   // An idle connection broken by a database restart: the pool drops it and opens a new one
   // on demand, so there is nothing to repair here.
-  pool.on('error', (error) =>
-    logger.warn('idle database connection failed', { error: error.message }),
-  );
+  pool.on('error', (error) => logger.warn('idle database connection failed', { err: error }));
   return {
     pool,
     end: async () => {

@@ -3,15 +3,11 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { errorHandler, notFoundHandler } from './error-handler.js';
-import type { Logger } from './logger.js';
+import { silentLogger, type Logger } from './logger.js';
 import { ApiError } from './problem.js';
 
 const logged: string[] = [];
-const logger: Logger = {
-  info: () => undefined,
-  warn: () => undefined,
-  error: (message) => logged.push(message),
-};
+const logger: Logger = { ...silentLogger, error: (message) => logged.push(message) };
 
 let base = '';
 const server = createServer(

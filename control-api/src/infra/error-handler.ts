@@ -54,7 +54,7 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       });
     }
     if (!apiError) {
-      logger.error('unexpected error', { method: req.method, path: req.path, error });
+      logger.error('unexpected error', { method: req.method, path: req.path, err: error });
       apiError = new ApiError('internal_error', 'unexpected error; it has been logged');
     }
     if (res.headersSent) {

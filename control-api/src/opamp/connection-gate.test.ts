@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Logger } from '../infra/logger.js';
+import { silentLogger, type Logger } from '../infra/logger.js';
 import type { AgentTokenRow } from '../repositories/agent-tokens.js';
 import { ConnectionGate, type ConnectionRequest } from './connection-gate.js';
 
@@ -21,7 +21,7 @@ function recordingLogger(): Logger & { lines: string[] } {
   const write = (message: string, fields?: Record<string, unknown>) => {
     lines.push(JSON.stringify({ message, ...fields }));
   };
-  return { lines, info: write, warn: write, error: write };
+  return { ...silentLogger, lines, info: write, warn: write, error: write };
 }
 
 const request = (overrides: Partial<ConnectionRequest> = {}): ConnectionRequest => ({

@@ -61,7 +61,7 @@ export class ConnectionGate {
     } catch (error) {
       const unavailable = isDatabaseUnavailable(error);
       if (unavailable) this.deps.logger.warn('cannot check an agent token: database unavailable');
-      else this.deps.logger.error('agent authentication failed', { error });
+      else this.deps.logger.error('agent authentication failed', { err: error });
       return refuse(
         new ApiError(
           unavailable ? 'database_unavailable' : 'service_unavailable',

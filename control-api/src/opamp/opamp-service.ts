@@ -171,7 +171,7 @@ export class OpampService {
       if (!(error instanceof ControlMessageError)) throw error;
       this.deps.logger.warn('agent sent an invalid control message', {
         agentId,
-        error: error.message,
+        err: error,
       });
       return;
     }

@@ -126,7 +126,7 @@ class AgentSession implements CommandChannel {
         .catch((error: unknown) => this.onBug(error));
     });
     ws.on('error', (error) => {
-      deps.logger.warn('OpAMP WebSocket error', { agentId: this.agentId, error: error.message });
+      deps.logger.warn('OpAMP WebSocket error', { agentId: this.agentId, err: error });
     });
     this.closed = new Promise((resolve) => {
       ws.on('close', (code) => {
@@ -179,7 +179,7 @@ class AgentSession implements CommandChannel {
     } catch (error) {
       deps.logger.warn('closing OpAMP connection after a malformed message', {
         agentId: this.agentId,
-        error: error instanceof Error ? error.message : String(error),
+        err: error,
       });
       this.close(CLOSE_PROTOCOL_ERROR, 'malformed OpAMP message', 'protocol_error');
       return;
@@ -220,14 +220,17 @@ class AgentSession implements CommandChannel {
       }
     } catch (error) {
       // Not the agent's fault (e.g. the database is down): close so that it reconnects later.
-      deps.logger.error('could not handle an OpAMP message', { agentId, error });
+      deps.logger.error('could not handle an OpAMP message', { agentId, err: error });
       this.close(CLOSE_INTERNAL_ERROR, 'server error', 'server_error');
     }
   }
 
   /** Last resort so that one connection's failure never becomes an unhandled rejection. */
   private onBug(error: unknown): void {
-    this.deps.logger.error('OpAMP connection handler failed', { agentId: this.agentId, error });
+    this.deps.logger.error('OpAMP connection handler failed', {
+      agentId: this.agentId,
+      err: error,
+    });
     this.close(CLOSE_INTERNAL_ERROR, 'server error', 'server_error');
   }
 
@@ -239,7 +242,7 @@ class AgentSession implements CommandChannel {
     try {
       await deps.presence.markGone(agentId, this.connectionId);
     } catch (error) {
-      deps.logger.error('could not clear presence', { agentId, error });
+      deps.logger.error('could not clear presence', { agentId, err: error });
     }
     deps.relay.onAgentGone(agentId);
   }

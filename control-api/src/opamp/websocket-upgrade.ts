@@ -24,7 +24,7 @@ export function opampUpgradeListener(deps: {
       else abortHandshake(socket, decision.refusal);
     };
     upgrade().catch((error: unknown) => {
-      deps.logger.error('OpAMP upgrade failed', { error });
+      deps.logger.error('OpAMP upgrade failed', { err: error });
       socket.destroy();
     });
   };

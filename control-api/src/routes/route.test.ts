@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { describe, expect, it } from 'vitest';
 import { errorHandler } from '../infra/error-handler.js';
-import { createLogger } from '../infra/logger.js';
+import { silentLogger } from '../infra/logger.js';
 import { ProcessActionBody, ProcessParams } from '@cybercorp/protocol';
 import { defineRoute, mountRoutes, validationError } from './route.js';
 
@@ -58,7 +58,7 @@ describe('mountRoutes', () => {
     });
     mountRoutes(router, [route], { authenticator: {} as never, audit: {} as never });
     app.use('/api', router);
-    app.use(errorHandler(createLogger('silent')));
+    app.use(errorHandler(silentLogger));
     const server = app.listen(0, '127.0.0.1');
     await once(server, 'listening');
     const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/things/1`;

@@ -282,7 +282,7 @@ export class CommandRelay {
         fail();
       }
     } catch (error) {
-      deps.logger.error('could not dispatch command', { commandId: command.commandId, error });
+      deps.logger.error('could not dispatch command', { commandId: command.commandId, err: error });
       fail();
     }
     return settled;
@@ -363,7 +363,7 @@ export class CommandRelay {
       return;
     }
     this.deps.bus?.send(originId, message).catch((error: unknown) => {
-      this.deps.logger.error('could not send a command reply over Redis', { originId, error });
+      this.deps.logger.error('could not send a command reply over Redis', { originId, err: error });
     });
   }
 

@@ -1,11 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { hashToken } from '../auth/secrets.js';
-import type { Logger } from '../infra/logger.js';
+import { silentLogger } from '../infra/logger.js';
 import type { ServiceTokenRepository, ServiceTokenRow } from '../repositories/service-tokens.js';
 import { ServiceTokenService } from './service-token-service.js';
 
 const SECRET = 'ccs_fixture-secret-with-enough-characters-000000';
-const quiet: Logger = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
 /** A repository holding one stored token, found only by the hash of SECRET. */
 function serviceWith(role: string) {
@@ -23,7 +22,7 @@ function serviceWith(role: string) {
       return Promise.resolve(hash === hashToken(SECRET) ? row : null);
     },
   } as unknown as ServiceTokenRepository;
-  return { service: new ServiceTokenService(repository, { now: () => 0 }, quiet), lookups };
+  return { service: new ServiceTokenService(repository, { now: () => 0 }, silentLogger), lookups };
 }
 
 describe('ServiceTokenService.authenticate', () => {

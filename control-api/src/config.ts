@@ -1,5 +1,8 @@
 import type { Clock } from './infra/clock.js';
 
+/** The design's REST rate: requests per minute per principal (RATE_LIMIT_PER_MINUTE). */
+export const DEFAULT_RATE_LIMIT_PER_MINUTE = 100;
+
 export type LogLevel = 'info' | 'warn' | 'error' | 'silent';
 
 /** Options of `startControlApi`; each one overrides its environment variable. */
@@ -29,6 +32,13 @@ export interface ControlApiOptions {
   commandTimeoutMs?: number;
   /** CYBERCORP_LOG_LEVEL (info). */
   logLevel?: LogLevel;
+  /**
+   * RATE_LIMIT_PER_MINUTE (100): REST requests per minute per authenticated principal, per
+   * address for anonymous calls; 0 turns the limit off.
+   */
+  rateLimitPerMinute?: number;
+  /** CORS_ORIGINS (comma-separated): browser origins allowed to call the API; none by default. */
+  corsOrigins?: string[];
   clock?: Clock;
   /** Receives the one-time notice with a generated admin password (default: stdout). */
   announce?: (message: string) => void;
@@ -46,6 +56,8 @@ export interface Config {
   heartbeatSeconds: number;
   commandTimeoutMs: number;
   logLevel: LogLevel;
+  rateLimitPerMinute: number;
+  corsOrigins: string[];
 }
 
 export class ConfigError extends Error {
@@ -67,6 +79,28 @@ function integer(
     throw new ConfigError(`${name} must be an integer from ${min} to ${max}, got ${String(raw)}`);
   }
   return value;
+}
+
+/** `https://grafana.example.com`-style origins: scheme, host and port, nothing else. */
+function origins(raw: string[] | string | undefined): string[] {
+  const list = typeof raw === 'string' ? raw.split(',') : (raw ?? []);
+  return list
+    .map((o) => o.trim())
+    .filter((o) => o !== '')
+    .map((o) => {
+      let origin: string | undefined;
+      try {
+        origin = new URL(o).origin;
+      } catch {
+        origin = undefined;
+      }
+      if (origin !== o || !/^https?:/.test(o)) {
+        throw new ConfigError(
+          `CORS_ORIGINS: ${o} is not an origin like https://grafana.example.com`,
+        );
+      }
+      return o;
+    });
 }
 
 const nonEmpty = (value: string | undefined) =>
@@ -92,5 +126,13 @@ export function resolveConfig(
     heartbeatSeconds: integer('heartbeatSeconds', options.heartbeatSeconds, 30, 1, 86_400),
     commandTimeoutMs: integer('commandTimeoutMs', options.commandTimeoutMs, 5000, 1, 600_000),
     logLevel: logLevel as LogLevel,
+    rateLimitPerMinute: integer(
+      'RATE_LIMIT_PER_MINUTE',
+      options.rateLimitPerMinute ?? env.RATE_LIMIT_PER_MINUTE,
+      DEFAULT_RATE_LIMIT_PER_MINUTE,
+      0,
+      1_000_000_000,
+    ),
+    corsOrigins: origins(options.corsOrigins ?? env.CORS_ORIGINS),
   };
 }

@@ -6,7 +6,6 @@ import { OPAMP_PATH } from '@cybercorp/protocol';
 import { Redis } from 'ioredis';
 import { buildApp } from './app.js';
 import { ACCESS_TOKEN_TTL_SECONDS, AccessTokens } from './auth/access-tokens.js';
-import { LoginLockout } from './auth/lockout.js';
 import { CallerAuthenticator } from './auth/caller-authenticator.js';
 import { LEGACY_JWT_SECRET_SETTING, loadSigningKeys } from './auth/signing-keys.js';
 import { UserAuthenticator } from './auth/user-authenticator.js';
@@ -15,11 +14,13 @@ import { systemClock } from './infra/clock.js';
 import { isDatabaseUnavailable } from './infra/database-errors.js';
 import { createDatabasePool } from './infra/database-pool.js';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './infra/embedded-postgres.js';
+import { answerClientError } from './infra/client-error.js';
 import { createLogger, type Logger } from './infra/logger.js';
 import { Metrics, type AgentPresenceSample } from './infra/metrics.js';
 import { runMigrations } from './infra/migrations.js';
 import { ApiError, problemOf } from './infra/problem.js';
 import { ConnectionRegistry } from './opamp/connection-registry.js';
+import { createRateLimits } from './rate-limits.js';
 import { HttpTransport } from './opamp/http-transport.js';
 import { OpampService } from './opamp/opamp-service.js';
 import { WebSocketTransport } from './opamp/websocket-transport.js';
@@ -123,13 +124,6 @@ export async function startControlApi(options: ControlApiOptions = {}): Promise<
     const userService = new UserService(users);
     const agentTokens = new AgentTokenService(new AgentTokenRepository(db));
     const serviceTokens = new ServiceTokenService(new ServiceTokenRepository(db), clock, logger);
-    const auth = new AuthService({
-      users,
-      refreshTokens: new RefreshTokenRepository(db),
-      accessTokens,
-      lockout: new LoginLockout(clock),
-      clock,
-    });
     const presence: Presence = redis ? new RedisPresence(redis) : new InMemoryPresence(clock);
     const windows = redis ? new RedisWindowSnapshots(redis) : new InMemoryWindowSnapshots();
     const directory = new AgentDirectory(agentsRepo, presence);
@@ -160,6 +154,17 @@ export async function startControlApi(options: ControlApiOptions = {}): Promise<
           return undefined;
         }
       },
+    });
+
+    const limits = createRateLimits(config, redis, metrics);
+    const auth = new AuthService({
+      users,
+      refreshTokens: new RefreshTokenRepository(db),
+      accessTokens,
+      loginLimiter: limits.login,
+      onPasswordCheck: (accepted) =>
+        metrics.loginPasswordChecks.inc({ outcome: accepted ? 'accepted' : 'rejected' }),
+      clock,
     });
 
     const registry = new ConnectionRegistry();
@@ -225,8 +230,11 @@ export async function startControlApi(options: ControlApiOptions = {}): Promise<
       logger,
       db,
       redis,
+      rateLimiter: limits.requests,
+      corsOrigins: config.corsOrigins,
     });
     const server = createServer(app);
+    server.on('clientError', answerClientError);
     server.on('upgrade', (request, socket, head) => {
       void upgradeOpamp(request, socket, head, { agentTokens, ws, logger });
     });

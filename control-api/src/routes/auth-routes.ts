@@ -1,4 +1,5 @@
 import { permissionsOf } from '../auth/permissions.js';
+import { clientIp } from '../infra/client-ip.js';
 import { defineRoute, type AnyRoute } from './route.js';
 import { LoginBody, Me, RefreshBody, TokenPair } from './schemas.js';
 import type { RouteServices } from './services.js';
@@ -13,9 +14,9 @@ export function authRoutes(s: RouteServices): AnyRoute[] {
       access: 'public',
       body: LoginBody,
       responses: { 200: { description: 'Token pair', schema: TokenPair } },
-      handler: async ({ body }) => ({
+      handler: async ({ body, req }) => ({
         status: 200,
-        body: await s.auth.login(body.username, body.password),
+        body: await s.auth.login(body.username, body.password, clientIp(req)),
       }),
     }),
     defineRoute({

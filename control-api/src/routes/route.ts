@@ -5,6 +5,7 @@ import { hasPermission, type Permission } from '../auth/permissions.js';
 import type { Authenticator } from '../auth/caller-authenticator.js';
 import { GRAFANA_USER_HEADER } from '../auth/service-caller.js';
 import { ApiError } from '../infra/problem.js';
+import type { RequestRateLimiter } from '../infra/request-rate-limiter.js';
 import type { AuditService } from '../services/audit-service.js';
 
 export const MAX_JSON_BODY = '1mb';
@@ -65,6 +66,8 @@ export function defineRoute<P extends z.ZodType, Q extends z.ZodType, B extends 
 export interface RouteDeps {
   authenticator: Authenticator;
   audit: AuditService;
+  /** Counts each request of its principal, once it is known; none: no rate limit. */
+  rateLimiter?: RequestRateLimiter;
 }
 
 /** Mounts each route with its auth, permission check, validation and audit of refusals. */
@@ -74,10 +77,14 @@ export function mountRoutes(router: Router, routes: readonly AnyRoute[], deps: R
     const handler = async (req: Request, res: Response) => {
       let user: UserPrincipal | undefined;
       if (route.access !== 'public') {
-        user = await deps.authenticator.authenticate(
-          req.headers.authorization,
-          req.headersDistinct[GRAFANA_USER_HEADER],
-        );
+        user = await deps.authenticator
+          .authenticate(req.headers.authorization, req.headersDistinct[GRAFANA_USER_HEADER])
+          .catch(async (error: unknown) => {
+            // Refused credentials count against the address, so guessing tokens is limited too.
+            await deps.rateLimiter?.admit(req, res, undefined);
+            throw error;
+          });
+        await deps.rateLimiter?.admit(req, res, user);
         if (route.access !== 'authenticated' && !hasPermission(user.role, route.access)) {
           if (route.auditTarget) {
             await deps.audit.record({
@@ -105,8 +112,12 @@ export function mountRoutes(router: Router, routes: readonly AnyRoute[], deps: R
       res.locals.routePattern = `${req.baseUrl}${route.path}`;
       next();
     };
-    if (route.body) router[route.method](route.path, rememberRoute, json, handler);
-    else router[route.method](route.path, rememberRoute, handler);
+    // Anonymous calls are counted by address before their body is even read.
+    const limitAnonymous =
+      route.access === 'public' && deps.rateLimiter ? [deps.rateLimiter.byAddress()] : [];
+    if (route.body)
+      router[route.method](route.path, rememberRoute, ...limitAnonymous, json, handler);
+    else router[route.method](route.path, rememberRoute, ...limitAnonymous, handler);
   }
   mountMethodNotAllowed(router, routes);
 }

@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { limiterFactory } from '../infra/limiter-store.js';
 import { ApiError } from '../infra/problem.js';
-import { LoginLimiter, type LoginLimitName, type LoginLimitPolicy } from './login-limiter.js';
+import {
+  DEFAULT_LOGIN_LIMITS,
+  LoginLimiter,
+  type LoginLimitName,
+  type LoginLimitPolicy,
+} from './login-limiter.js';
 
 const policy: LoginLimitPolicy = {
   perUserAndAddress: { attempts: 3, windowSeconds: 600, blockSeconds: 600 },
@@ -82,6 +87,18 @@ describe('LoginLimiter', () => {
     expect((await refusal(limits.reserve('admin', '203.0.113.99'))).code).toBe('locked_out');
     expect(refusals).toEqual(['login_user']);
     // The real admin, from where it logged in before, still gets to its password check.
+    await expect(limits.reserve('admin', '198.51.100.7')).resolves.toBeDefined();
+  });
+
+  it('remembers a known address with the default policy in memory too', async () => {
+    // Node caps timers at 2^31-1 ms; a longer in-memory expiry would fire at once.
+    const limits = new LoginLimiter(limiterFactory(undefined));
+    await (await limits.reserve('admin', '198.51.100.7')).succeeded();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    for (let i = 0; i < DEFAULT_LOGIN_LIMITS.perUser.attempts; i++) {
+      await limits.reserve('admin', `203.0.${Math.floor(i / 200)}.${i % 200}`);
+    }
+    expect((await refusal(limits.reserve('admin', '203.0.113.250'))).code).toBe('locked_out');
     await expect(limits.reserve('admin', '198.51.100.7')).resolves.toBeDefined();
   });
 });

@@ -30,7 +30,8 @@ export const DEFAULT_LOGIN_LIMITS: LoginLimitPolicy = {
   perUserAndAddress: { attempts: 5, windowSeconds: 15 * 60, blockSeconds: 15 * 60 },
   perAddress: { attempts: 100, windowSeconds: 24 * 3600, blockSeconds: 24 * 3600 },
   perUser: { attempts: 100, windowSeconds: 3600, blockSeconds: 0 },
-  knownAddressSeconds: 30 * 24 * 3600,
+  // In-memory counters expire by timer, and a timer cannot wait more than 24.8 days.
+  knownAddressSeconds: 14 * 24 * 3600,
 };
 
 export type LoginLimitName = 'login_user_address' | 'login_address' | 'login_user';

@@ -106,6 +106,7 @@ describe('API fuzzing: schemathesis against the live OpenAPI document', () => {
   let agentId: string;
   let sleeper: ChildProcess & { pid: number };
   let commandId: string;
+  let viewerToken: string;
 
   beforeAll(async () => {
     requireSchemathesis(); // fail fast, naming it, before starting anything
@@ -137,6 +138,16 @@ describe('API fuzzing: schemathesis against the live OpenAPI document', () => {
       );
     expect(resumed.status, JSON.stringify(resumed.body)).toBe(200);
     commandId = resumed.body.commandId;
+
+    // Logged in before any fuzzing: the admin pass's wrong logins from this address exhaust its
+    // login limit (100 failed attempts a day), after which no login from here would pass.
+    const viewer = await api.client.as(adminToken).request('POST', '/api/v1/users', {
+      username: 'fuzz-viewer',
+      password: 'fuzz-viewer-password-1',
+      role: 'viewer',
+    });
+    expect(viewer.status).toBe(201);
+    viewerToken = (await api.client.login('fuzz-viewer', 'fuzz-viewer-password-1')).accessToken;
   });
 
   afterAll(async () => {
@@ -229,14 +240,6 @@ describe('API fuzzing: schemathesis against the live OpenAPI document', () => {
     { timeout: 300_000 },
     async () => {
       const before = await requestCounts(api.url);
-      const created = await api.client.as(adminToken).request('POST', '/api/v1/users', {
-        username: 'fuzz-viewer',
-        password: 'fuzz-viewer-password-1',
-        role: 'viewer',
-      });
-      expect(created.status).toBe(201);
-      const viewerToken = (await api.client.login('fuzz-viewer', 'fuzz-viewer-password-1'))
-        .accessToken;
       const counts = await fuzzAs(viewerToken, 50);
       const forbidden = (route: string) =>
         countOf(counts, route, 403) - countOf(before, route, 403);

@@ -6,9 +6,11 @@ import type { Authenticator } from './auth/caller-authenticator.js';
 import { errorHandler, notFoundHandler } from './infra/error-handler.js';
 import { httpMetrics } from './infra/http-metrics.js';
 import type { PinoBackedLogger } from './infra/logger.js';
+import { noStore, responseHeaders } from './infra/http-headers.js';
 import type { Metrics } from './infra/metrics.js';
 import { ApiError, PROBLEM_CONTENT_TYPE, problemOf } from './infra/problem.js';
 import { requestLogger } from './infra/request-logger.js';
+import type { RequestRateLimiter } from './infra/request-rate-limiter.js';
 import type { HttpTransport } from './opamp/http-transport.js';
 import { MAX_OPAMP_MESSAGE_BYTES } from './opamp/websocket-transport.js';
 import { adminRoutes } from './routes/admin-routes.js';
@@ -33,6 +35,10 @@ export interface AppDeps {
   logger: PinoBackedLogger;
   db: pg.Pool;
   redis?: Redis;
+  /** The REST request rate limit; none when RATE_LIMIT_PER_MINUTE is 0. */
+  rateLimiter?: RequestRateLimiter;
+  /** Browser origins given CORS headers (CORS_ORIGINS). */
+  corsOrigins?: readonly string[];
 }
 
 export function apiRoutes(services: RouteServices): AnyRoute[] {
@@ -53,14 +59,23 @@ export function buildApp(deps: AppDeps): Express {
   app.set('query parser', 'simple');
   app.use(requestLogger(log));
   app.use(httpMetrics(deps.metrics));
+  app.use(responseHeaders(deps.corsOrigins ?? []));
 
   const routes = apiRoutes(deps.services);
   const openapi = buildOpenApiDocument(routes, API_VERSION);
   const api = express.Router();
-  api.get('/openapi.json', (_req, res) => {
+  api.use(noStore);
+  const byAddress = deps.rateLimiter ? [deps.rateLimiter.byAddress()] : [];
+  api.get('/openapi.json', ...byAddress, (_req, res) => {
     res.json(openapi);
   });
-  mountRoutes(api, routes, { authenticator: deps.authenticator, audit: deps.services.audit });
+  mountRoutes(api, routes, {
+    authenticator: deps.authenticator,
+    audit: deps.services.audit,
+    rateLimiter: deps.rateLimiter,
+  });
+  // What no route matched is counted by address too, so probing paths is limited as well.
+  if (deps.rateLimiter) api.use(deps.rateLimiter.byAddress());
   app.use(API_PREFIX, api);
 
   app.post(

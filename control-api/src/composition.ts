@@ -5,7 +5,6 @@ import type pg from 'pg';
 import { buildApp } from './app.js';
 import { ACCESS_TOKEN_TTL_SECONDS, AccessTokens } from './auth/access-tokens.js';
 import { CallerAuthenticator } from './auth/caller-authenticator.js';
-import { LoginLockout } from './auth/lockout.js';
 import { LEGACY_JWT_SECRET_SETTING, loadSigningKeys } from './auth/signing-keys.js';
 import { UserAuthenticator } from './auth/user-authenticator.js';
 import type { Config } from './config.js';
@@ -18,6 +17,7 @@ import { HttpTransport } from './opamp/http-transport.js';
 import { OpampService } from './opamp/opamp-service.js';
 import { WebSocketTransport } from './opamp/websocket-transport.js';
 import { opampUpgradeListener, type UpgradeListener } from './opamp/websocket-upgrade.js';
+import { createRateLimits } from './rate-limits.js';
 import { AgentTokenRepository } from './repositories/agent-tokens.js';
 import { AgentRepository } from './repositories/agents.js';
 import { AuditRepository } from './repositories/audit.js';
@@ -93,13 +93,6 @@ export async function buildControlPlane(
     clock,
     logger.child({ component: 'tokens' }),
   );
-  const auth = new AuthService({
-    users,
-    refreshTokens: new RefreshTokenRepository(db),
-    accessTokens,
-    lockout: new LoginLockout(clock),
-    clock,
-  });
   const presence: Presence = redis ? new RedisPresence(redis.client) : new InMemoryPresence(clock);
   const windows = redis ? new RedisWindowSnapshots(redis.client) : new InMemoryWindowSnapshots();
   const directory = new AgentDirectory(agentsRepo, presence);
@@ -124,6 +117,17 @@ export async function buildControlPlane(
         return undefined;
       }
     },
+  });
+
+  const limits = createRateLimits(config, redis?.client, metrics);
+  const auth = new AuthService({
+    users,
+    refreshTokens: new RefreshTokenRepository(db),
+    accessTokens,
+    loginLimiter: limits.login,
+    onPasswordCheck: (accepted) =>
+      metrics.loginPasswordChecks.inc({ outcome: accepted ? 'accepted' : 'rejected' }),
+    clock,
   });
 
   const registry = new ConnectionRegistry();
@@ -184,6 +188,8 @@ export async function buildControlPlane(
     logger,
     db,
     redis: redis?.client,
+    rateLimiter: limits.requests,
+    corsOrigins: config.corsOrigins,
   });
 
   return {

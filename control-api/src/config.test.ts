@@ -13,7 +13,30 @@ describe('resolveConfig', () => {
       adminPassword: undefined,
       heartbeatSeconds: 30,
       commandTimeoutMs: 5000,
+      rateLimitPerMinute: 100,
+      corsOrigins: [],
     });
+  });
+
+  it('reads the rate limit and the CORS allow-list', () => {
+    const env = {
+      RATE_LIMIT_PER_MINUTE: '0',
+      CORS_ORIGINS: 'https://grafana.example.com, http://localhost:3000,',
+    };
+    expect(resolveConfig({}, env)).toMatchObject({
+      rateLimitPerMinute: 0,
+      corsOrigins: ['https://grafana.example.com', 'http://localhost:3000'],
+    });
+    expect(resolveConfig({ rateLimitPerMinute: 5000, corsOrigins: [] }, env)).toMatchObject({
+      rateLimitPerMinute: 5000,
+      corsOrigins: [],
+    });
+    for (const bad of [{ RATE_LIMIT_PER_MINUTE: '-1' }, { RATE_LIMIT_PER_MINUTE: 'lots' }]) {
+      expect(() => resolveConfig({}, bad)).toThrow(ConfigError);
+    }
+    for (const origin of ['*', 'grafana.example.com', 'https://g.example.com/path', 'ftp://x']) {
+      expect(() => resolveConfig({}, { CORS_ORIGINS: origin }), origin).toThrow(ConfigError);
+    }
   });
 
   it('reads the environment and lets options override it', () => {

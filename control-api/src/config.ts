@@ -8,6 +8,9 @@ import {
 
 export type { LogLevel };
 
+/** The design's REST rate: requests per minute per principal (RATE_LIMIT_PER_MINUTE). */
+export const DEFAULT_RATE_LIMIT_PER_MINUTE = 100;
+
 /** Options of `startControlApi`; each one overrides its environment variable. */
 export interface ControlApiOptions {
   /** PORT (8080); 0 picks a free port. */
@@ -35,6 +38,13 @@ export interface ControlApiOptions {
   commandTimeoutMs?: number;
   /** LOG_LEVEL (unset: info and a LOG_DEBUG_SAMPLE of debug lines); LOG_FILE adds a log file. */
   logLevel?: LogLevel;
+  /**
+   * RATE_LIMIT_PER_MINUTE (100): REST requests per minute per authenticated principal, per
+   * address for anonymous calls; 0 turns the limit off.
+   */
+  rateLimitPerMinute?: number;
+  /** CORS_ORIGINS (comma-separated): browser origins allowed to call the API; none by default. */
+  corsOrigins?: string[];
   clock?: Clock;
   /** Receives the one-time notice with a generated admin password (default: stdout). */
   announce?: (message: string) => void;
@@ -53,6 +63,8 @@ export interface Config {
   commandTimeoutMs: number;
   /** LOG_LEVEL, LOG_DEBUG_SAMPLE, LOG_FILE, LOG_FILE_COUNT (the `logLevel` option wins). */
   log: LogSettings;
+  rateLimitPerMinute: number;
+  corsOrigins: string[];
 }
 
 export class ConfigError extends Error {
@@ -72,6 +84,28 @@ function integer(
     throw new ConfigError(`${name} must be an integer from ${min} to ${max}, got ${String(raw)}`);
   }
   return value;
+}
+
+/** `https://grafana.example.com`-style origins: scheme, host and port, nothing else. */
+function origins(raw: string[] | string | undefined): string[] {
+  const list = typeof raw === 'string' ? raw.split(',') : (raw ?? []);
+  return list
+    .map((o) => o.trim())
+    .filter((o) => o !== '')
+    .map((o) => {
+      let origin: string | undefined;
+      try {
+        origin = new URL(o).origin;
+      } catch {
+        origin = undefined;
+      }
+      if (origin !== o || !/^https?:/.test(o)) {
+        throw new ConfigError(
+          `CORS_ORIGINS: ${o} is not an origin like https://grafana.example.com`,
+        );
+      }
+      return o;
+    });
 }
 
 const nonEmpty = (value: string | undefined) =>
@@ -100,5 +134,13 @@ export function resolveConfig(
     heartbeatSeconds: integer('heartbeatSeconds', options.heartbeatSeconds, 30, 1, 86_400),
     commandTimeoutMs: integer('commandTimeoutMs', options.commandTimeoutMs, 5000, 1, 600_000),
     log,
+    rateLimitPerMinute: integer(
+      'RATE_LIMIT_PER_MINUTE',
+      options.rateLimitPerMinute ?? env.RATE_LIMIT_PER_MINUTE,
+      DEFAULT_RATE_LIMIT_PER_MINUTE,
+      0,
+      1_000_000_000,
+    ),
+    corsOrigins: origins(options.corsOrigins ?? env.CORS_ORIGINS),
   };
 }

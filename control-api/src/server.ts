@@ -4,6 +4,7 @@ import { OPAMP_PATH } from '@cybercorp/protocol';
 import { Redis } from 'ioredis';
 import { buildControlPlane, type ControlPlane, type ControlPlaneDeps } from './composition.js';
 import { resolveConfig, type Config, type ControlApiOptions } from './config.js';
+import { answerClientError } from './infra/client-error.js';
 import { systemClock } from './infra/clock.js';
 import { createDatabasePool } from './infra/database-pool.js';
 import { startEmbeddedPostgres } from './infra/embedded-postgres.js';
@@ -66,6 +67,7 @@ export async function startControlApi(options: ControlApiOptions = {}): Promise<
     await plane.start();
 
     const server = createServer(plane.app);
+    server.on('clientError', answerClientError);
     server.on('upgrade', plane.onUpgrade);
     await listen(server, config.port, config.host);
     const { port } = server.address() as AddressInfo;

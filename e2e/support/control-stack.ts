@@ -47,6 +47,8 @@ export async function startControlApi(options: {
       REDIS_URL: '',
       CYBERCORP_ADMIN_USER: options.admin.username,
       CYBERCORP_ADMIN_PASSWORD: options.admin.password,
+      // The suites send requests at machine speed, far over the default 100 a minute.
+      RATE_LIMIT_PER_MINUTE: '100000',
       ...options.env,
     },
   });

@@ -9,10 +9,15 @@ export const ErrorCode = {
   UnknownAction: 'unknown_action',
   PayloadTooLarge: 'payload_too_large',
   UnsupportedMediaType: 'unsupported_media_type',
+  /** The request's headers are larger than the server accepts (Node's maxHeaderSize). */
+  HeadersTooLarge: 'headers_too_large',
   Unauthorized: 'unauthorized',
   InvalidCredentials: 'invalid_credentials',
   TokenReused: 'token_reused',
+  /** Too many login attempts for this username from this address (or in all); see Retry-After. */
   LockedOut: 'locked_out',
+  /** Over the REST request rate of the caller (RATE_LIMIT_PER_MINUTE); see Retry-After. */
+  RateLimited: 'rate_limited',
   Forbidden: 'forbidden',
   ProtectedProcess: 'protected_process',
   ControlDisabled: 'control_disabled',
@@ -45,10 +50,12 @@ export const httpStatusOf: Record<ErrorCode, number> = {
   unknown_action: 400,
   payload_too_large: 413,
   unsupported_media_type: 415,
+  headers_too_large: 431,
   unauthorized: 401,
   invalid_credentials: 401,
   token_reused: 401,
   locked_out: 429,
+  rate_limited: 429,
   forbidden: 403,
   protected_process: 403,
   control_disabled: 403,

@@ -1,4 +1,5 @@
 import type { UserPrincipal } from './access-tokens.js';
+import { bearerToken } from './bearer.js';
 import { SERVICE_TOKEN_PREFIX } from './secrets.js';
 
 /** Decides who calls a user route, from its Authorization and X-Grafana-User headers. */
@@ -27,7 +28,7 @@ export class CallerAuthenticator implements Authenticator {
     authorization: string | undefined,
     grafanaUser?: readonly string[],
   ): Promise<UserPrincipal> {
-    const token = /^Bearer (\S{1,4096})$/.exec(authorization ?? '')?.[1];
+    const token = bearerToken(authorization);
     if (token?.startsWith(SERVICE_TOKEN_PREFIX)) {
       return this.serviceTokens.authenticate(token, grafanaUser);
     }

@@ -62,10 +62,8 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       return;
     }
     if (apiError.code === 'database_unavailable') res.setHeader('Retry-After', '5');
-    if (
-      apiError.code === 'locked_out' &&
-      typeof apiError.extensions.retryAfterSeconds === 'number'
-    ) {
+    // locked_out and rate_limited say when to come back.
+    if (typeof apiError.extensions.retryAfterSeconds === 'number') {
       res.setHeader('Retry-After', String(apiError.extensions.retryAfterSeconds));
     }
     if (apiError.status === 401) res.setHeader('WWW-Authenticate', 'Bearer');

@@ -23,6 +23,8 @@ export class Metrics {
   readonly agentUp: Gauge<'agent_id' | 'host_name'>;
   readonly commands: Counter<'type' | 'outcome'>;
   readonly commandDuration: Histogram<'type'>;
+  readonly loginPasswordChecks: Counter<'outcome'>;
+  readonly rateLimited: Counter<'limit'>;
 
   constructor(sources: {
     pool: pg.Pool;
@@ -107,6 +109,19 @@ export class Metrics {
       help: 'Time from sending a control command to its outcome',
       labelNames: ['type'],
       buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers,
+    });
+    this.loginPasswordChecks = new Counter({
+      name: 'cybercorp_login_password_checks_total',
+      help: 'Passwords verified by login (the slow argon2 check), by outcome',
+      labelNames: ['outcome'],
+      registers,
+    });
+    for (const outcome of ['accepted', 'rejected']) this.loginPasswordChecks.inc({ outcome }, 0);
+    this.rateLimited = new Counter({
+      name: 'cybercorp_rate_limited_total',
+      help: 'Requests refused with 429, by the limit that refused them',
+      labelNames: ['limit'],
       registers,
     });
     const pool = sources.pool;

@@ -13,9 +13,9 @@ export function authRoutes(s: RouteServices): AnyRoute[] {
       access: 'public',
       body: LoginBody,
       responses: { 200: { description: 'Token pair', schema: TokenPair } },
-      handler: async ({ body }) => ({
+      handler: async ({ body, clientIp }) => ({
         status: 200,
-        body: await s.auth.login(body.username, body.password),
+        body: await s.auth.login(body.username, body.password, clientIp),
       }),
     }),
     defineRoute({

@@ -93,4 +93,31 @@ describe('buildOpenApiDocument', () => {
     expect(AuditQuery.safeParse({ cursor: '999999999999999999' }).success).toBe(true);
     expect(AuditQuery.safeParse({ cursor: '9999999999999999999' }).success).toBe(false);
   });
+
+  it('documents 429 with Retry-After and the RateLimit headers on every operation', () => {
+    for (const [path, methods] of Object.entries(document.paths)) {
+      for (const [method, operation] of Object.entries(methods)) {
+        const tooMany = (
+          operation as {
+            responses: Record<string, { description: string; headers?: Record<string, unknown> }>;
+          }
+        ).responses['429'];
+        expect(tooMany?.description, `${method} ${path}`).toContain('rate_limited');
+        expect(Object.keys(tooMany?.headers ?? {})).toEqual([
+          'Retry-After',
+          'RateLimit',
+          'RateLimit-Policy',
+        ]);
+      }
+    }
+    const login = document.paths['/api/v1/auth/login']?.post as {
+      responses: Record<string, { description: string }>;
+    };
+    expect(login.responses['429']?.description).toContain('locked_out');
+    expect(Object.keys(document.components.headers)).toEqual([
+      'Retry-After',
+      'RateLimit',
+      'RateLimit-Policy',
+    ]);
+  });
 });

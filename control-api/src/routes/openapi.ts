@@ -29,6 +29,41 @@ function parametersOf(schema: z.ZodType | undefined, location: 'path' | 'query')
   }));
 }
 
+const RATE_LIMIT_HEADERS = {
+  'Retry-After': {
+    description: 'Seconds until the request may be tried again',
+    required: true,
+    schema: { type: 'integer', minimum: 1 },
+  },
+  RateLimit: {
+    description:
+      'The caller\'s quota left in this window (draft-ietf-httpapi-ratelimit-headers), e.g. `"default";r=57;t=23`',
+    schema: { type: 'string' },
+  },
+  'RateLimit-Policy': {
+    description:
+      'The REST request quota: RATE_LIMIT_PER_MINUTE per principal (per address when anonymous), e.g. `"default";q=100;w=60`',
+    schema: { type: 'string' },
+  },
+};
+
+/** Every operation can meet the request rate limit; logins also have their own limits. */
+function tooManyRequests(route: AnyRoute) {
+  const description =
+    route.path === '/auth/login'
+      ? 'Too many requests (`rate_limited`), or too many failed logins for this username (`locked_out`)'
+      : 'Too many requests from this caller in the current minute (`rate_limited`)';
+  return {
+    description,
+    headers: {
+      'Retry-After': { $ref: '#/components/headers/Retry-After' },
+      RateLimit: { $ref: '#/components/headers/RateLimit' },
+      'RateLimit-Policy': { $ref: '#/components/headers/RateLimit-Policy' },
+    },
+    content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
+  };
+}
+
 /** The OpenAPI 3.1 document, generated from the same zod schemas that validate requests. */
 export function buildOpenApiDocument(routes: readonly AnyRoute[], version: string) {
   const paths: Record<string, Record<string, unknown>> = {};
@@ -43,6 +78,7 @@ export function buildOpenApiDocument(routes: readonly AnyRoute[], version: strin
           }
         : { description: r.description };
     }
+    responses['429'] ??= tooManyRequests(route);
     responses.default = {
       description: 'Error (RFC 9457)',
       content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
@@ -81,6 +117,7 @@ export function buildOpenApiDocument(routes: readonly AnyRoute[], version: strin
     components: {
       securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
       schemas: { Problem: jsonSchema(Problem, 'output') },
+      headers: RATE_LIMIT_HEADERS,
     },
   };
 }

@@ -4,7 +4,9 @@ import type { UserPrincipal } from '../auth/access-tokens.js';
 import { hasPermission, type Permission } from '../auth/permissions.js';
 import type { Authenticator } from '../auth/caller-authenticator.js';
 import { GRAFANA_USER_HEADER } from '../auth/service-caller.js';
+import { clientIp } from '../infra/client-ip.js';
 import { ApiError } from '../infra/problem.js';
+import type { RequestRateLimiter } from '../infra/request-rate-limiter.js';
 import type { AuditService } from '../services/audit-service.js';
 
 export const MAX_JSON_BODY = '1mb';
@@ -22,6 +24,8 @@ export interface RouteContext<P, Q, B, A extends Access = Access> {
   body: B;
   /** The authenticated caller; there is none only on `public` routes. */
   caller: A extends 'public' ? undefined : UserPrincipal;
+  /** The address the request comes from (infra/client-ip.ts decides it). */
+  clientIp: string;
 }
 
 export interface RouteResult {
@@ -80,6 +84,8 @@ export function defineRoute<
 export interface RouteDeps {
   authenticator: Authenticator;
   audit: AuditService;
+  /** Counts each request of its principal, once it is known; none: no rate limit. */
+  rateLimiter?: RequestRateLimiter;
 }
 
 /** Mounts each route with its auth, permission check, validation and audit of refusals. */
@@ -89,10 +95,14 @@ export function mountRoutes(router: Router, routes: readonly AnyRoute[], deps: R
     const handler = async (req: Request, res: Response) => {
       let caller: UserPrincipal | undefined;
       if (route.access !== 'public') {
-        const user = await deps.authenticator.authenticate(
-          req.headers.authorization,
-          req.headersDistinct[GRAFANA_USER_HEADER],
-        );
+        const user = await deps.authenticator
+          .authenticate(req.headers.authorization, req.headersDistinct[GRAFANA_USER_HEADER])
+          .catch(async (error: unknown) => {
+            // Refused credentials count against the address, so guessing tokens is limited too.
+            await deps.rateLimiter?.admit(req, res, undefined);
+            throw error;
+          });
+        await deps.rateLimiter?.admit(req, res, user);
         if (route.access !== 'authenticated' && !hasPermission(user.role, route.access)) {
           if (route.auditTarget) {
             await deps.audit.record({
@@ -112,7 +122,7 @@ export function mountRoutes(router: Router, routes: readonly AnyRoute[], deps: R
       const params = parse(route.params, req.params, 'path');
       const query = parse(route.query, req.query, 'query');
       const body = parse(route.body, req.body, 'body');
-      const result = await route.handler({ params, query, body, caller });
+      const result = await route.handler({ params, query, body, caller, clientIp: clientIp(req) });
       if (result.body === undefined) res.status(result.status).end();
       else res.status(result.status).json(result.body);
     };
@@ -121,8 +131,12 @@ export function mountRoutes(router: Router, routes: readonly AnyRoute[], deps: R
       res.locals.routePattern = `${req.baseUrl}${route.path}`;
       next();
     };
-    if (route.body) router[route.method](route.path, rememberRoute, json, handler);
-    else router[route.method](route.path, rememberRoute, handler);
+    // Anonymous calls are counted by address before their body is even read.
+    const limitAnonymous =
+      route.access === 'public' && deps.rateLimiter ? [deps.rateLimiter.byAddress()] : [];
+    if (route.body)
+      router[route.method](route.path, rememberRoute, ...limitAnonymous, json, handler);
+    else router[route.method](route.path, rememberRoute, ...limitAnonymous, handler);
   }
   mountMethodNotAllowed(router, routes);
 }

@@ -1,6 +1,10 @@
 import { randomUUID } from 'node:crypto';
+import { bearerToken } from '../auth/bearer.js';
 import { AGENT_TOKEN_PREFIX, hashToken, newOpaqueToken } from '../auth/secrets.js';
 import type { AgentTokenRepository, AgentTokenRow } from '../repositories/agent-tokens.js';
+
+/** The shape of an agent secret (`cca_` and base64url); anything else is not looked up. */
+const AGENT_TOKEN = new RegExp(`^${AGENT_TOKEN_PREFIX}[A-Za-z0-9_-]{1,196}$`);
 
 export class AgentTokenService {
   constructor(private readonly tokens: AgentTokenRepository) {}
@@ -25,9 +29,8 @@ export class AgentTokenService {
    * qualify, so a user JWT can never authenticate an agent.
    */
   async authenticate(authorization: string | undefined): Promise<AgentTokenRow | null> {
-    const match = /^Bearer ([A-Za-z0-9_-]{1,200})$/.exec(authorization ?? '');
-    const token = match?.[1];
-    if (!token || !token.startsWith(AGENT_TOKEN_PREFIX)) return null;
+    const token = bearerToken(authorization);
+    if (!token || !AGENT_TOKEN.test(token)) return null;
     return this.tokens.findActiveByHash(hashToken(token));
   }
 }

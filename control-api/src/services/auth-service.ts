@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { AccessTokens, UserPrincipal } from '../auth/access-tokens.js';
-import type { LoginLockout } from '../auth/lockout.js';
+import type { LoginLimiter } from '../auth/login-limiter.js';
 import { dummyPasswordHash, verifyPassword } from '../auth/passwords.js';
 import { REFRESH_TOKEN_PREFIX, hashToken, newOpaqueToken } from '../auth/secrets.js';
 import type { Clock } from '../infra/clock.js';
@@ -23,26 +23,30 @@ export class AuthService {
       users: UserRepository;
       refreshTokens: RefreshTokenRepository;
       accessTokens: AccessTokens;
-      lockout: LoginLockout;
+      loginLimiter: LoginLimiter;
+      /** Told of every password verification (the slow argon2 check) and its outcome. */
+      onPasswordCheck?: (accepted: boolean) => void;
       clock: Clock;
     },
   ) {}
 
-  async login(username: string, password: string): Promise<TokenPair> {
-    const { users, lockout } = this.deps;
-    const lockedMs = lockout.lockedFor(username);
-    if (lockedMs > 0) {
-      throw new ApiError('locked_out', 'too many failed logins; try again later', {
-        retryAfterSeconds: Math.ceil(lockedMs / 1000),
-      });
+  /** Counted against the login limits of `username` and `clientIp` before the password is checked. */
+  async login(username: string, password: string, clientIp: string): Promise<TokenPair> {
+    const { users, loginLimiter, onPasswordCheck } = this.deps;
+    const attempt = await loginLimiter.reserve(username, clientIp);
+    let user;
+    let ok;
+    try {
+      user = await users.findByUsername(username);
+      ok = await verifyPassword(user?.passwordHash ?? (await dummyPasswordHash()), password);
+    } catch (error) {
+      // The password was never checked; a failure to give the attempt back must not hide why.
+      await attempt.abandoned().catch(() => undefined);
+      throw error;
     }
-    const user = await users.findByUsername(username);
-    const ok = await verifyPassword(user?.passwordHash ?? (await dummyPasswordHash()), password);
-    if (!user || !ok) {
-      lockout.recordFailure(username);
-      throw new ApiError('invalid_credentials', 'wrong username or password');
-    }
-    lockout.recordSuccess(username);
+    onPasswordCheck?.(Boolean(user && ok));
+    if (!user || !ok) throw new ApiError('invalid_credentials', 'wrong username or password');
+    await attempt.succeeded();
     const principal = { userId: user.id, username: user.username, role: user.role };
     return this.issuePair(principal, randomUUID());
   }

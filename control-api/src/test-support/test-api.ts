@@ -4,6 +4,9 @@ import path from 'node:path';
 import type { ControlApiOptions } from '../config.js';
 import { startControlApi, type ControlApi } from '../server.js';
 
+/** The REST rate limit of test instances unless a test asks for another. */
+export const TEST_RATE_LIMIT_PER_MINUTE = 100_000;
+
 export const ADMIN = { username: 'admin', password: 'admin-password-for-tests' };
 
 export interface TestApi extends ControlApi {
@@ -22,6 +25,8 @@ export async function startTestApi(options: ControlApiOptions = {}): Promise<Tes
       adminUser: ADMIN.username,
       adminPassword: ADMIN.password,
       logLevel: 'silent',
+      // Tests send requests at machine speed; the rate-limit tests ask for the real default.
+      rateLimitPerMinute: TEST_RATE_LIMIT_PER_MINUTE,
       ...options,
     });
     return {

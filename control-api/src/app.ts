@@ -19,6 +19,7 @@ import { authRoutes } from './routes/auth-routes.js';
 import { buildOpenApiDocument } from './routes/openapi.js';
 import { recordRoutes } from './routes/record-routes.js';
 import { serviceTokenRoutes } from './routes/service-token-routes.js';
+import { userRoutes } from './routes/user-routes.js';
 import { mountRoutes, type AnyRoute } from './routes/route.js';
 import type { RouteServices } from './routes/services.js';
 
@@ -45,6 +46,7 @@ export function apiRoutes(services: RouteServices): AnyRoute[] {
   return [
     ...authRoutes(services),
     ...adminRoutes(services),
+    ...userRoutes(services),
     ...serviceTokenRoutes(services),
     ...agentRoutes(services),
     ...recordRoutes(services),

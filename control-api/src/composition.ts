@@ -3,9 +3,14 @@ import type { Express } from 'express';
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import { buildApp } from './app.js';
-import { ACCESS_TOKEN_TTL_SECONDS, AccessTokens } from './auth/access-tokens.js';
+import {
+  ACCESS_TOKEN_TTL_SECONDS,
+  AccessTokens,
+  CLOCK_SKEW_SECONDS,
+} from './auth/access-tokens.js';
 import { CallerAuthenticator } from './auth/caller-authenticator.js';
 import { LEGACY_JWT_SECRET_SETTING, loadSigningKeys } from './auth/signing-keys.js';
+import { TokenValidity } from './auth/token-validity.js';
 import { UserAuthenticator } from './auth/user-authenticator.js';
 import type { Config } from './config.js';
 import type { Clock } from './infra/clock.js';
@@ -34,6 +39,7 @@ import { CommandBus } from './services/command-bus.js';
 import { CommandRelay } from './services/command-relay.js';
 import { InMemoryPresence, RedisPresence, type Presence } from './services/presence.js';
 import { ServiceTokenService } from './services/service-token-service.js';
+import { TokenInvalidationBus } from './services/token-invalidations.js';
 import { UserService } from './services/user-service.js';
 import { InMemoryWindowSnapshots, RedisWindowSnapshots } from './services/window-snapshots.js';
 
@@ -58,7 +64,10 @@ export interface ControlPlane {
   serviceTokens: ServiceTokenService;
   websocket: WebSocketTransport;
   relay: CommandRelay;
-  /** Starts what has to run before requests arrive: the Redis command bus of a multi-instance API. */
+  /**
+   * Starts what has to run before requests arrive: the Redis command bus and token invalidations
+   * of a multi-instance API, and the sessions that ended recently.
+   */
   start(): Promise<void>;
 }
 
@@ -86,7 +95,27 @@ export async function buildControlPlane(
   const commands = new CommandRepository(db);
   const auditLog = new AuditRepository(db);
   const audit = new AuditService(auditLog, clock);
-  const userService = new UserService(users);
+  const refreshTokens = new RefreshTokenRepository(db);
+  const tokenValidity = new TokenValidity(
+    {
+      tokenStateOf: (userId) => users.tokenStateOf(userId),
+      sessionsRevokedSince: async (since) =>
+        (await refreshTokens.revokedSince(since)).map((r) => ({
+          sessionId: r.familyId,
+          revokedAt: r.revokedAt,
+        })),
+    },
+    clock,
+    accessTokens.ttlSeconds + CLOCK_SKEW_SECONDS,
+  );
+  const invalidations = new TokenInvalidationBus({
+    validity: tokenValidity,
+    instanceId,
+    clock,
+    logger,
+    redis,
+  });
+  const userService = new UserService({ users, audit, invalidations, clock });
   const agentTokens = new AgentTokenService(new AgentTokenRepository(db));
   const serviceTokens = new ServiceTokenService(
     new ServiceTokenRepository(db),
@@ -122,9 +151,10 @@ export async function buildControlPlane(
   const limits = createRateLimits(config, redis?.client, metrics);
   const auth = new AuthService({
     users,
-    refreshTokens: new RefreshTokenRepository(db),
+    refreshTokens,
     accessTokens,
     loginLimiter: limits.login,
+    invalidations,
     onPasswordCheck: (accepted) =>
       metrics.loginPasswordChecks.inc({ outcome: accepted ? 'accepted' : 'rejected' }),
     clock,
@@ -182,7 +212,10 @@ export async function buildControlPlane(
       windows,
       audit,
     },
-    authenticator: new CallerAuthenticator(new UserAuthenticator(accessTokens), serviceTokens),
+    authenticator: new CallerAuthenticator(
+      new UserAuthenticator(accessTokens, tokenValidity),
+      serviceTokens,
+    ),
     opampHttp: http,
     metrics,
     logger,
@@ -202,6 +235,9 @@ export async function buildControlPlane(
     websocket,
     relay,
     start: async () => {
+      // Subscribed before the ended sessions are read, so that none ends unseen in between.
+      await invalidations.start();
+      await tokenValidity.start();
       await bus?.start({
         onCommand: (m) => relay.onRemoteCommand(m),
         onReply: (m) => relay.onRemoteReply(m),

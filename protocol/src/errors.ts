@@ -30,6 +30,10 @@ export const ErrorCode = {
   /** The pid now belongs to another process than the one the caller saw (pid reuse). */
   ProcessChanged: 'process_changed',
   Conflict: 'conflict',
+  /** The change would leave no enabled admin (deleting, disabling or demoting the last one). */
+  LastAdmin: 'last_admin',
+  /** The current password given for a password change is not the caller's. */
+  WrongPassword: 'wrong_password',
   CapabilityMissing: 'capability_missing',
   DeadlineExceeded: 'deadline_exceeded',
   AgentOffline: 'agent_offline',
@@ -67,6 +71,8 @@ export const httpStatusOf: Record<ErrorCode, number> = {
   no_such_command: 404,
   process_changed: 409,
   conflict: 409,
+  last_admin: 409,
+  wrong_password: 403,
   capability_missing: 409,
   deadline_exceeded: 504,
   agent_offline: 503,

@@ -14,7 +14,11 @@ const user = {
   userId: '7f1c5a52-7d7e-4b43-9a53-2c1f8d0e9b11',
   username: 'ada',
   role: 'operator' as const,
+  sessionId: '0b6f3c1e-3d5a-4f7e-8c2b-9a1d4e6f8b20',
+  tokenVersion: 3,
 };
+/** The claims beyond the registered ones that our access tokens carry. */
+const session = { sid: user.sessionId, ver: user.tokenVersion };
 
 function fakeClock(start: number) {
   const clock = { t: start, now: () => clock.t };
@@ -107,7 +111,7 @@ describe('AccessTokens', () => {
     const clock = fakeClock(1_800_000_000_000);
     const tokens = new AccessTokens(ringOf(clock), clock);
     const now = Math.floor(clock.t / 1000);
-    const token = await new SignJWT({ username: 'ada', role: 'root' })
+    const token = await new SignJWT({ username: 'ada', role: 'root', ...session })
       .setProtectedHeader({ alg: 'HS256', typ: 'access+jwt', kid: KID })
       .setIssuer('cybercorp-control-api')
       .setAudience('cybercorp-api')
@@ -125,7 +129,7 @@ describe('AccessTokens', () => {
     expect(decodeProtectedHeader(issued)).toMatchObject({ alg: 'HS256', kid: KID });
     const now = Math.floor(clock.t / 1000);
     const signed = (header: Record<string, string>) =>
-      new SignJWT({ username: 'ada', role: 'viewer' })
+      new SignJWT({ username: 'ada', role: 'viewer', ...session })
         .setProtectedHeader({ alg: 'HS256', typ: 'access+jwt', ...header })
         .setIssuer('cybercorp-control-api')
         .setAudience('cybercorp-api')
@@ -159,14 +163,65 @@ describe('AccessTokens', () => {
     // Once every token the old key signed has expired, the key itself is no longer accepted.
     clock.t += 361_000;
     const now = Math.floor(clock.t / 1000);
-    const longLived = await new SignJWT({ username: 'ada', role: 'viewer' })
+    const lateSigned = await new SignJWT({ username: 'ada', role: 'viewer', ...session })
       .setProtectedHeader({ alg: 'HS256', typ: 'access+jwt', kid: KID })
       .setIssuer('cybercorp-control-api')
       .setAudience('cybercorp-api')
       .setSubject(user.userId)
       .setIssuedAt(now)
-      .setExpirationTime(now + 3600)
+      .setExpirationTime(now + 60)
       .sign(secret);
-    expect((await rejection(rotated.verify(longLived))).code).toBe('unauthorized');
+    expect((await rejection(rotated.verify(lateSigned))).code).toBe('unauthorized');
+  });
+
+  describe('a token signed with our key but wrong about time or session', () => {
+    const clock = fakeClock(1_800_000_000_000);
+    const tokens = new AccessTokens(ringOf(clock), clock, 900);
+    const now = Math.floor(clock.t / 1000);
+    const signed = (iat: number, exp: number, claims: Record<string, unknown> = session) =>
+      new SignJWT({ username: 'ada', role: 'viewer', ...claims })
+        .setProtectedHeader({ alg: 'HS256', typ: 'access+jwt', kid: KID })
+        .setIssuer('cybercorp-control-api')
+        .setAudience('cybercorp-api')
+        .setSubject(user.userId)
+        .setIssuedAt(iat)
+        .setExpirationTime(exp)
+        .sign(secret);
+    const detailOf = async (token: Promise<string>) =>
+      (await rejection(tokens.verify(await token))).message;
+
+    it('is accepted when it looks like ours, a little clock skew included', async () => {
+      expect(await tokens.verify(await signed(now, now + 900))).toMatchObject({ username: 'ada' });
+      expect(await tokens.verify(await signed(now + 60, now + 960))).toMatchObject({
+        sessionId: user.sessionId,
+        tokenVersion: 3,
+      });
+    });
+
+    it('is refused when issued in the future', async () => {
+      expect(await detailOf(signed(now + 61, now + 900))).toMatch(/in the future/);
+      expect(await detailOf(signed(now + 365 * 86_400, now + 365 * 86_400 + 900))).toMatch(
+        /in the future/,
+      );
+    });
+
+    it('is refused when it lives longer than our tokens', async () => {
+      expect(await detailOf(signed(now, now + 901))).toMatch(/longer/);
+      expect(await detailOf(signed(now, now + 10 * 365 * 86_400))).toMatch(/longer/);
+      expect(await detailOf(signed(now - 3600, now + 60))).toMatch(/longer/);
+    });
+
+    it('is refused without a session or token version', async () => {
+      for (const claims of [
+        { sid: user.sessionId },
+        { ver: 3 },
+        { sid: 7, ver: 3 },
+        { sid: 's', ver: 1.5 },
+      ]) {
+        expect((await rejection(tokens.verify(await signed(now, now + 60, claims)))).code).toBe(
+          'unauthorized',
+        );
+      }
+    });
   });
 });

@@ -112,6 +112,19 @@ CREATE INDEX audit_events_action ON audit_events (action, id);
 CREATE INDEX audit_events_at ON audit_events (at, id);
 `,
   },
+  {
+    version: 5,
+    name: 'user token versions and disabled users',
+    // token_version is the `ver` claim every access token of the user must carry: bumping it
+    // ends them all at once. Revoked sessions are read back by revocation time, and a user's
+    // sessions are revoked (or cascaded away) by user.
+    sql: `
+ALTER TABLE users ADD COLUMN token_version integer NOT NULL DEFAULT 0;
+ALTER TABLE users ADD COLUMN disabled_at timestamptz;
+CREATE INDEX refresh_tokens_user ON refresh_tokens (user_id);
+CREATE INDEX refresh_tokens_revoked_at ON refresh_tokens (revoked_at) WHERE revoked_at IS NOT NULL;
+`,
+  },
 ];
 
 const MIGRATION_LOCK_KEY = 7_319_001;

@@ -10,7 +10,7 @@ export interface RefreshTokenRow {
 }
 
 export type RotationOutcome =
-  | { kind: 'rotated'; userId: string }
+  | { kind: 'rotated'; userId: string; familyId: string }
   | { kind: 'unknown' | 'expired' | 'revoked' }
   | { kind: 'reused'; familyId: string };
 
@@ -73,7 +73,7 @@ export class RefreshTokenRepository {
            VALUES ($1, $2, $3, $4, $5, $6)`,
           [successor.id, row.userId, row.familyId, successor.tokenHash, now, successor.expiresAt],
         );
-        outcome = { kind: 'rotated', userId: row.userId };
+        outcome = { kind: 'rotated', userId: row.userId, familyId: row.familyId };
       }
       await client.query('COMMIT');
       return outcome;
@@ -88,15 +88,29 @@ export class RefreshTokenRepository {
     }
   }
 
-  /** Revokes the family of the token if it belongs to the user; returns whether it did. */
-  async revokeFamilyOf(tokenHash: string, userId: string, now: Date): Promise<boolean> {
-    const { rowCount } = await this.db.query(
+  /**
+   * Revokes the family of the token if it belongs to the user; returns the family revoked now,
+   * or null (an unknown token, another user's, or a family revoked before).
+   */
+  async revokeFamilyOf(tokenHash: string, userId: string, now: Date): Promise<string | null> {
+    const { rows } = await this.db.query<{ familyId: string }>(
       `UPDATE refresh_tokens SET revoked_at = $3
         WHERE revoked_at IS NULL AND family_id = (
-          SELECT family_id FROM refresh_tokens WHERE token_hash = $1 AND user_id = $2)`,
+          SELECT family_id FROM refresh_tokens WHERE token_hash = $1 AND user_id = $2)
+        RETURNING family_id AS "familyId"`,
       [tokenHash, userId, now],
     );
-    return (rowCount ?? 0) > 0;
+    return rows[0]?.familyId ?? null;
+  }
+
+  /** The families (sessions) revoked at or after `since`, each with its latest revocation. */
+  async revokedSince(since: Date): Promise<{ familyId: string; revokedAt: Date }[]> {
+    const { rows } = await this.db.query<{ familyId: string; revokedAt: Date }>(
+      `SELECT family_id AS "familyId", max(revoked_at) AS "revokedAt" FROM refresh_tokens
+        WHERE revoked_at >= $1 GROUP BY family_id`,
+      [since],
+    );
+    return rows;
   }
 
   async familyState(familyId: string): Promise<{ total: number; revoked: number }> {

@@ -21,7 +21,7 @@ export function adminRoutes(s: RouteServices): AnyRoute[] {
           targetId: created.username,
           outcome: 'succeeded',
         });
-        return { status: 201, body: { ...created, createdAt: created.createdAt.toISOString() } };
+        return { status: 201, body: created };
       },
     }),
     defineRoute({

@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { apiRoutes } from '../app.js';
 import { buildOpenApiDocument } from './openapi.js';
-import { AgentListQuery, AuditQuery, CreateAgentTokenBody, Problem } from '@cybercorp/protocol';
+import {
+  AgentListQuery,
+  AuditQuery,
+  CreateAgentTokenBody,
+  Problem,
+  UpdateUserBody,
+} from '@cybercorp/protocol';
 import type { RouteServices } from './services.js';
 
 // Handlers are never called here: only the route specs feed the document.
@@ -119,5 +125,31 @@ describe('buildOpenApiDocument', () => {
       'RateLimit',
       'RateLimit-Policy',
     ]);
+  });
+
+  it('documents the user administration routes, their permission and the last-admin refusal', () => {
+    const user = document.paths['/api/v1/users/{username}'] as Record<
+      string,
+      { 'x-permission'?: string; responses: Record<string, { description: string }> }
+    >;
+    expect(Object.keys(user).sort()).toEqual(['delete', 'get', 'patch']);
+    for (const method of ['get', 'patch', 'delete'])
+      expect(user[method]?.['x-permission'], method).toBe('users:admin');
+    expect(user.patch?.responses['409']?.description).toContain('last_admin');
+    expect(user.delete?.responses['409']?.description).toContain('last_admin');
+    const list = parametersOf('/api/v1/users', 'get');
+    expect(list.map((p) => p.name)).toEqual(['limit', 'cursor']);
+    expect(list[0]?.schema).toEqual({ type: 'integer', minimum: 1, maximum: 500 });
+    const password = document.paths['/api/v1/me/password']?.post as {
+      'x-permission'?: string;
+      responses: Record<string, { description: string }>;
+    };
+    expect(password['x-permission']).toBeUndefined();
+    expect(password.responses['403']?.description).toContain('wrong_password');
+
+    expect(UpdateUserBody.safeParse({}).success).toBe(true);
+    expect(UpdateUserBody.safeParse({ role: 'admin', disabled: false }).success).toBe(true);
+    for (const body of [{ role: 'root' }, { password: 'short' }, { username: 'x' }])
+      expect(UpdateUserBody.safeParse(body).success, JSON.stringify(body)).toBe(false);
   });
 });

@@ -54,7 +54,7 @@ export interface RouteSpec<
   B extends z.ZodType = z.ZodType,
   A extends Access = Access,
 > {
-  method: 'get' | 'post' | 'delete';
+  method: 'get' | 'post' | 'patch' | 'delete';
   /** Express path below /api/v1, e.g. `/agents/:agentId`. */
   path: string;
   summary: string;

@@ -6,7 +6,8 @@ import { REFRESH_TOKEN_PREFIX, hashToken, newOpaqueToken } from '../auth/secrets
 import type { Clock } from '../infra/clock.js';
 import { ApiError } from '../infra/problem.js';
 import type { RefreshTokenRepository } from '../repositories/refresh-tokens.js';
-import type { UserRepository } from '../repositories/users.js';
+import type { UserRepository, UserRow } from '../repositories/users.js';
+import type { TokenInvalidations } from './token-invalidations.js';
 
 export const REFRESH_TOKEN_TTL_MS = 7 * 24 * 3600_000;
 
@@ -26,6 +27,7 @@ export class AuthService {
       loginLimiter: LoginLimiter;
       /** Told of every password verification (the slow argon2 check) and its outcome. */
       onPasswordCheck?: (accepted: boolean) => void;
+      invalidations: TokenInvalidations;
       clock: Clock;
     },
   ) {}
@@ -47,8 +49,8 @@ export class AuthService {
     onPasswordCheck?.(Boolean(user && ok));
     if (!user || !ok) throw new ApiError('invalid_credentials', 'wrong username or password');
     await attempt.succeeded();
-    const principal = { userId: user.id, username: user.username, role: user.role };
-    return this.issuePair(principal, randomUUID());
+    if (user.disabledAt) throw new ApiError('unauthorized', 'this user is disabled');
+    return this.issuePair(user, randomUUID());
   }
 
   async refresh(refreshToken: string): Promise<TokenPair> {
@@ -61,6 +63,7 @@ export class AuthService {
     });
     switch (outcome.kind) {
       case 'reused':
+        await this.deps.invalidations.sessionEnded(outcome.familyId);
         throw new ApiError(
           'token_reused',
           'this refresh token was already used; every token of its session is now revoked',
@@ -72,13 +75,9 @@ export class AuthService {
       case 'rotated': {
         const user = await this.deps.users.findById(outcome.userId);
         if (!user) throw new ApiError('unauthorized', 'the user no longer exists');
-        const accessToken = await this.deps.accessTokens.issue({
-          userId: user.id,
-          username: user.username,
-          role: user.role,
-        });
+        if (user.disabledAt) throw new ApiError('unauthorized', 'this user is disabled');
         return {
-          accessToken,
+          accessToken: await this.accessTokenOf(user, outcome.familyId),
           refreshToken: successor,
           tokenType: 'Bearer',
           expiresIn: this.deps.accessTokens.ttlSeconds,
@@ -87,24 +86,41 @@ export class AuthService {
     }
   }
 
+  /** Ends the session of the refresh token: it no longer refreshes, its access tokens stop. */
   async logout(user: UserPrincipal, refreshToken: string): Promise<void> {
     const now = new Date(this.deps.clock.now());
-    await this.deps.refreshTokens.revokeFamilyOf(hashToken(refreshToken), user.userId, now);
+    const session = await this.deps.refreshTokens.revokeFamilyOf(
+      hashToken(refreshToken),
+      user.userId,
+      now,
+    );
+    if (session) await this.deps.invalidations.sessionEnded(session);
   }
 
-  private async issuePair(user: UserPrincipal, familyId: string): Promise<TokenPair> {
+  /** The access token of a session: it names the session and the user's token version. */
+  private accessTokenOf(user: UserRow, sessionId: string): Promise<string> {
+    return this.deps.accessTokens.issue({
+      userId: user.id,
+      username: user.username,
+      role: user.role,
+      sessionId,
+      tokenVersion: user.tokenVersion,
+    });
+  }
+
+  private async issuePair(user: UserRow, familyId: string): Promise<TokenPair> {
     const now = this.deps.clock.now();
     const refreshToken = newOpaqueToken(REFRESH_TOKEN_PREFIX);
     await this.deps.refreshTokens.insert({
       id: randomUUID(),
-      userId: user.userId,
+      userId: user.id,
       familyId,
       tokenHash: hashToken(refreshToken),
       createdAt: new Date(now),
       expiresAt: new Date(now + REFRESH_TOKEN_TTL_MS),
     });
     return {
-      accessToken: await this.deps.accessTokens.issue(user),
+      accessToken: await this.accessTokenOf(user, familyId),
       refreshToken,
       tokenType: 'Bearer',
       expiresIn: this.deps.accessTokens.ttlSeconds,

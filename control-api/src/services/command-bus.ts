@@ -37,7 +37,9 @@ export class CommandBus {
   ) {}
 
   async start(handlers: CommandBusHandlers): Promise<void> {
-    this.subscriber.on('message', (_channel: string, payload: string) => {
+    this.subscriber.on('message', (channel: string, payload: string) => {
+      // The subscriber connection is shared with other channels (token invalidations).
+      if (channel !== channelOf(this.instanceId)) return;
       let message: z.infer<typeof BusMessage>;
       try {
         message = BusMessage.parse(JSON.parse(payload));

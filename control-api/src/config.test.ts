@@ -13,7 +13,24 @@ describe('resolveConfig', () => {
       adminPassword: undefined,
       heartbeatSeconds: 30,
       commandTimeoutMs: 5000,
+      opampMessagesPerMinute: 1000,
+      opampMaxConnections: 10_000,
+      opampMaxPendingUpgrades: 256,
     });
+  });
+
+  it('reads the OpAMP limits from the environment', () => {
+    const env = {
+      OPAMP_MESSAGES_PER_MINUTE: '60',
+      OPAMP_MAX_CONNECTIONS: '50',
+      OPAMP_MAX_PENDING_UPGRADES: '8',
+    };
+    expect(resolveConfig({}, env)).toMatchObject({
+      opampMessagesPerMinute: 60,
+      opampMaxConnections: 50,
+      opampMaxPendingUpgrades: 8,
+    });
+    expect(() => resolveConfig({}, { OPAMP_MAX_CONNECTIONS: '0' })).toThrow(ConfigError);
   });
 
   it('reads the environment and lets options override it', () => {

@@ -29,6 +29,12 @@ export interface ControlApiOptions {
   commandTimeoutMs?: number;
   /** CYBERCORP_LOG_LEVEL (info). */
   logLevel?: LogLevel;
+  /** OPAMP_MESSAGES_PER_MINUTE (1000): messages one OpAMP WebSocket may send per minute. */
+  opampMessagesPerMinute?: number;
+  /** OPAMP_MAX_CONNECTIONS (10000): concurrent OpAMP WebSocket agents on this instance. */
+  opampMaxConnections?: number;
+  /** OPAMP_MAX_PENDING_UPGRADES (256): OpAMP WebSocket handshakes in progress at once. */
+  opampMaxPendingUpgrades?: number;
   clock?: Clock;
   /** Receives the one-time notice with a generated admin password (default: stdout). */
   announce?: (message: string) => void;
@@ -46,6 +52,9 @@ export interface Config {
   heartbeatSeconds: number;
   commandTimeoutMs: number;
   logLevel: LogLevel;
+  opampMessagesPerMinute: number;
+  opampMaxConnections: number;
+  opampMaxPendingUpgrades: number;
 }
 
 export class ConfigError extends Error {
@@ -92,5 +101,26 @@ export function resolveConfig(
     heartbeatSeconds: integer('heartbeatSeconds', options.heartbeatSeconds, 30, 1, 86_400),
     commandTimeoutMs: integer('commandTimeoutMs', options.commandTimeoutMs, 5000, 1, 600_000),
     logLevel: logLevel as LogLevel,
+    opampMessagesPerMinute: integer(
+      'OPAMP_MESSAGES_PER_MINUTE',
+      options.opampMessagesPerMinute ?? env.OPAMP_MESSAGES_PER_MINUTE,
+      1000,
+      1,
+      1_000_000,
+    ),
+    opampMaxConnections: integer(
+      'OPAMP_MAX_CONNECTIONS',
+      options.opampMaxConnections ?? env.OPAMP_MAX_CONNECTIONS,
+      10_000,
+      1,
+      1_000_000,
+    ),
+    opampMaxPendingUpgrades: integer(
+      'OPAMP_MAX_PENDING_UPGRADES',
+      options.opampMaxPendingUpgrades ?? env.OPAMP_MAX_PENDING_UPGRADES,
+      256,
+      1,
+      100_000,
+    ),
   };
 }

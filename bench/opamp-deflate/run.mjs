@@ -1,12 +1,14 @@
 // OpAMP WebSocket with and without permessage-deflate, in one run: N agents' worth of heartbeats
 // (and, for contrast, process-list results) over loopback against the control API.
 // Usage: npm run build && node bench/opamp-deflate/run.mjs [--agents N] [--heartbeats H]
+//        [--results R] [--rounds K]
 // Each agent connects with the agent's own deflate options (or with deflate off), sends its full
 // state, then H heartbeats, each waiting for the server's reply as the real agent's do; then
 // R results carrying a 300-process list. Bytes are the client sockets' bytesWritten + bytesRead
 // (both directions, frame headers included, handshake excluded); CPU is process.cpuUsage() of
 // this process (the agents' side) and of the control API, which runs in its own process.
-// Prints bytes and CPU per message for both modes and the ratio deflate / no-deflate.
+// Prints bytes and CPU per message for both modes (median of --rounds alternating rounds) and
+// the ratio deflate / no-deflate.
 import { fork } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -33,28 +35,16 @@ const option = (name, fallback) => {
 const AGENTS = option('--agents', 200);
 const HEARTBEATS = option('--heartbeats', 20);
 const RESULTS = option('--results', 3);
+const ROUNDS = option('--rounds', 3);
 
-/** The API child: starts, reports its URL and an agent token, answers CPU questions, closes. */
-if (process.argv[2] === '--api-child') {
-  const api = await startControlApi({
-    port: 0,
-    dataDir: join(process.argv[3], '.data'),
-    adminUser: 'admin',
-    adminPassword: 'bench-admin-password',
-    logLevel: 'error',
-    announce: () => undefined,
-  });
-  const agentToken = await api.createAgentToken('bench');
-  process.on('message', async (message) => {
-    if (message === 'cpu') process.send({ cpu: process.cpuUsage() });
-    if (message === 'close') {
-      await api.close();
-      process.exit(0);
-    }
-  });
-  process.send({ opampUrl: api.opampUrl, agentToken });
-} else {
-  await main();
+/** The run whose figures are each the median over the runs of one mode. */
+function median(runs) {
+  const mid = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+  const figures = (kind) =>
+    Object.fromEntries(
+      Object.keys(runs[0][kind]).map((key) => [key, mid(runs.map((run) => run[kind][key]))]),
+    );
+  return { ...runs[0], heartbeat: figures('heartbeat'), result: figures('result') };
 }
 
 async function main() {
@@ -76,9 +66,17 @@ async function main() {
     // Warm-up in both modes (JIT, pool connections, zlib), then the measured runs.
     await runMode({ opampUrl, agentToken, deflate: false, agents: 20, apiCpu });
     await runMode({ opampUrl, agentToken, deflate: true, agents: 20, apiCpu });
-    const off = await runMode({ opampUrl, agentToken, deflate: false, agents: AGENTS, apiCpu });
-    const on = await runMode({ opampUrl, agentToken, deflate: true, agents: AGENTS, apiCpu });
-    report(off, on);
+    // Rounds in alternating order (off/on, on/off, ...); the median of each figure is reported,
+    // so neither mode always runs first on a warmer (or busier) machine.
+    const offs = [];
+    const ons = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const deflate of round % 2 === 0 ? [false, true] : [true, false]) {
+        const run = await runMode({ opampUrl, agentToken, deflate, agents: AGENTS, apiCpu });
+        (deflate ? ons : offs).push(run);
+      }
+    }
+    report(median(offs), median(ons));
   } finally {
     const exited = new Promise((done) => child.once('exit', done));
     child.send('close');
@@ -218,7 +216,7 @@ async function runMode({ opampUrl, agentToken, deflate, agents: count, apiCpu })
 
 function report(off, on) {
   console.log(
-    `${AGENTS} agents × ${HEARTBEATS} heartbeats and × ${RESULTS} process-list results (300 processes), loopback`,
+    `${AGENTS} agents × ${HEARTBEATS} heartbeats and × ${RESULTS} process-list results (300 processes), loopback; median of ${ROUNDS} rounds per mode`,
   );
   console.log(
     `negotiated with deflate: ${on.negotiated || '(none)'}; without: ${off.negotiated || '(none)'}`,
@@ -234,3 +232,27 @@ function report(off, on) {
     row(`${name}: control API CPU`, off[kind].apiCpuUs, on[kind].apiCpuUs, 'µs', 1);
   }
 }
+
+/** The API child: starts, reports its URL and an agent token, answers CPU questions, closes. */
+async function apiChild() {
+  const api = await startControlApi({
+    port: 0,
+    dataDir: join(process.argv[3], '.data'),
+    adminUser: 'admin',
+    adminPassword: 'bench-admin-password',
+    logLevel: 'error',
+    announce: () => undefined,
+  });
+  const agentToken = await api.createAgentToken('bench');
+  process.on('message', async (message) => {
+    if (message === 'cpu') process.send({ cpu: process.cpuUsage() });
+    if (message === 'close') {
+      await api.close();
+      process.exit(0);
+    }
+  });
+  process.send({ opampUrl: api.opampUrl, agentToken });
+}
+
+if (process.argv[2] === '--api-child') await apiChild();
+else await main();

@@ -19,8 +19,10 @@ import {
   type CommandResult,
   type ControlCommand,
 } from '@cybercorp/protocol';
+import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { WebSocketServer, type WebSocket } from 'ws';
+import { WebSocketServer, type PerMessageDeflateOptions, type WebSocket } from 'ws';
 import { PrivateDisplay, requirePrograms } from '../../e2e/support/xvfb.js';
 import { startAgent, type RunningAgent } from './agent.js';
 import { createWindowController } from './control/windows.factory.js';
@@ -33,12 +35,24 @@ const TOKEN = 'agent-token-for-tests';
 class FakeControlPlane {
   readonly messages: AgentToServer[] = [];
   readonly sockets: WebSocket[] = [];
+  /** The TCP sockets under `sockets`, to count bytes on the wire. */
+  readonly wires: Duplex[] = [];
+  /** Each accepted upgrade's Sec-WebSocket-Extensions answer. */
+  readonly extensionAnswers: string[] = [];
   rejectedUpgrades = 0;
   private waiters: Array<() => void> = [];
   private readonly http: Server;
-  private readonly wss = new WebSocketServer({ noServer: true });
+  private readonly wss: WebSocketServer;
 
-  constructor() {
+  constructor(options: { perMessageDeflate?: PerMessageDeflateOptions } = {}) {
+    this.wss = new WebSocketServer({
+      noServer: true,
+      perMessageDeflate: options.perMessageDeflate ?? false,
+    });
+    this.wss.on('headers', (headers) => {
+      const answer = headers.find((h) => /^sec-websocket-extensions:/i.test(h));
+      this.extensionAnswers.push(answer?.replace(/^[^:]*:\s*/, '') ?? '');
+    });
     this.http = createServer((_req, res) => res.writeHead(404).end());
     this.http.on('upgrade', (request, socket, head) => {
       socket.on('error', () => {}); // a refused client may reset the connection; that is fine
@@ -50,6 +64,7 @@ class FakeControlPlane {
       }
       this.wss.handleUpgrade(request, socket, head, (ws) => {
         this.sockets.push(ws);
+        this.wires.push(socket);
         ws.on('message', (data: Buffer) => {
           this.messages.push(websocketFrames.decodeAgentToServer(new Uint8Array(data)));
           this.notify();
@@ -303,6 +318,41 @@ describe('agent against an in-test OpAMP server', () => {
     );
     const second = await agent();
     expect(second.instanceUid).toBe(first.instanceUid);
+  });
+});
+
+describe('agent against a server offering permessage-deflate', () => {
+  it('negotiates it with a 1 KB window and sends a large result compressed', async () => {
+    await server.close();
+    // The options the control API offers (control-api/src/opamp/websocket-transport.ts).
+    server = new FakeControlPlane({
+      perMessageDeflate: {
+        serverMaxWindowBits: 10,
+        serverNoContextTakeover: true,
+        clientNoContextTakeover: true,
+        zlibDeflateOptions: { memLevel: 5, level: 3 },
+        concurrencyLimit: 10,
+        threshold: 1024,
+      },
+    });
+    url = await server.listen();
+    await agent();
+    await server.until(() => hellos()[0], 'the first AgentToServer');
+    const answer = server.extensionAnswers.at(-1) ?? '';
+    expect(answer).toMatch(/^permessage-deflate;/);
+    expect(answer).toContain('client_max_window_bits=10');
+    expect(answer).toContain('server_max_window_bits=10');
+
+    const wire = server.wires.at(-1) as Socket;
+    const before = wire.bytesRead;
+    const list = command('process.list');
+    server.send(list);
+    const result = await server.result(list.commandId);
+    expect(result.ok).toBe(true);
+    const message = server.messages.find((m) => m.customMessage?.type === 'result');
+    const plainBytes = message?.customMessage?.data.length ?? 0;
+    expect(plainBytes).toBeGreaterThan(1024);
+    expect(wire.bytesRead - before).toBeLessThan(plainBytes / 2);
   });
 });
 

@@ -17,6 +17,7 @@ import type { Clock } from './infra/clock.js';
 import type { PinoBackedLogger } from './infra/logger.js';
 import { Metrics, type AgentPresenceSample } from './infra/metrics.js';
 import { ConnectionGate } from './opamp/connection-gate.js';
+import { ConnectionLimits } from './opamp/connection-limits.js';
 import { ConnectionRegistry } from './opamp/connection-registry.js';
 import { HttpTransport } from './opamp/http-transport.js';
 import { OpampService } from './opamp/opamp-service.js';
@@ -184,9 +185,18 @@ export async function buildControlPlane(
     windows,
     clock,
     logger: opampLog,
+    metrics,
     heartbeatSeconds: config.heartbeatSeconds,
   });
-  const gate = new ConnectionGate({ agentTokens, logger: opampLog });
+  const gate = new ConnectionGate({
+    agentTokens,
+    logger: opampLog,
+    limits: new ConnectionLimits({
+      maxConnections: config.opampMaxConnections,
+      maxPendingUpgrades: config.opampMaxPendingUpgrades,
+    }),
+    onCapacityRefusal: (reason) => metrics.opampRefusedConnections.inc({ reason }),
+  });
   const websocket = new WebSocketTransport({
     service: opamp,
     registry,
@@ -196,6 +206,7 @@ export async function buildControlPlane(
     logger: opampLog,
     clock,
     heartbeatSeconds: config.heartbeatSeconds,
+    messagesPerMinute: config.opampMessagesPerMinute,
   });
   const http = new HttpTransport({ service: opamp, gate, metrics, clock });
   transports.ws = websocket;

@@ -15,6 +15,9 @@ describe('resolveConfig', () => {
       commandTimeoutMs: 5000,
       rateLimitPerMinute: 100,
       corsOrigins: [],
+      opampMessagesPerMinute: 1000,
+      opampMaxConnections: 10_000,
+      opampMaxPendingUpgrades: 256,
     });
   });
 
@@ -37,6 +40,20 @@ describe('resolveConfig', () => {
     for (const origin of ['*', 'grafana.example.com', 'https://g.example.com/path', 'ftp://x']) {
       expect(() => resolveConfig({}, { CORS_ORIGINS: origin }), origin).toThrow(ConfigError);
     }
+  });
+
+  it('reads the OpAMP limits from the environment', () => {
+    const env = {
+      OPAMP_MESSAGES_PER_MINUTE: '60',
+      OPAMP_MAX_CONNECTIONS: '50',
+      OPAMP_MAX_PENDING_UPGRADES: '8',
+    };
+    expect(resolveConfig({}, env)).toMatchObject({
+      opampMessagesPerMinute: 60,
+      opampMaxConnections: 50,
+      opampMaxPendingUpgrades: 8,
+    });
+    expect(() => resolveConfig({}, { OPAMP_MAX_CONNECTIONS: '0' })).toThrow(ConfigError);
   });
 
   it('reads the environment and lets options override it', () => {

@@ -45,6 +45,12 @@ export interface ControlApiOptions {
   rateLimitPerMinute?: number;
   /** CORS_ORIGINS (comma-separated): browser origins allowed to call the API; none by default. */
   corsOrigins?: string[];
+  /** OPAMP_MESSAGES_PER_MINUTE (1000): messages one OpAMP WebSocket may send per minute. */
+  opampMessagesPerMinute?: number;
+  /** OPAMP_MAX_CONNECTIONS (10000): concurrent OpAMP WebSocket agents on this instance. */
+  opampMaxConnections?: number;
+  /** OPAMP_MAX_PENDING_UPGRADES (256): OpAMP WebSocket handshakes in progress at once. */
+  opampMaxPendingUpgrades?: number;
   clock?: Clock;
   /** Receives the one-time notice with a generated admin password (default: stdout). */
   announce?: (message: string) => void;
@@ -65,6 +71,9 @@ export interface Config {
   log: LogSettings;
   rateLimitPerMinute: number;
   corsOrigins: string[];
+  opampMessagesPerMinute: number;
+  opampMaxConnections: number;
+  opampMaxPendingUpgrades: number;
 }
 
 export class ConfigError extends Error {
@@ -142,5 +151,26 @@ export function resolveConfig(
       1_000_000_000,
     ),
     corsOrigins: origins(options.corsOrigins ?? env.CORS_ORIGINS),
+    opampMessagesPerMinute: integer(
+      'OPAMP_MESSAGES_PER_MINUTE',
+      options.opampMessagesPerMinute ?? env.OPAMP_MESSAGES_PER_MINUTE,
+      1000,
+      1,
+      1_000_000,
+    ),
+    opampMaxConnections: integer(
+      'OPAMP_MAX_CONNECTIONS',
+      options.opampMaxConnections ?? env.OPAMP_MAX_CONNECTIONS,
+      10_000,
+      1,
+      1_000_000,
+    ),
+    opampMaxPendingUpgrades: integer(
+      'OPAMP_MAX_PENDING_UPGRADES',
+      options.opampMaxPendingUpgrades ?? env.OPAMP_MAX_PENDING_UPGRADES,
+      256,
+      1,
+      100_000,
+    ),
   };
 }

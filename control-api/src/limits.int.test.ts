@@ -2,7 +2,9 @@ import {
   AgentToServerSchema,
   OPAMP_HTTP_CONTENT_TYPE,
   OPAMP_PATH,
+  ServerErrorResponseType,
   create,
+  decodeServerToAgent,
   encodeAgentToServer,
 } from '@cybercorp/protocol';
 import { WebSocket } from 'ws';
@@ -221,7 +223,11 @@ describe('bad input answers 4xx problem+json with a stable code', () => {
     );
     const badUid = await post(shortUid, OPAMP_HTTP_CONTENT_TYPE);
     expect(badUid.status).toBe(400);
-    expect(((await badUid.json()) as { code: string }).code).toBe('bad_request');
+    expect(badUid.headers.get('content-type')).toBe(OPAMP_HTTP_CONTENT_TYPE);
+    const reply = decodeServerToAgent(new Uint8Array(await badUid.arrayBuffer()));
+    expect(reply.errorResponse?.type).toBe(
+      ServerErrorResponseType.ServerErrorResponseType_BadRequest,
+    );
     expect((await post(new Uint8Array(2 * 1024 * 1024), OPAMP_HTTP_CONTENT_TYPE)).status).toBe(413);
   });
 });
@@ -240,7 +246,7 @@ describe('WebSocket limits', () => {
     expect((await agent.sendAndWait()).capabilities).toBeGreaterThan(0n);
   });
 
-  it('closes on text frames (1003) and on bytes that are not OpAMP (1002)', async () => {
+  it('closes on text frames (1003); answers bytes that are not OpAMP with BAD_REQUEST', async () => {
     const text = new WebSocket(api.opampUrl, {
       headers: { authorization: `Bearer ${agentToken}` },
     });
@@ -249,9 +255,16 @@ describe('WebSocket limits', () => {
     text.send('hello');
     expect(await textClosed).toBe(1003);
 
-    const garbage = await FakeAgent.connect({ url: api.opampUrl, token: agentToken });
+    const garbage = await FakeAgent.start({ url: api.opampUrl, token: agentToken });
+    const before = garbage.replies.length;
     garbage.sendRaw(Buffer.from([0x00, 0xff, 0xff, 0xff]));
-    expect((await garbage.closed).code).toBe(1002);
+    await garbage.until(() => garbage.replies.length > before);
+    expect(garbage.replies[before]!.errorResponse?.type).toBe(
+      ServerErrorResponseType.ServerErrorResponseType_BadRequest,
+    );
+    // The connection stays usable, as the spec's Bad Request handling keeps it.
+    expect((await garbage.sendAndWait()).errorResponse).toBeUndefined();
+    await garbage.drop();
   });
 
   it('refuses upgrades elsewhere than /v1/opamp', async () => {

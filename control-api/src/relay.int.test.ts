@@ -8,6 +8,7 @@ import {
 import { createOpAMPClient } from '@elastic/opamp-client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  FAKE_AGENT_CAPABILITIES,
   FakeAgent,
   PROCESS_FIXTURE,
   WINDOW_FIXTURE,
@@ -34,6 +35,7 @@ async function startAgent(
     respond?: Responder;
     hostname?: string;
     heartbeatMs?: number;
+    capabilities?: bigint;
   } = {},
 ) {
   const agent = await FakeAgent.start({ url: api.opampUrl, token, ...options });
@@ -60,7 +62,13 @@ type Audit = { items: Record<string, unknown>[] };
 
 describe('inventory and presence', () => {
   it('registers an agent from its description and shows it online', async () => {
-    const agent = await startAgent({ hostname: 'web-1', customCapabilities: [CONTROL_CAPABILITY] });
+    const agent = await startAgent({
+      hostname: 'web-1',
+      customCapabilities: [CONTROL_CAPABILITY],
+      capabilities:
+        FAKE_AGENT_CAPABILITIES |
+        BigInt(AgentCapabilities.AgentCapabilities_AcceptsOpAMPConnectionSettings),
+    });
     const first = agent.replies[0]!;
     expect(first.connectionSettings?.opamp?.heartbeatIntervalSeconds).toBe(
       BigInt(HEARTBEAT_SECONDS),
@@ -76,7 +84,7 @@ describe('inventory and presence', () => {
         controllable: true,
         windowsControl: false,
         capabilities: [CONTROL_CAPABILITY],
-        opampCapabilities: ['ReportsStatus', 'ReportsHeartbeat'],
+        opampCapabilities: ['ReportsStatus', 'AcceptsOpAMPConnectionSettings', 'ReportsHeartbeat'],
       }),
     );
     const one = await admin.request('GET', `/api/v1/agents/${agent.instanceUid}`);

@@ -26,9 +26,15 @@ const IDENTIFYING_ATTRIBUTES = new Set([
   'service.version',
 ]);
 
+/**
+ * AcceptsOpAMPConnectionSettings: servers send the heartbeat interval only to agents that accept
+ * OpAMP connection settings. We take the interval; a destination_endpoint is not followed (the
+ * control URL comes from local configuration only, and the control API offers back the URL used).
+ */
 export const AGENT_CAPABILITIES =
   BigInt(AgentCapabilities.AgentCapabilities_ReportsStatus) |
-  BigInt(AgentCapabilities.AgentCapabilities_ReportsHeartbeat);
+  BigInt(AgentCapabilities.AgentCapabilities_ReportsHeartbeat) |
+  BigInt(AgentCapabilities.AgentCapabilities_AcceptsOpAMPConnectionSettings);
 
 /** How long shutdown waits for the AgentDisconnect message to leave. */
 const DISCONNECT_TIMEOUT_MS = 1_000;

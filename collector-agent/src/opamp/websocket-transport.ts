@@ -8,7 +8,23 @@ export interface WebSocketTransportOptions {
   token?: string | undefined;
   handshakeTimeoutMs?: number;
   maxPayloadBytes?: number;
+  /** false turns compression off (e.g. to compare with it on). */
+  perMessageDeflate?: WebSocket.PerMessageDeflateOptions | false;
 }
+
+/**
+ * permessage-deflate as the control API offers it: process and window lists shrink several
+ * times, heartbeats (under the 1 KB threshold) go out as they are. A 1 KB window each way and a
+ * small memLevel keep zlib's memory small on both ends (the server inflates with our window).
+ */
+export const AGENT_PER_MESSAGE_DEFLATE: WebSocket.PerMessageDeflateOptions = {
+  clientMaxWindowBits: 10,
+  serverMaxWindowBits: 10,
+  clientNoContextTakeover: true,
+  zlibDeflateOptions: { memLevel: 5, level: 3 },
+  concurrencyLimit: 2,
+  threshold: 1024,
+};
 
 /** OpAMP over WebSocket with explicit limits. */
 export class WebSocketTransport implements OpampTransport {
@@ -21,7 +37,7 @@ export class WebSocketTransport implements OpampTransport {
       headers,
       handshakeTimeout: this.options.handshakeTimeoutMs ?? 10_000,
       maxPayload: this.options.maxPayloadBytes ?? 16 * 1024 * 1024,
-      perMessageDeflate: false,
+      perMessageDeflate: this.options.perMessageDeflate ?? AGENT_PER_MESSAGE_DEFLATE,
     });
     let opened = false;
     let ended = false;

@@ -19,6 +19,9 @@ export class Metrics {
   readonly opampConnections: Gauge<'transport'>;
   readonly opampConnects: Counter;
   readonly opampDisconnects: Counter<'reason'>;
+  readonly opampRefusedConnections: Counter<'reason'>;
+  readonly opampRejectedMessages: Counter<'reason'>;
+  readonly opampUnknownResults: Counter;
   readonly agentsOnline: Gauge;
   readonly agentUp: Gauge<'agent_id' | 'host_name'>;
   readonly commands: Counter<'type' | 'outcome'>;
@@ -67,6 +70,23 @@ export class Metrics {
       name: 'cybercorp_opamp_disconnects_total',
       help: 'OpAMP connections ended, by reason',
       labelNames: ['reason'],
+      registers,
+    });
+    this.opampRefusedConnections = new Counter({
+      name: 'cybercorp_opamp_refused_connections_total',
+      help: 'OpAMP WebSocket upgrades refused because the instance was full, by cap',
+      labelNames: ['reason'],
+      registers,
+    });
+    this.opampRejectedMessages = new Counter({
+      name: 'cybercorp_opamp_rejected_messages_total',
+      help: 'OpAMP messages not processed: malformed, or over the per-connection rate limit',
+      labelNames: ['reason'],
+      registers,
+    });
+    this.opampUnknownResults = new Counter({
+      name: 'cybercorp_opamp_unknown_results_total',
+      help: 'Command results from agents that no command was waiting for (late or unknown)',
       registers,
     });
     // Both presence gauges are collected concurrently on a scrape; they share one lookup.

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { silentLogger, type Logger } from '../infra/logger.js';
 import type { AgentTokenRow } from '../repositories/agent-tokens.js';
 import { ConnectionGate, type ConnectionRequest } from './connection-gate.js';
+import { ConnectionLimits } from './connection-limits.js';
 
 const AGENT_TOKEN: AgentTokenRow = {
   id: '6f1c2b1e-0a51-4f0e-9a43-1d2f3c4b5a69',
@@ -28,6 +29,7 @@ const request = (overrides: Partial<ConnectionRequest> = {}): ConnectionRequest 
   path: '/v1/opamp',
   headers: { authorization: 'Bearer cca_valid', host: '127.0.0.1:8080' },
   remoteAddress: '127.0.0.1',
+  transport: 'websocket',
   ...overrides,
 });
 
@@ -100,5 +102,82 @@ describe('ConnectionGate', () => {
     expect(logger.lines).toHaveLength(1);
     expect(logger.lines[0]).toContain('agent authentication failed');
     expect(logger.lines[0]).not.toContain('cca_valid');
+  });
+
+  describe('admission under the connection caps', () => {
+    const limitedGate = (maxConnections: number, maxPendingUpgrades = 100) => {
+      const refusals: string[] = [];
+      const limits = new ConnectionLimits({ maxConnections, maxPendingUpgrades });
+      const gate = new ConnectionGate({
+        agentTokens,
+        logger: recordingLogger(),
+        limits,
+        onCapacityRefusal: (reason) => refusals.push(reason),
+      });
+      return { gate, limits, refusals };
+    };
+
+    it('admits up to the cap, then answers 503 with Retry-After before checking the token', async () => {
+      const { gate, limits, refusals } = limitedGate(2);
+      const first = await gate.onConnecting(request());
+      const second = await gate.onConnecting(request());
+      expect(first).toMatchObject({ accepted: true, token: AGENT_TOKEN });
+      expect(second).toMatchObject({ accepted: true, token: AGENT_TOKEN });
+      const third = await gate.onConnecting(request({ headers: {} }));
+      expect(third).toEqual({
+        accepted: false,
+        refusal: {
+          status: 503,
+          headers: { 'Retry-After': '30' },
+          problem: expect.objectContaining({ code: 'service_unavailable' }) as unknown,
+        },
+      });
+      expect(refusals).toEqual(['connections']);
+      expect(limits.counts).toEqual({ pending: 2, open: 0 });
+    });
+
+    it('frees the place when the connection ends, and when the token is refused', async () => {
+      const { gate, limits } = limitedGate(1);
+      const refused = await gate.onConnecting(request({ headers: {} }));
+      expect(refused).toMatchObject({ accepted: false, refusal: { status: 401 } });
+      expect(limits.counts).toEqual({ pending: 0, open: 0 });
+
+      const decision = await gate.onConnecting(request());
+      if (!decision.accepted || !decision.lease) throw new Error('expected a lease');
+      decision.lease.established();
+      expect(limits.counts).toEqual({ pending: 0, open: 1 });
+      expect(await gate.onConnecting(request())).toMatchObject({ refusal: { status: 503 } });
+      decision.lease.release();
+      decision.lease.release(); // idempotent: the count never goes below the truth
+      expect(limits.counts).toEqual({ pending: 0, open: 0 });
+      expect(await gate.onConnecting(request())).toMatchObject({ accepted: true });
+    });
+
+    it('caps handshakes in progress separately, with a shorter Retry-After', async () => {
+      const { gate, refusals } = limitedGate(100, 2);
+      await gate.onConnecting(request());
+      await gate.onConnecting(request());
+      expect(await gate.onConnecting(request())).toMatchObject({
+        accepted: false,
+        refusal: { status: 503, headers: { 'Retry-After': '5' } },
+      });
+      expect(refusals).toEqual(['handshakes']);
+    });
+
+    it('counts a handshake from the moment it is admitted, so parallel upgrades cannot overshoot', async () => {
+      const { gate } = limitedGate(3);
+      const decisions = await Promise.all(
+        Array.from({ length: 10 }, () => gate.onConnecting(request())),
+      );
+      expect(decisions.filter((d) => d.accepted)).toHaveLength(3);
+    });
+
+    it('never limits plain-HTTP polls, which hold no connection', async () => {
+      const { gate, limits } = limitedGate(1);
+      await gate.onConnecting(request());
+      const poll = await gate.onConnecting(request({ transport: 'http' }));
+      expect(poll).toEqual({ accepted: true, token: AGENT_TOKEN });
+      expect(limits.counts).toEqual({ pending: 1, open: 0 });
+    });
   });
 });

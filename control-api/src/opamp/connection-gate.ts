@@ -5,6 +5,7 @@ import type { Logger } from '../infra/logger.js';
 import { ApiError, problemOf, type Problem } from '../infra/problem.js';
 import type { AgentTokenRow } from '../repositories/agent-tokens.js';
 import type { AgentTokenService } from '../services/agent-token-service.js';
+import type { ConnectionLease, ConnectionLimits } from './connection-limits.js';
 
 /** What the gate looks at: the request line and headers, before any OpAMP message is read. */
 export interface ConnectionRequest {
@@ -12,6 +13,8 @@ export interface ConnectionRequest {
   path: string;
   headers: IncomingHttpHeaders;
   remoteAddress: string | undefined;
+  /** A WebSocket upgrade (counted against the connection caps) or one plain-HTTP poll. */
+  transport: 'websocket' | 'http';
 }
 
 /** An answer instead of a connection: the status, its problem body and headers to send with it. */
@@ -22,13 +25,23 @@ export interface Refusal {
 }
 
 export type ConnectionDecision =
-  { accepted: true; token: AgentTokenRow } | { accepted: false; refusal: Refusal };
+  | {
+      accepted: true;
+      token: AgentTokenRow;
+      /** A WebSocket's place under the connection caps; the transport releases it on close. */
+      lease?: ConnectionLease;
+    }
+  | { accepted: false; refusal: Refusal };
 
-export function connectionRequestOf(request: IncomingMessage): ConnectionRequest {
+export function connectionRequestOf(
+  request: IncomingMessage,
+  transport: ConnectionRequest['transport'],
+): ConnectionRequest {
   return {
     path: new URL(request.url ?? '/', 'http://localhost').pathname,
     headers: request.headers,
     remoteAddress: request.socket.remoteAddress,
+    transport,
   };
 }
 
@@ -48,6 +61,10 @@ export class ConnectionGate {
     private readonly deps: {
       agentTokens: Pick<AgentTokenService, 'authenticate'>;
       logger: Logger;
+      /** Caps on WebSockets; without it they are not limited. */
+      limits?: ConnectionLimits;
+      /** Told of every refusal for a full instance, e.g. to count it. */
+      onCapacityRefusal?: (reason: 'connections' | 'handshakes') => void;
     },
   ) {}
 
@@ -55,6 +72,23 @@ export class ConnectionGate {
     if (request.path !== OPAMP_PATH) {
       return refuse(new ApiError('not_found', `no OpAMP endpoint at ${request.path}`));
     }
+    // Capacity first: a full instance refuses cheaply, without a token lookup in the database.
+    let lease: ConnectionLease | undefined;
+    if (request.transport === 'websocket' && this.deps.limits) {
+      const admission = this.deps.limits.admit();
+      if (!admission.admitted) {
+        this.deps.onCapacityRefusal?.(admission.reason);
+        return refuseForCapacity(admission.reason, admission.retryAfterSeconds);
+      }
+      lease = admission.lease;
+    }
+    const decision = await this.authenticate(request);
+    if (!decision.accepted) lease?.release();
+    else if (lease) decision.lease = lease;
+    return decision;
+  }
+
+  private async authenticate(request: ConnectionRequest): Promise<ConnectionDecision> {
     let token: AgentTokenRow | null;
     try {
       token = await this.deps.agentTokens.authenticate(request.headers.authorization);
@@ -76,4 +110,17 @@ export class ConnectionGate {
 
 function refuse(error: ApiError): ConnectionDecision {
   return { accepted: false, refusal: refusalOf(error) };
+}
+
+function refuseForCapacity(
+  reason: 'connections' | 'handshakes',
+  retryAfterSeconds: number,
+): ConnectionDecision {
+  const detail =
+    reason === 'connections'
+      ? 'this instance holds as many OpAMP connections as it accepts'
+      : 'too many OpAMP handshakes in progress';
+  const refusal = refusalOf(new ApiError('service_unavailable', detail));
+  refusal.headers['Retry-After'] = String(retryAfterSeconds);
+  return { accepted: false, refusal };
 }

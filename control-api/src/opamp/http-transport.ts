@@ -9,7 +9,9 @@ import type { Clock } from '../infra/clock.js';
 import type { Metrics } from '../infra/metrics.js';
 import { ApiError, PROBLEM_CONTENT_TYPE } from '../infra/problem.js';
 import { connectionRequestOf, type ConnectionGate } from './connection-gate.js';
+import { opampEndpointOf } from './opamp-endpoint.js';
 import type { OpampService } from './opamp-service.js';
+import { serverErrorReply } from './server-errors.js';
 
 /**
  * OpAMP over plain HTTP: each POST carries one AgentToServer and gets one ServerToAgent.
@@ -31,7 +33,7 @@ export class HttpTransport {
 
   readonly handle = async (req: Request, res: Response): Promise<void> => {
     const { deps } = this;
-    const decision = await deps.gate.onConnecting(connectionRequestOf(req));
+    const decision = await deps.gate.onConnecting(connectionRequestOf(req, 'http'));
     if (!decision.accepted) {
       const { refusal } = decision;
       res.status(refusal.status).set(refusal.headers).type(PROBLEM_CONTENT_TYPE);
@@ -46,18 +48,23 @@ export class HttpTransport {
       );
     }
     const body: unknown = req.body;
-    if (!Buffer.isBuffer(body)) throw new ApiError('bad_request', 'empty OpAMP message');
     let message: AgentToServer;
-    try {
-      message = decodeAgentToServer(body);
-    } catch (error) {
-      throw new ApiError('bad_request', `not an AgentToServer message: ${String(error)}`);
-    }
     let agentId: string;
     try {
+      if (!Buffer.isBuffer(body)) throw new Error('empty body');
+      message = decodeAgentToServer(body);
       agentId = deps.service.agentIdOf(message);
     } catch (error) {
-      throw new ApiError('bad_request', String(error instanceof Error ? error.message : error));
+      // The spec's Bad Request, in the HTTP transport's terms: a 400 carrying the ServerToAgent.
+      deps.metrics.opampRejectedMessages.inc({ reason: 'malformed' });
+      const detail = error instanceof Error ? error.message : String(error);
+      const reply = serverErrorReply({
+        type: 'bad_request',
+        message: `not an AgentToServer message: ${detail}`,
+      });
+      res.status(400).setHeader('Content-Type', OPAMP_HTTP_CONTENT_TYPE);
+      res.end(Buffer.from(encodeServerToAgent(reply)));
+      return;
     }
     this.notePoll(agentId, message.agentDisconnect !== undefined);
     const reply = await deps.service.handle(
@@ -66,6 +73,7 @@ export class HttpTransport {
         transport: 'http',
         agentTokenId: token.id,
         firstMessage: true,
+        opampEndpoint: opampEndpointOf(req, 'http'),
       },
       message,
     );

@@ -1,4 +1,5 @@
 import {
+  AgentCapabilities,
   CONTROL_CAPABILITY,
   ControlMessageError,
   ServerCapabilities,
@@ -13,11 +14,14 @@ import {
 import type { Clock } from '../infra/clock.js';
 import { isDatabaseUnavailable } from '../infra/database-errors.js';
 import type { Logger } from '../infra/logger.js';
+import type { Metrics } from '../infra/metrics.js';
 import type { AgentRepository } from '../repositories/agents.js';
 import type { CommandRelay } from '../services/command-relay.js';
 import type { Presence, Transport } from '../services/presence.js';
 import type { WindowSnapshots } from '../services/window-snapshots.js';
 import { describeAgent } from './agent-description.js';
+import { LogThrottle } from './log-throttle.js';
+import { SequenceTracker } from './sequence-tracker.js';
 import { SightingThrottle } from './sighting-throttle.js';
 
 export class OpampProtocolError extends Error {
@@ -31,6 +35,11 @@ export interface OpampExchange {
   agentTokenId: string;
   /** True for the first message of a WebSocket and for every HTTP poll. */
   firstMessage: boolean;
+  /**
+   * The URL the agent reached us at, offered back in OpAMP connection settings; undefined when
+   * unknown, and then no connection settings are offered.
+   */
+  opampEndpoint?: string | undefined;
 }
 
 export interface OpampServiceDeps {
@@ -41,8 +50,12 @@ export interface OpampServiceDeps {
   windows: WindowSnapshots;
   clock: Clock;
   logger: Logger;
+  metrics: Pick<Metrics, 'opampUnknownResults'>;
   heartbeatSeconds: number;
 }
+
+/** How often one connection may log that it sent results nobody waits for. */
+export const UNKNOWN_RESULT_LOG_INTERVAL_MS = 60_000;
 
 const SERVER_CAPABILITIES = BigInt(
   ServerCapabilities.ServerCapabilities_AcceptsStatus |
@@ -57,6 +70,8 @@ export class OpampService {
   /** Agents that sent a full description since this process started. */
   private readonly described = new Set<string>();
   private readonly sightings: SightingThrottle;
+  private readonly sequences = new SequenceTracker();
+  private readonly unknownResultLog = new LogThrottle(UNKNOWN_RESULT_LOG_INTERVAL_MS);
 
   constructor(private readonly deps: OpampServiceDeps) {
     this.sightings = new SightingThrottle(Math.min(1000, this.presenceTtlMs / 4));
@@ -83,9 +98,12 @@ export class OpampService {
     const agentId = this.agentIdOf(message);
     if (message.agentDisconnect) {
       this.sightings.forget(agentId);
+      this.sequences.forget(agentId);
+      this.unknownResultLog.forget(exchange.connectionId);
       await deps.presence.markGone(agentId, exchange.connectionId);
       return undefined;
     }
+    const followsLast = this.sequences.follows(agentId, message.sequenceNum);
     const description = message.agentDescription
       ? describeAgent(message.agentDescription)
       : undefined;
@@ -124,22 +142,53 @@ export class OpampService {
     }
     if (description && stored) this.described.add(agentId);
     if (message.customMessage?.capability === CONTROL_CAPABILITY) {
-      await this.onControlMessage(agentId, message.customMessage.data);
+      await this.onControlMessage(agentId, exchange.connectionId, message.customMessage.data);
     }
 
-    // What could not be stored is asked for again, so it reaches the row once the database is back.
-    const reportFullState = !stored || (!description && !this.described.has(agentId));
+    // What could not be stored is asked for again, so it reaches the row once the database is back;
+    // a gap in sequence_num means a message with state in it may be lost (the spec's rule).
+    const reportFullState =
+      !stored || !followsLast || (!description && !this.described.has(agentId));
     return create(ServerToAgentSchema, {
       instanceUid: message.instanceUid,
       capabilities: SERVER_CAPABILITIES,
       flags: reportFullState ? BigInt(ServerToAgentFlags.ServerToAgentFlags_ReportFullState) : 0n,
       connectionSettings: exchange.firstMessage
-        ? {
-            hash: new TextEncoder().encode(`heartbeat=${deps.heartbeatSeconds}`),
-            opamp: { heartbeatIntervalSeconds: BigInt(deps.heartbeatSeconds) },
-          }
+        ? this.connectionSettingsFor(message.capabilities, exchange.opampEndpoint)
         : undefined,
     });
+  }
+
+  /**
+   * Keeps the presence of an agent alive that proves itself by WebSocket pongs rather than by
+   * heartbeats (one that does not declare ReportsHeartbeat).
+   */
+  async keepAlive(agentId: string, connectionId: string): Promise<void> {
+    await this.deps.presence.markSeen(
+      agentId,
+      { instanceId: this.deps.instanceId, connectionId, transport: 'websocket' },
+      this.presenceTtlMs,
+    );
+  }
+
+  /** Called when a connection ends, to drop what was kept for it. */
+  connectionClosed(connectionId: string): void {
+    this.unknownResultLog.forget(connectionId);
+  }
+
+  /**
+   * OpAMP connection settings (our heartbeat interval) go only to agents that declare
+   * AcceptsOpAMPConnectionSettings, and always name a destination: the spec requires a non-empty
+   * destination_endpoint, and an agent may reconnect to whatever it is given.
+   */
+  private connectionSettingsFor(capabilities: bigint, endpoint: string | undefined) {
+    const accepts = BigInt(AgentCapabilities.AgentCapabilities_AcceptsOpAMPConnectionSettings);
+    if ((capabilities & accepts) === 0n || !endpoint) return undefined;
+    const heartbeatIntervalSeconds = BigInt(this.deps.heartbeatSeconds);
+    return {
+      hash: new TextEncoder().encode(`${endpoint} heartbeat=${heartbeatIntervalSeconds}`),
+      opamp: { destinationEndpoint: endpoint, heartbeatIntervalSeconds },
+    };
   }
 
   /**
@@ -163,7 +212,11 @@ export class OpampService {
     }
   }
 
-  private async onControlMessage(agentId: string, data: Uint8Array): Promise<void> {
+  private async onControlMessage(
+    agentId: string,
+    connectionId: string,
+    data: Uint8Array,
+  ): Promise<void> {
     let message;
     try {
       message = decodeAgentMessage(data);
@@ -175,7 +228,21 @@ export class OpampService {
       });
       return;
     }
-    if (message.type === 'result') this.deps.relay.onAgentResult(agentId, message);
-    else await this.deps.windows.put(agentId, message);
+    if (message.type !== 'result') {
+      await this.deps.windows.put(agentId, message);
+      return;
+    }
+    if (this.deps.relay.onAgentResult(agentId, message)) return;
+    // Late results are normal after a timeout; a flood of them is an agent gone wrong. Either way
+    // they are counted, and logged at most once a minute per connection.
+    this.deps.metrics.opampUnknownResults.inc();
+    const line = this.unknownResultLog.take(connectionId, this.deps.clock.now());
+    if (line) {
+      this.deps.logger.warn('result for no waiting command (late or unknown)', {
+        agentId,
+        commandId: message.commandId,
+        suppressedSinceLastLine: line.suppressed,
+      });
+    }
   }
 }

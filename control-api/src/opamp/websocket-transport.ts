@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import {
+  AgentCapabilities,
   CONTROL_CAPABILITY,
   CustomMessageSchema,
   ServerToAgentSchema,
@@ -11,8 +12,9 @@ import {
   websocketFrames,
   type AgentToServer,
   type ControlCommand,
+  type ServerToAgent,
 } from '@cybercorp/protocol';
-import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import { WebSocketServer, type PerMessageDeflateOptions, type RawData, type WebSocket } from 'ws';
 import type { Clock } from '../infra/clock.js';
 import type { Logger } from '../infra/logger.js';
 import type { Metrics } from '../infra/metrics.js';
@@ -20,7 +22,10 @@ import type { AgentTokenRow } from '../repositories/agent-tokens.js';
 import type { CommandRelay } from '../services/command-relay.js';
 import type { Presence } from '../services/presence.js';
 import type { CommandChannel, ConnectionRegistry } from './connection-registry.js';
+import { MessageRateLimit } from './message-rate-limit.js';
+import { opampEndpointOf } from './opamp-endpoint.js';
 import type { OpampService } from './opamp-service.js';
+import { serverErrorReply } from './server-errors.js';
 
 /** Largest OpAMP message accepted on either transport; bigger WebSocket frames close with 1009. */
 export const MAX_OPAMP_MESSAGE_BYTES = 1024 * 1024;
@@ -35,6 +40,23 @@ export const CLOSE_INTERNAL_ERROR = 1011;
 export const CLOSE_REPLACED = 4000;
 export const CLOSE_HEARTBEAT_TIMEOUT = 4001;
 
+/**
+ * permessage-deflate with bounded memory: a 1 KB server window and a small zlib memLevel, no
+ * context kept between messages, at most 10 zlib jobs at once, and only messages of 1 KB or more
+ * compressed (heartbeats and commands are smaller and go out as they are). zlib objects are made
+ * on the first compressed message, so an agent that sends only small ones costs none. How far a
+ * client compresses is its choice: our agent offers a 1 KB window too.
+ */
+export const OPAMP_PER_MESSAGE_DEFLATE: PerMessageDeflateOptions = {
+  serverMaxWindowBits: 10,
+  serverNoContextTakeover: true,
+  clientNoContextTakeover: true,
+  zlibDeflateOptions: { memLevel: 5, level: 3 },
+  zlibInflateOptions: { chunkSize: 16 * 1024 },
+  concurrencyLimit: 10,
+  threshold: 1024,
+};
+
 export interface WebSocketTransportDeps {
   service: OpampService;
   registry: ConnectionRegistry;
@@ -44,6 +66,8 @@ export interface WebSocketTransportDeps {
   logger: Logger;
   clock: Clock;
   heartbeatSeconds: number;
+  /** OPAMP_MESSAGES_PER_MINUTE for each connection. */
+  messagesPerMinute: number;
 }
 
 /** OpAMP over WebSocket. `accept` gets only upgrades the connection gate let through. */
@@ -51,20 +75,31 @@ export class WebSocketTransport {
   private readonly wss = new WebSocketServer({
     noServer: true,
     maxPayload: MAX_OPAMP_MESSAGE_BYTES,
-    perMessageDeflate: false,
+    perMessageDeflate: OPAMP_PER_MESSAGE_DEFLATE,
   });
   private readonly sessions = new Set<AgentSession>();
   private readonly sweeper: NodeJS.Timeout;
 
   constructor(private readonly deps: WebSocketTransportDeps) {
     const sweepMs = Math.max(100, (deps.heartbeatSeconds * 1000) / 2);
-    this.sweeper = setInterval(() => this.closeSilentSessions(), sweepMs);
+    this.sweeper = setInterval(() => this.sweep(), sweepMs);
     this.sweeper.unref();
   }
 
-  accept(request: IncomingMessage, socket: Duplex, head: Buffer, token: AgentTokenRow): void {
+  /** `onEstablished` is called once the WebSocket is open (the handshake is over). */
+  accept(
+    request: IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+    token: AgentTokenRow,
+    onEstablished: () => void = () => undefined,
+  ): void {
+    const opampEndpoint = opampEndpointOf(request, 'websocket');
     this.wss.handleUpgrade(request, socket, head, (ws) => {
-      const session = new AgentSession(ws, token, this.deps, () => this.sessions.delete(session));
+      onEstablished();
+      const session = new AgentSession(ws, token, opampEndpoint, this.deps, () =>
+        this.sessions.delete(session),
+      );
       this.sessions.add(session);
       this.deps.metrics.opampConnects.inc();
     });
@@ -84,25 +119,55 @@ export class WebSocketTransport {
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
   }
 
-  private closeSilentSessions(): void {
+  /**
+   * Keep-alive: every session is pinged once per heartbeat interval. An agent that declares
+   * ReportsHeartbeat (or has not sent its first message yet) must keep sending messages; one
+   * that does not is kept as long as it answers pings, as the spec allows such agents to be
+   * silent. Either way, a session with nothing from its peer for the presence TTL is closed.
+   */
+  private sweep(): void {
     const now = this.deps.clock.now();
+    const ttl = this.deps.service.presenceTtlMs;
+    const pingEveryMs = this.deps.heartbeatSeconds * 1000;
     for (const session of this.sessions) {
-      if (now - session.lastMessageAt > this.deps.service.presenceTtlMs) {
+      if (session.heartbeatsExpected) {
+        if (now - session.lastMessageAt > ttl) {
+          void session.closeAndWait(
+            CLOSE_HEARTBEAT_TIMEOUT,
+            'missed heartbeats',
+            'heartbeat_timeout',
+          );
+          continue;
+        }
+      } else if (now - Math.max(session.lastMessageAt, session.lastPongAt) > ttl) {
         void session.closeAndWait(
           CLOSE_HEARTBEAT_TIMEOUT,
-          'missed heartbeats',
-          'heartbeat_timeout',
+          'keep-alive pings unanswered',
+          'ping_timeout',
         );
+        continue;
       }
+      if (now - session.lastPingAt >= pingEveryMs) session.ping(now);
     }
   }
 }
+
+/** A connection sending malformed messages logs one line per this interval. */
+const MALFORMED_LOG_INTERVAL_MS = 60_000;
+const REPORTS_HEARTBEAT = BigInt(AgentCapabilities.AgentCapabilities_ReportsHeartbeat);
 
 class AgentSession implements CommandChannel {
   readonly connectionId = randomUUID();
   customCapabilities: readonly string[] | undefined;
   lastMessageAt: number;
+  lastPingAt: number;
+  lastPongAt: number;
+  /** Capabilities of the latest message that named them (0 until the first message). */
+  private agentCapabilities = 0n;
   private agentId: string | undefined;
+  private readonly rateLimit: MessageRateLimit;
+  private malformedLoggedAt = -Infinity;
+  private malformedSuppressed = 0;
   private queue: Promise<void> = Promise.resolve();
   private disconnectReason: string | undefined;
   private readonly closed: Promise<void>;
@@ -110,12 +175,19 @@ class AgentSession implements CommandChannel {
   constructor(
     private readonly ws: WebSocket,
     private readonly token: AgentTokenRow,
+    private readonly opampEndpoint: string | undefined,
     private readonly deps: WebSocketTransportDeps,
     onClosed: () => void,
   ) {
-    this.lastMessageAt = deps.clock.now();
+    const now = deps.clock.now();
+    this.lastMessageAt = now;
+    this.lastPingAt = now;
+    this.lastPongAt = now;
+    this.rateLimit = new MessageRateLimit(deps.messagesPerMinute);
+    ws.on('pong', () => this.onPong());
     ws.on('message', (data, isBinary) => {
       this.lastMessageAt = deps.clock.now();
+      if (!this.admitMessage()) return;
       if (!isBinary) {
         this.close(CLOSE_UNSUPPORTED_DATA, 'OpAMP needs binary frames', 'protocol_error');
         return;
@@ -131,6 +203,7 @@ class AgentSession implements CommandChannel {
     this.closed = new Promise((resolve) => {
       ws.on('close', (code) => {
         onClosed();
+        deps.service.connectionClosed(this.connectionId);
         const reason = this.disconnectReason ?? (code === 1009 ? 'message_too_large' : 'closed');
         deps.metrics.opampDisconnects.inc({ reason });
         this.queue = this.queue
@@ -139,6 +212,70 @@ class AgentSession implements CommandChannel {
           .finally(resolve);
       });
     });
+  }
+
+  /** Whether silence means a dead agent: true unless it said it sends no heartbeats. */
+  get heartbeatsExpected(): boolean {
+    return this.agentId === undefined || (this.agentCapabilities & REPORTS_HEARTBEAT) !== 0n;
+  }
+
+  ping(now: number): void {
+    if (this.ws.readyState !== this.ws.OPEN) return;
+    this.lastPingAt = now;
+    this.ws.ping();
+  }
+
+  private onPong(): void {
+    this.lastPongAt = this.deps.clock.now();
+    const agentId = this.agentId;
+    if (agentId === undefined || this.heartbeatsExpected) return;
+    // A silent agent's pong is its only sign of life: it keeps the agent online.
+    this.deps.service.keepAlive(agentId, this.connectionId).catch((error: unknown) => {
+      this.deps.logger.warn('could not renew the presence of a silent agent', {
+        agentId,
+        error: error instanceof Error ? error.message : String(error),
+      });
+    });
+  }
+
+  /**
+   * OPAMP_MESSAGES_PER_MINUTE: the first message over the limit is answered with UNAVAILABLE and
+   * retry_info (OpAMP's throttling); later ones are dropped, and a connection that keeps on
+   * sending is closed with 1008. False when the message must not be handled.
+   */
+  private admitMessage(): boolean {
+    const verdict = this.rateLimit.take(this.deps.clock.now());
+    if (verdict.kind === 'allowed') return true;
+    this.deps.metrics.opampRejectedMessages.inc({ reason: 'rate_limited' });
+    if (verdict.kind === 'warn') {
+      this.deps.logger.warn('OpAMP connection over its message rate limit', {
+        agentId: this.agentId,
+        messagesPerMinute: this.deps.messagesPerMinute,
+      });
+      this.sendReply(
+        serverErrorReply(
+          {
+            type: 'unavailable',
+            message: `more than ${this.deps.messagesPerMinute} messages in a minute`,
+            retryAfterMs: verdict.retryAfterMs,
+          },
+          this.instanceUid(),
+        ),
+      );
+    } else if (verdict.kind === 'close') {
+      this.close(CLOSE_POLICY_VIOLATION, 'message rate limit exceeded', 'rate_limited');
+    }
+    return false;
+  }
+
+  private instanceUid(): Uint8Array | undefined {
+    return this.agentId === undefined ? undefined : instanceUidFromString(this.agentId);
+  }
+
+  private sendReply(message: ServerToAgent): void {
+    if (this.ws.readyState === this.ws.OPEN) {
+      this.ws.send(websocketFrames.encodeServerToAgent(message));
+    }
   }
 
   sendCommand(command: ControlCommand): boolean {
@@ -177,11 +314,28 @@ class AgentSession implements CommandChannel {
       message = websocketFrames.decodeAgentToServer(bytes);
       agentId = deps.service.agentIdOf(message);
     } catch (error) {
-      deps.logger.warn('closing OpAMP connection after a malformed message', {
-        agentId: this.agentId,
-        err: error,
-      });
-      this.close(CLOSE_PROTOCOL_ERROR, 'malformed OpAMP message', 'protocol_error');
+      // The spec's Bad Request: answer BAD_REQUEST (the agent must not retry it) and keep the
+      // connection; the rate limit bounds an agent that sends nothing else.
+      const detail = error instanceof Error ? error.message : String(error);
+      deps.metrics.opampRejectedMessages.inc({ reason: 'malformed' });
+      const now = deps.clock.now();
+      if (now - this.malformedLoggedAt >= MALFORMED_LOG_INTERVAL_MS) {
+        deps.logger.warn('malformed OpAMP message', {
+          agentId: this.agentId,
+          err: error,
+          suppressedSinceLastLine: this.malformedSuppressed,
+        });
+        this.malformedLoggedAt = now;
+        this.malformedSuppressed = 0;
+      } else {
+        this.malformedSuppressed++;
+      }
+      this.sendReply(
+        serverErrorReply(
+          { type: 'bad_request', message: `not an AgentToServer message: ${detail}` },
+          this.instanceUid(),
+        ),
+      );
       return;
     }
     const firstMessage = this.agentId === undefined;
@@ -198,6 +352,7 @@ class AgentSession implements CommandChannel {
       );
       return;
     }
+    if (message.capabilities !== 0n) this.agentCapabilities = message.capabilities;
     try {
       const reply = await deps.service.handle(
         {
@@ -205,6 +360,7 @@ class AgentSession implements CommandChannel {
           transport: 'websocket',
           agentTokenId: this.token.id,
           firstMessage,
+          opampEndpoint: this.opampEndpoint,
         },
         message,
       );
@@ -215,9 +371,7 @@ class AgentSession implements CommandChannel {
       // Handled means stored: from now on the relay may trust these without a database read.
       const reported = message.customCapabilities?.capabilities;
       if (reported) this.customCapabilities = [...reported];
-      if (reply && this.ws.readyState === this.ws.OPEN) {
-        this.ws.send(websocketFrames.encodeServerToAgent(reply));
-      }
+      if (reply) this.sendReply(reply);
     } catch (error) {
       // Not the agent's fault (e.g. the database is down): close so that it reconnects later.
       deps.logger.error('could not handle an OpAMP message', { agentId, err: error });

@@ -19,9 +19,20 @@ export function opampUpgradeListener(deps: {
   return (request, socket, head) => {
     socket.on('error', () => socket.destroy());
     const upgrade = async () => {
-      const decision = await deps.gate.onConnecting(connectionRequestOf(request));
-      if (decision.accepted) deps.transport.accept(request, socket, head, decision.token);
-      else abortHandshake(socket, decision.refusal);
+      const decision = await deps.gate.onConnecting(connectionRequestOf(request, 'websocket'));
+      if (!decision.accepted) {
+        abortHandshake(socket, decision.refusal);
+        return;
+      }
+      const { lease } = decision;
+      // The place under the caps is held as long as the socket is, whether the handshake
+      // completes or not (the client may also have gone while its token was checked).
+      if (socket.destroyed) {
+        lease?.release();
+        return;
+      }
+      if (lease) socket.once('close', () => lease.release());
+      deps.transport.accept(request, socket, head, decision.token, () => lease?.established());
     };
     upgrade().catch((error: unknown) => {
       deps.logger.error('OpAMP upgrade failed', { err: error });

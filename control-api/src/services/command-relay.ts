@@ -182,22 +182,20 @@ export class CommandRelay {
   }
 
   /** Called by the OpAMP layer for every `result` an agent sends. */
-  onAgentResult(agentId: string, result: CommandResult): void {
+  /** Settles the command the result answers; false when no command waits for it (late or unknown). */
+  onAgentResult(agentId: string, result: CommandResult): boolean {
     const local = this.pending.get(result.commandId);
     if (local && local.agentId === agentId) {
       local.settle({ kind: 'result', result });
-      return;
+      return true;
     }
     const forwarded = this.forwarded.get(result.commandId);
     if (forwarded && forwarded.agentId === agentId) {
       this.forgetForwarded(result.commandId);
       this.reply(forwarded.originId, { kind: 'result', agentId, result });
-      return;
+      return true;
     }
-    this.deps.logger.warn('result for no waiting command (late or unknown)', {
-      agentId,
-      commandId: result.commandId,
-    });
+    return false;
   }
 
   /** Called when an agent's connection on this instance ends: its commands fail at once. */

@@ -33,6 +33,10 @@ export interface FakeAgentOptions {
   respond?: Responder;
   /** Interval of automatic heartbeats after start (0: none, to let the agent go silent). */
   heartbeatMs?: number;
+  /** OpAMP AgentCapabilities sent in every message (default: ReportsStatus | ReportsHeartbeat). */
+  capabilities?: bigint;
+  /** Whether to answer the server's WebSocket pings (default true; false plays a hung agent). */
+  autoPong?: boolean;
 }
 
 export const ok = (command: ControlCommand, data: unknown = {}): CommandResult => ({
@@ -53,7 +57,7 @@ export const failed = (
   error: { code, message },
 });
 
-const CAPABILITIES = BigInt(
+export const FAKE_AGENT_CAPABILITIES = BigInt(
   AgentCapabilities.AgentCapabilities_ReportsStatus |
     AgentCapabilities.AgentCapabilities_ReportsHeartbeat,
 );
@@ -64,6 +68,8 @@ export class FakeAgent {
   readonly replies: ServerToAgent[] = [];
   readonly commands: ControlCommand[] = [];
   readonly closed: Promise<{ code: number; reason: string }>;
+  /** WebSocket pings received from the server. */
+  pings = 0;
   private sequence = 0n;
   private waiters: (() => void)[] = [];
   private heartbeat: NodeJS.Timeout | undefined;
@@ -80,6 +86,10 @@ export class FakeAgent {
       });
     });
     ws.on('message', (data: Buffer) => void this.onMessage(data));
+    ws.on('ping', () => {
+      this.pings++;
+      for (const wake of this.waiters.splice(0)) wake();
+    });
     ws.on('error', () => undefined);
   }
 
@@ -88,6 +98,7 @@ export class FakeAgent {
     return new Promise((resolve, reject) => {
       const ws = new WebSocket(options.url, {
         headers: { authorization: `Bearer ${options.token}` },
+        autoPong: options.autoPong ?? true,
       });
       ws.once('unexpected-response', (_req, res) => {
         reject(
@@ -127,7 +138,7 @@ export class FakeAgent {
     const message: AgentToServer = create(AgentToServerSchema, {
       instanceUid: instanceUidFromString(this.instanceUid),
       sequenceNum: this.sequence++,
-      capabilities: CAPABILITIES,
+      capabilities: this.options.capabilities ?? FAKE_AGENT_CAPABILITIES,
       ...init,
     });
     this.ws.send(websocketFrames.encodeAgentToServer(message));
@@ -153,6 +164,10 @@ export class FakeAgent {
 
   sendRaw(data: Buffer): void {
     this.ws.send(data);
+  }
+
+  get isOpen(): boolean {
+    return this.ws.readyState === WebSocket.OPEN;
   }
 
   /** Announces the disconnect the OpAMP way, then closes. */

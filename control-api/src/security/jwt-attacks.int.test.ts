@@ -132,7 +132,7 @@ describe('algorithm attacks', () => {
 });
 
 describe('header injection', () => {
-  let attackerPrivate: CryptoKey;
+  let attackerPrivate: Awaited<ReturnType<typeof generateKeyPair>>['privateKey'];
   beforeAll(async () => {
     const pair = await generateKeyPair('RS256', { extractable: true });
     attackerPrivate = pair.privateKey;

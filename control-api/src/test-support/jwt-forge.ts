@@ -50,7 +50,7 @@ export const hmacWith =
 export function partsOf(token: string): { header: JsonObject; payload: JWTPayload & JsonObject } {
   return {
     header: { ...decodeProtectedHeader(token) },
-    payload: { ...decodeJwt(token) } as JWTPayload & JsonObject,
+    payload: { ...decodeJwt(token) },
   };
 }
 

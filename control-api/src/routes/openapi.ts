@@ -92,6 +92,7 @@ export function buildOpenApiDocument(routes: readonly AnyRoute[], version: strin
       ...(route.access !== 'public' && route.access !== 'authenticated'
         ? { 'x-permission': route.access }
         : {}),
+      ...(route.usersOnly ? { 'x-users-only': true } : {}),
       parameters: [...parametersOf(route.params, 'path'), ...parametersOf(route.query, 'query')],
       ...(route.body
         ? {

@@ -61,6 +61,11 @@ export interface RouteSpec<
   tag: string;
   /** The permission the caller needs; `authenticated` = any user; `public` = no token. */
   access: A;
+  /**
+   * Only callers signed in as a user (not a service token acting for Grafana users), e.g. for
+   * the caller's own password; documented as `x-users-only` and checked by the service.
+   */
+  usersOnly?: true;
   params?: P;
   query?: Q;
   body?: B;

@@ -82,6 +82,7 @@ export function userRoutes(s: RouteServices): AnyRoute[] {
         "Change the caller's own password, given the current one; every session of the user ends, this one included (log in again)",
       tag: 'auth',
       access: 'authenticated',
+      usersOnly: true,
       body: ChangePasswordBody,
       responses: {
         204: { description: 'Changed' },

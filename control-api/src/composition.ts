@@ -27,6 +27,7 @@ import { ServiceTokenRepository } from './repositories/service-tokens.js';
 import { SettingsRepository } from './repositories/settings.js';
 import { UserRepository } from './repositories/users.js';
 import { AgentDirectory } from './services/agent-directory.js';
+import { AgentTokenRevocations } from './services/agent-token-revocations.js';
 import { AgentTokenService } from './services/agent-token-service.js';
 import { AuditService } from './services/audit-service.js';
 import { AuthService } from './services/auth-service.js';
@@ -60,6 +61,8 @@ export interface ControlPlane {
   relay: CommandRelay;
   /** Starts what has to run before requests arrive: the Redis command bus of a multi-instance API. */
   start(): Promise<void>;
+  /** Stops the background work `start` began (before the sockets and the database close). */
+  stop(): void;
 }
 
 /**
@@ -87,7 +90,23 @@ export async function buildControlPlane(
   const auditLog = new AuditRepository(db);
   const audit = new AuditService(auditLog, clock);
   const userService = new UserService(users);
-  const agentTokens = new AgentTokenService(new AgentTokenRepository(db));
+  const agentTokenRepo = new AgentTokenRepository(db);
+  // The transport that holds the sessions is built below: the revocations read it through this.
+  const transports: { ws?: WebSocketTransport; http?: HttpTransport } = {};
+  const revocations = new AgentTokenRevocations({
+    instanceId,
+    redis,
+    liveTokenIds: () => transports.ws?.liveTokenIds() ?? [],
+    revokedAmong: (ids) => agentTokenRepo.revokedAmong(ids),
+    logger,
+  });
+  const agentTokens = new AgentTokenService({
+    tokens: agentTokenRepo,
+    agents: agentsRepo,
+    revocations,
+    clock,
+    logger,
+  });
   const serviceTokens = new ServiceTokenService(new ServiceTokenRepository(db), clock, logger);
   const auth = new AuthService({
     users,
@@ -101,7 +120,6 @@ export async function buildControlPlane(
   const directory = new AgentDirectory(agentsRepo, presence);
 
   // The gauges read the transports, which need the metrics: they are filled in below.
-  const transports: { ws?: WebSocketTransport; http?: HttpTransport } = {};
   const metrics = new Metrics({
     pool: db,
     connectionCounts: () => ({
@@ -147,9 +165,10 @@ export async function buildControlPlane(
     logger,
     heartbeatSeconds: config.heartbeatSeconds,
   });
-  const gate = new ConnectionGate({ agentTokens, logger });
+  const gate = new ConnectionGate({ agentTokens, metrics, clock, logger });
   const websocket = new WebSocketTransport({
     service: opamp,
+    gate,
     registry,
     relay,
     presence,
@@ -161,6 +180,7 @@ export async function buildControlPlane(
   const http = new HttpTransport({ service: opamp, gate, metrics, clock });
   transports.ws = websocket;
   transports.http = http;
+  revocations.onRevoked((tokenId) => websocket.closeSessionsOfToken(tokenId));
 
   const app = buildApp({
     services: {
@@ -191,11 +211,13 @@ export async function buildControlPlane(
     websocket,
     relay,
     start: async () => {
+      await revocations.start();
       await bus?.start({
         onCommand: (m) => relay.onRemoteCommand(m),
         onReply: (m) => relay.onRemoteReply(m),
         onInvalid: (error) => logger.warn('invalid message on the command bus', { error }),
       });
     },
+    stop: () => revocations.stop(),
   };
 }

@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { OPAMP_PATH } from '@cybercorp/protocol';
+import { OPAMP_PATH, UNLIMITED_AGENTS, type MaxAgents } from '@cybercorp/protocol';
 import { Redis } from 'ioredis';
 import { buildControlPlane, type ControlPlane, type ControlPlaneDeps } from './composition.js';
 import { resolveConfig, type Config, type ControlApiOptions } from './config.js';
@@ -23,8 +23,12 @@ export interface ControlApi {
   config: Config;
   /** The bootstrap admin's username, and its password when this start generated or was given it. */
   admin: { username: string; password?: string; created: boolean };
-  /** Creates an agent token (e.g. for a local agent); the secret is returned only here. */
-  createAgentToken(name: string): Promise<string>;
+  /**
+   * Creates an agent token (e.g. for a local agent); the secret is returned only here. Without
+   * `maxAgents`, any number of agents may register with it (unlike `POST /agent-tokens`, whose
+   * default is 1): the embedding program decides.
+   */
+  createAgentToken(name: string, options?: { maxAgents?: MaxAgents }): Promise<string>;
   /** Creates a service token (e.g. for the Grafana plugin proxy); the secret is returned only here. */
   createServiceToken(name: string, role: ServiceTokenRole): Promise<string>;
   /** Graceful shutdown: closes agent sockets, fails in-flight commands, drains HTTP, stops the database. */
@@ -87,7 +91,8 @@ export async function startControlApi(options: ControlApiOptions = {}): Promise<
         password: bootstrap.generatedPassword ?? config.adminPassword,
         created: bootstrap.created,
       },
-      createAgentToken: async (name) => (await agentTokens.create(name, 'system')).token,
+      createAgentToken: async (name, { maxAgents = UNLIMITED_AGENTS } = {}) =>
+        (await agentTokens.create(name, 'system', maxAgents)).token,
       createServiceToken: async (name, role) =>
         (await serviceTokens.create(name, role, 'system')).token,
       close,
@@ -140,6 +145,7 @@ async function stop(server: Server, plane: ControlPlane): Promise<void> {
   // Keep-alive connections turn idle as their last response goes out; close them as they do.
   const idleSweep = setInterval(() => server.closeIdleConnections(), 50);
   server.closeIdleConnections();
+  plane.stop();
   await plane.websocket.close();
   plane.relay.failAll();
   const forced = setTimeout(() => server.closeAllConnections(), 5000);

@@ -25,6 +25,12 @@ export const ErrorCode = {
   /** The pid now belongs to another process than the one the caller saw (pid reuse). */
   ProcessChanged: 'process_changed',
   Conflict: 'conflict',
+  /** The OpAMP instance uid belongs to another agent token than the one presented. */
+  AgentIdentityConflict: 'agent_identity_conflict',
+  /** The agent token already has as many agents as its `maxAgents` allows. */
+  AgentLimitReached: 'agent_limit_reached',
+  /** The agent is connected; only an offline agent can be decommissioned. */
+  AgentOnline: 'agent_online',
   CapabilityMissing: 'capability_missing',
   DeadlineExceeded: 'deadline_exceeded',
   AgentOffline: 'agent_offline',
@@ -60,6 +66,9 @@ export const httpStatusOf: Record<ErrorCode, number> = {
   no_such_command: 404,
   process_changed: 409,
   conflict: 409,
+  agent_identity_conflict: 409,
+  agent_limit_reached: 409,
+  agent_online: 409,
   capability_missing: 409,
   deadline_exceeded: 504,
   agent_offline: 503,

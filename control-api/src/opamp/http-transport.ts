@@ -8,7 +8,7 @@ import type { Request, Response } from 'express';
 import type { Clock } from '../infra/clock.js';
 import type { Metrics } from '../infra/metrics.js';
 import { ApiError, PROBLEM_CONTENT_TYPE } from '../infra/problem.js';
-import { connectionRequestOf, type ConnectionGate } from './connection-gate.js';
+import { connectionRequestOf, type ConnectionGate, type Refusal } from './connection-gate.js';
 import type { OpampService } from './opamp-service.js';
 
 /**
@@ -33,9 +33,7 @@ export class HttpTransport {
     const { deps } = this;
     const decision = await deps.gate.onConnecting(connectionRequestOf(req));
     if (!decision.accepted) {
-      const { refusal } = decision;
-      res.status(refusal.status).set(refusal.headers).type(PROBLEM_CONTENT_TYPE);
-      res.send(JSON.stringify(refusal.problem));
+      sendRefusal(res, decision.refusal);
       return;
     }
     const { token } = decision;
@@ -59,6 +57,11 @@ export class HttpTransport {
     } catch (error) {
       throw new ApiError('bad_request', String(error instanceof Error ? error.message : error));
     }
+    const admission = await deps.gate.onAgentIdentified({ token, agentId, transport: 'http' });
+    if (!admission.accepted) {
+      sendRefusal(res, admission.refusal);
+      return;
+    }
     this.notePoll(agentId, message.agentDisconnect !== undefined);
     const reply = await deps.service.handle(
       {
@@ -66,6 +69,7 @@ export class HttpTransport {
         transport: 'http',
         agentTokenId: token.id,
         firstMessage: true,
+        registered: admission.registered,
       },
       message,
     );
@@ -95,4 +99,9 @@ export class HttpTransport {
     if (!wasActive) this.deps.metrics.opampConnects.inc();
     this.lastPoll.set(agentId, now);
   }
+}
+
+function sendRefusal(res: Response, refusal: Refusal): void {
+  res.status(refusal.status).set(refusal.headers).type(PROBLEM_CONTENT_TYPE);
+  res.send(JSON.stringify(refusal.problem));
 }

@@ -31,6 +31,8 @@ export interface OpampExchange {
   agentTokenId: string;
   /** True for the first message of a WebSocket and for every HTTP poll. */
   firstMessage: boolean;
+  /** The uid was just registered (new, or decommissioned before): what is known of it is stale. */
+  registered?: boolean;
 }
 
 export interface OpampServiceDeps {
@@ -81,6 +83,10 @@ export class OpampService {
   ): Promise<ServerToAgent | undefined> {
     const { deps } = this;
     const agentId = this.agentIdOf(message);
+    if (exchange.registered) {
+      this.described.delete(agentId);
+      this.sightings.forget(agentId);
+    }
     if (message.agentDisconnect) {
       this.sightings.forget(agentId);
       await deps.presence.markGone(agentId, exchange.connectionId);

@@ -19,6 +19,7 @@ import type { Metrics } from '../infra/metrics.js';
 import type { AgentTokenRow } from '../repositories/agent-tokens.js';
 import type { CommandRelay } from '../services/command-relay.js';
 import type { Presence } from '../services/presence.js';
+import { errorResponseOf, type ConnectionGate, type Refusal } from './connection-gate.js';
 import type { CommandChannel, ConnectionRegistry } from './connection-registry.js';
 import type { OpampService } from './opamp-service.js';
 
@@ -37,6 +38,7 @@ export const CLOSE_HEARTBEAT_TIMEOUT = 4001;
 
 export interface WebSocketTransportDeps {
   service: OpampService;
+  gate: Pick<ConnectionGate, 'onAgentIdentified'>;
   registry: ConnectionRegistry;
   relay: CommandRelay;
   presence: Presence;
@@ -54,6 +56,8 @@ export class WebSocketTransport {
     perMessageDeflate: false,
   });
   private readonly sessions = new Set<AgentSession>();
+  /** Revoked while this instance runs: an upgrade authenticated just before is closed too. */
+  private readonly revokedTokens = new Set<string>();
   private readonly sweeper: NodeJS.Timeout;
 
   constructor(private readonly deps: WebSocketTransportDeps) {
@@ -67,11 +71,23 @@ export class WebSocketTransport {
       const session = new AgentSession(ws, token, this.deps, () => this.sessions.delete(session));
       this.sessions.add(session);
       this.deps.metrics.opampConnects.inc();
+      if (this.revokedTokens.has(token.id)) session.closeRevoked();
     });
   }
 
   get connectionCount(): number {
     return this.sessions.size;
+  }
+
+  /** The agent tokens of the sessions open here. */
+  liveTokenIds(): string[] {
+    return [...this.sessions].map((s) => s.tokenId);
+  }
+
+  /** Closes every session of a revoked token; its agents cannot come back (the gate says 401). */
+  closeSessionsOfToken(tokenId: string): void {
+    this.revokedTokens.add(tokenId);
+    for (const session of this.sessions) if (session.tokenId === tokenId) session.closeRevoked();
   }
 
   /** Closes every socket; their pending commands fail as the sockets close. */
@@ -155,6 +171,14 @@ class AgentSession implements CommandChannel {
     return true;
   }
 
+  get tokenId(): string {
+    return this.token.id;
+  }
+
+  closeRevoked(): void {
+    this.close(CLOSE_POLICY_VIOLATION, 'agent token revoked', 'token_revoked');
+  }
+
   close(code: number, reason: string, metricReason = 'closed'): void {
     this.disconnectReason ??= metricReason;
     this.ws.close(code, reason);
@@ -185,7 +209,19 @@ class AgentSession implements CommandChannel {
       return;
     }
     const firstMessage = this.agentId === undefined;
+    let registered = false;
     if (firstMessage) {
+      const admission = await deps.gate.onAgentIdentified({
+        token: this.token,
+        agentId,
+        transport: 'websocket',
+      });
+      if (!admission.accepted) {
+        this.refuse(message, admission.refusal);
+        return;
+      }
+      if (this.ws.readyState !== this.ws.OPEN) return;
+      registered = admission.registered;
       this.agentId = agentId;
       deps.registry
         .attach(agentId, this)
@@ -205,6 +241,7 @@ class AgentSession implements CommandChannel {
           transport: 'websocket',
           agentTokenId: this.token.id,
           firstMessage,
+          registered,
         },
         message,
       );
@@ -223,6 +260,19 @@ class AgentSession implements CommandChannel {
       deps.logger.error('could not handle an OpAMP message', { agentId, error });
       this.close(CLOSE_INTERNAL_ERROR, 'server error', 'server_error');
     }
+  }
+
+  /**
+   * Says why in OpAMP (`error_response`), then closes: the connection never speaks for the
+   * agent, so the session that does (if any) is left alone.
+   */
+  private refuse(message: AgentToServer, refusal: Refusal): void {
+    const reply = create(ServerToAgentSchema, {
+      instanceUid: message.instanceUid,
+      errorResponse: errorResponseOf(refusal),
+    });
+    this.ws.send(websocketFrames.encodeServerToAgent(reply));
+    this.close(CLOSE_POLICY_VIOLATION, refusal.problem.code, 'refused');
   }
 
   /** Last resort so that one connection's failure never becomes an unhandled rejection. */

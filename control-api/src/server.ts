@@ -29,6 +29,8 @@ export interface ControlApi {
    * default is 1): the embedding program decides.
    */
   createAgentToken(name: string, options?: { maxAgents?: MaxAgents }): Promise<string>;
+  /** Whether an agent token secret is one the API accepts (known and not revoked). */
+  isAgentTokenActive(token: string): Promise<boolean>;
   /** Creates a service token (e.g. for the Grafana plugin proxy); the secret is returned only here. */
   createServiceToken(name: string, role: ServiceTokenRole): Promise<string>;
   /** Graceful shutdown: closes agent sockets, fails in-flight commands, drains HTTP, stops the database. */
@@ -93,6 +95,8 @@ export async function startControlApi(options: ControlApiOptions = {}): Promise<
       },
       createAgentToken: async (name, { maxAgents = UNLIMITED_AGENTS } = {}) =>
         (await agentTokens.create(name, 'system', maxAgents)).token,
+      isAgentTokenActive: async (token) =>
+        (await agentTokens.authenticate(`Bearer ${token}`)) !== null,
       createServiceToken: async (name, role) =>
         (await serviceTokens.create(name, role, 'system')).token,
       close,

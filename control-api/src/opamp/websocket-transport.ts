@@ -272,7 +272,8 @@ class AgentSession implements CommandChannel {
       errorResponse: errorResponseOf(refusal),
     });
     this.ws.send(websocketFrames.encodeServerToAgent(reply));
-    this.close(CLOSE_POLICY_VIOLATION, refusal.problem.code, 'refused');
+    const code = refusal.status >= 500 ? CLOSE_INTERNAL_ERROR : CLOSE_POLICY_VIOLATION;
+    this.close(code, refusal.problem.code, 'refused');
   }
 
   /** Last resort so that one connection's failure never becomes an unhandled rejection. */

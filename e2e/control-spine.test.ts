@@ -41,7 +41,11 @@ describe('control spine: real control API, real agent, real processes', () => {
     adminToken = (await client.login(admin.username, admin.password)).accessToken;
     const created = await client
       .as(adminToken)
-      .request<{ token: string }>('POST', '/api/v1/agent-tokens', { name: 'e2e-local' });
+      // The local agent and the third-party OpAMP client below share it.
+      .request<{ token: string }>('POST', '/api/v1/agent-tokens', {
+        name: 'e2e-local',
+        maxAgents: 2,
+      });
     expect(created.status).toBe(201);
     agentToken = created.body.token;
     agent = startAgent({ controlUrl: `ws://127.0.0.1:${api.port}/v1/opamp`, token: agentToken });

@@ -3,7 +3,7 @@
  * exactly the second, and `npm start` brings up the control API with the local agent online and
  * says how to log in. (`npm install` on a fresh clone is what CI itself does.)
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -72,6 +72,29 @@ describe('README quick start', () => {
       expect(login.status).toBe(200);
 
       // Ctrl-C stops the agent and the API cleanly.
+      process.kill(started.pid, 'SIGINT');
+      await waitFor('npm start to exit', async () => started!.exited(), { timeoutMs: 30_000 });
+      expect(started.exited()).toEqual({ code: 0, signal: null });
+
+      // The next start on the same data reuses the local agent's token: the agent's instance uid
+      // belongs to it, so the agent comes back online as itself.
+      const tokenFile = join(workDir, '.data/agent/agent-token');
+      expect(statSync(tokenFile).mode & 0o777).toBe(0o600);
+      const token = readFileSync(tokenFile, 'utf8');
+      const localAgent = /online as (\S+ \([0-9a-f-]{36}\))/.exec(output)?.[1];
+      started = startProcess(process.execPath, [join(REPO_ROOT, 'scripts/start.mjs')], {
+        name: 'npm start again (scripts/start.mjs)',
+        cwd: workDir,
+        env: { ...env, CYBERCORP_ADMIN_PASSWORD: password },
+      });
+      const again = await waitFor(
+        'the login instructions of the second start',
+        async () =>
+          started!.output().includes('Press Ctrl-C to stop.') ? started!.output() : undefined,
+        { process: started, timeoutMs: 90_000 },
+      );
+      expect(again).toContain(`online as ${localAgent}`);
+      expect(readFileSync(tokenFile, 'utf8')).toBe(token);
       process.kill(started.pid, 'SIGINT');
       await waitFor('npm start to exit', async () => started!.exited(), { timeoutMs: 30_000 });
       expect(started.exited()).toEqual({ code: 0, signal: null });

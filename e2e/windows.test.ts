@@ -174,7 +174,11 @@ describe('window control end to end: control API, agent, Xvfb + openbox, xterms'
     viewerToken = (await client.login(viewer.username, viewer.password)).accessToken;
     const created = await client
       .as(adminToken)
-      .request<{ token: string }>('POST', '/api/v1/agent-tokens', { name: 'e2e-windows' });
+      // One fleet token for the several agents this test starts.
+      .request<{ token: string }>('POST', '/api/v1/agent-tokens', {
+        name: 'e2e-windows',
+        maxAgents: '*',
+      });
     expect(created.status).toBe(201);
     agentToken = created.body.token;
 

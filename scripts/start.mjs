@@ -2,7 +2,7 @@
 // the repository root under npm) with this host's agent connected to it through an
 // automatically created agent token. Ctrl-C stops both.
 import { spawn } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startControlApi } from '@cybercorp/control-api';
@@ -10,11 +10,9 @@ import { startControlApi } from '@cybercorp/control-api';
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
 const api = await startControlApi({ announce: (message) => console.log(message) });
-const agentToken = await api.createAgentToken(
-  `local agent (npm start ${new Date().toISOString()})`,
-);
 const agentStateDir = join(api.config.dataDir, 'agent');
 mkdirSync(agentStateDir, { recursive: true });
+const agentToken = await localAgentToken(join(agentStateDir, 'agent-token'));
 
 // The launcher, not dist/bin.js: it starts node with the agent's flags (see its first line).
 const agent = spawn(join(root, 'collector-agent/bin/cybercorp-agent.js'), [], {
@@ -85,4 +83,24 @@ async function waitForLocalAgent(url, username, knownPassword) {
     await new Promise((done) => setTimeout(done, 200));
   }
   return undefined;
+}
+
+/**
+ * The local agent keeps its token across starts: its instance uid belongs to the token that
+ * registered it first, so a new token each start would be refused as an impostor. A new one
+ * (for this one agent) is made only when the kept one is missing or revoked.
+ */
+async function localAgentToken(file) {
+  let kept;
+  try {
+    kept = readFileSync(file, 'utf8').trim();
+  } catch {
+    kept = undefined;
+  }
+  if (kept && (await api.isAgentTokenActive(kept))) return kept;
+  const token = await api.createAgentToken(`local agent (npm start ${new Date().toISOString()})`, {
+    maxAgents: 1,
+  });
+  writeFileSync(file, token, { mode: 0o600 });
+  return token;
 }

@@ -15,6 +15,7 @@ import type { HttpTransport } from './opamp/http-transport.js';
 import { MAX_OPAMP_MESSAGE_BYTES } from './opamp/websocket-transport.js';
 import { adminRoutes } from './routes/admin-routes.js';
 import { agentRoutes } from './routes/agent-routes.js';
+import { agentTokenRoutes } from './routes/agent-token-routes.js';
 import { authRoutes } from './routes/auth-routes.js';
 import { buildOpenApiDocument } from './routes/openapi.js';
 import { recordRoutes } from './routes/record-routes.js';
@@ -48,6 +49,7 @@ export function apiRoutes(services: RouteServices): AnyRoute[] {
     ...adminRoutes(services),
     ...userRoutes(services),
     ...serviceTokenRoutes(services),
+    ...agentTokenRoutes(services),
     ...agentRoutes(services),
     ...recordRoutes(services),
   ];

@@ -33,6 +33,7 @@ import { ServiceTokenRepository } from './repositories/service-tokens.js';
 import { SettingsRepository } from './repositories/settings.js';
 import { UserRepository } from './repositories/users.js';
 import { AgentDirectory } from './services/agent-directory.js';
+import { AgentTokenRevocations } from './services/agent-token-revocations.js';
 import { AgentTokenService } from './services/agent-token-service.js';
 import { AuditService } from './services/audit-service.js';
 import { AuthService } from './services/auth-service.js';
@@ -70,6 +71,8 @@ export interface ControlPlane {
    * of a multi-instance API, and the sessions that ended recently.
    */
   start(): Promise<void>;
+  /** Stops the background work `start` began (before the sockets and the database close). */
+  stop(): void;
 }
 
 /**
@@ -117,7 +120,23 @@ export async function buildControlPlane(
     redis,
   });
   const userService = new UserService({ users, audit, invalidations, clock });
-  const agentTokens = new AgentTokenService(new AgentTokenRepository(db));
+  const agentTokenRepo = new AgentTokenRepository(db);
+  // The transports are built below; the gauges and the revocations read them through this.
+  const transports: { ws?: WebSocketTransport; http?: HttpTransport } = {};
+  const revocations = new AgentTokenRevocations({
+    instanceId,
+    redis,
+    liveTokenIds: () => transports.ws?.liveTokenIds() ?? [],
+    revokedAmong: (ids) => agentTokenRepo.revokedAmong(ids),
+    logger: logger.child({ component: 'tokens' }),
+  });
+  const agentTokens = new AgentTokenService({
+    tokens: agentTokenRepo,
+    agents: agentsRepo,
+    revocations,
+    clock,
+    logger: logger.child({ component: 'tokens' }),
+  });
   const serviceTokens = new ServiceTokenService(
     new ServiceTokenRepository(db),
     clock,
@@ -128,7 +147,6 @@ export async function buildControlPlane(
   const directory = new AgentDirectory(agentsRepo, presence);
 
   // The gauges read the transports, which need the metrics: they are filled in below.
-  const transports: { ws?: WebSocketTransport; http?: HttpTransport } = {};
   const metrics = new Metrics({
     pool: db,
     connectionCounts: () => ({
@@ -190,6 +208,8 @@ export async function buildControlPlane(
   });
   const gate = new ConnectionGate({
     agentTokens,
+    metrics,
+    clock,
     logger: opampLog,
     limits: new ConnectionLimits({
       maxConnections: config.opampMaxConnections,
@@ -199,6 +219,7 @@ export async function buildControlPlane(
   });
   const websocket = new WebSocketTransport({
     service: opamp,
+    gate,
     registry,
     relay,
     presence,
@@ -211,6 +232,7 @@ export async function buildControlPlane(
   const http = new HttpTransport({ service: opamp, gate, metrics, clock });
   transports.ws = websocket;
   transports.http = http;
+  revocations.onRevoked((tokenId) => websocket.closeSessionsOfToken(tokenId));
 
   const app = buildApp({
     services: {
@@ -249,11 +271,13 @@ export async function buildControlPlane(
       // Subscribed before the ended sessions are read, so that none ends unseen in between.
       await invalidations.start();
       await tokenValidity.start();
+      await revocations.start();
       await bus?.start({
         onCommand: (m) => relay.onRemoteCommand(m),
         onReply: (m) => relay.onRemoteReply(m),
         onInvalid: (error) => logger.warn('invalid message on the command bus', { err: error }),
       });
     },
+    stop: () => revocations.stop(),
   };
 }

@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { OPAMP_PATH } from '@cybercorp/protocol';
+import { OPAMP_PATH, UNLIMITED_AGENTS, type MaxAgents } from '@cybercorp/protocol';
 import { Redis } from 'ioredis';
 import { buildControlPlane, type ControlPlane, type ControlPlaneDeps } from './composition.js';
 import { resolveConfig, type Config, type ControlApiOptions } from './config.js';
@@ -24,8 +24,14 @@ export interface ControlApi {
   config: Config;
   /** The bootstrap admin's username, and its password when this start generated or was given it. */
   admin: { username: string; password?: string; created: boolean };
-  /** Creates an agent token (e.g. for a local agent); the secret is returned only here. */
-  createAgentToken(name: string): Promise<string>;
+  /**
+   * Creates an agent token (e.g. for a local agent); the secret is returned only here. Without
+   * `maxAgents`, any number of agents may register with it (unlike `POST /agent-tokens`, whose
+   * default is 1): the embedding program decides.
+   */
+  createAgentToken(name: string, options?: { maxAgents?: MaxAgents }): Promise<string>;
+  /** Whether an agent token secret is one the API accepts (known and not revoked). */
+  isAgentTokenActive(token: string): Promise<boolean>;
   /** Creates a service token (e.g. for the Grafana plugin proxy); the secret is returned only here. */
   createServiceToken(name: string, role: ServiceTokenRole): Promise<string>;
   /** The API's own log (component `server`), e.g. for the binary's lines. */
@@ -93,7 +99,10 @@ export async function startControlApi(options: ControlApiOptions = {}): Promise<
         password: bootstrap.generatedPassword ?? config.adminPassword,
         created: bootstrap.created,
       },
-      createAgentToken: async (name) => (await agentTokens.create(name, 'system')).token,
+      createAgentToken: async (name, { maxAgents = UNLIMITED_AGENTS } = {}) =>
+        (await agentTokens.create(name, 'system', maxAgents)).token,
+      isAgentTokenActive: async (token) =>
+        (await agentTokens.authenticate(`Bearer ${token}`)) !== null,
       createServiceToken: async (name, role) =>
         (await serviceTokens.create(name, role, 'system')).token,
       logger,
@@ -145,6 +154,7 @@ async function stop(server: Server, plane: ControlPlane): Promise<void> {
   // Keep-alive connections turn idle as their last response goes out; close them as they do.
   const idleSweep = setInterval(() => server.closeIdleConnections(), 50);
   server.closeIdleConnections();
+  plane.stop();
   await plane.websocket.close();
   plane.relay.failAll();
   const forced = setTimeout(() => server.closeAllConnections(), 5000);

@@ -34,6 +34,12 @@ export const ErrorCode = {
   LastAdmin: 'last_admin',
   /** The current password given for a password change is not the caller's. */
   WrongPassword: 'wrong_password',
+  /** The OpAMP instance uid belongs to another agent token than the one presented. */
+  AgentIdentityConflict: 'agent_identity_conflict',
+  /** The agent token already has as many agents as its `maxAgents` allows. */
+  AgentLimitReached: 'agent_limit_reached',
+  /** The agent is connected; only an offline agent can be decommissioned. */
+  AgentOnline: 'agent_online',
   CapabilityMissing: 'capability_missing',
   DeadlineExceeded: 'deadline_exceeded',
   AgentOffline: 'agent_offline',
@@ -73,6 +79,9 @@ export const httpStatusOf: Record<ErrorCode, number> = {
   conflict: 409,
   last_admin: 409,
   wrong_password: 403,
+  agent_identity_conflict: 409,
+  agent_limit_reached: 409,
+  agent_online: 409,
   capability_missing: 409,
   deadline_exceeded: 504,
   agent_offline: 503,

@@ -17,9 +17,10 @@ describe('permission table', () => {
     expect(hasPermission('operator', 'processes:signal')).toBe(true);
     expect(hasPermission('operator', 'windows:control')).toBe(true);
     expect(hasPermission('operator', 'tokens:admin')).toBe(false);
+    expect(hasPermission('operator', 'agents:admin')).toBe(false);
   });
 
   it('gives admins every permission', () => {
-    expect(permissionsOf('admin')).toHaveLength(8);
+    expect(permissionsOf('admin')).toHaveLength(9);
   });
 });

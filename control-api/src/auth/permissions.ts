@@ -10,6 +10,7 @@ export const PERMISSION_ROLES = {
   'audit:read': ['viewer', 'operator', 'admin'],
   'processes:signal': ['operator', 'admin'],
   'windows:control': ['operator', 'admin'],
+  'agents:admin': ['admin'],
   'users:admin': ['admin'],
   'tokens:admin': ['admin'],
 } as const satisfies Record<Permission, readonly Role[]>;

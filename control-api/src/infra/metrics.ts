@@ -22,6 +22,7 @@ export class Metrics {
   readonly opampRefusedConnections: Counter<'reason'>;
   readonly opampRejectedMessages: Counter<'reason'>;
   readonly opampUnknownResults: Counter;
+  readonly opampIdentityConflicts: Counter<'reason'>;
   readonly agentsOnline: Gauge;
   readonly agentUp: Gauge<'agent_id' | 'host_name'>;
   readonly commands: Counter<'type' | 'outcome'>;
@@ -89,6 +90,14 @@ export class Metrics {
       help: 'Command results from agents that no command was waiting for (late or unknown)',
       registers,
     });
+    this.opampIdentityConflicts = new Counter({
+      name: 'cybercorp_opamp_identity_conflicts_total',
+      help: "OpAMP agents refused: uid_claimed (the instance uid is another token's), agent_limit (over the token's maxAgents)",
+      labelNames: ['reason'],
+      registers,
+    });
+    for (const reason of ['uid_claimed', 'agent_limit'])
+      this.opampIdentityConflicts.inc({ reason }, 0);
     // Both presence gauges are collected concurrently on a scrape; they share one lookup.
     let inFlight: Promise<AgentPresenceSample[] | undefined> | undefined;
     const samplePresence = () =>

@@ -113,6 +113,19 @@ CREATE INDEX audit_events_at ON audit_events (at, id);
 `,
   },
   {
+    version: 4,
+    name: 'agent token caps and last use',
+    // agents.agent_token_id now names the token that first registered the uid (its owner).
+    // max_agents NULL is "*" (no cap). Tokens issued before caps existed may serve a fleet, so
+    // they keep no cap; new ones get 1 unless created otherwise.
+    sql: `
+ALTER TABLE agent_tokens ADD COLUMN max_agents integer CHECK (max_agents IS NULL OR max_agents >= 1);
+ALTER TABLE agent_tokens ALTER COLUMN max_agents SET DEFAULT 1;
+ALTER TABLE agent_tokens ADD COLUMN last_used_at timestamptz;
+CREATE INDEX agents_agent_token ON agents (agent_token_id, id);
+`,
+  },
+  {
     version: 5,
     name: 'user token versions and disabled users',
     // token_version is the `ver` claim every access token of the user must carry: bumping it

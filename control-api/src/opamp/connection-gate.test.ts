@@ -1,7 +1,15 @@
+import { ServerErrorResponseType } from '@cybercorp/protocol';
+import { Counter } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { silentLogger, type Logger } from '../infra/logger.js';
 import type { AgentTokenRow } from '../repositories/agent-tokens.js';
-import { ConnectionGate, type ConnectionRequest } from './connection-gate.js';
+import type { ClaimOutcome } from '../repositories/agents.js';
+import {
+  ConnectionGate,
+  errorResponseOf,
+  type AgentIdentity,
+  type ConnectionRequest,
+} from './connection-gate.js';
 import { ConnectionLimits } from './connection-limits.js';
 
 const AGENT_TOKEN: AgentTokenRow = {
@@ -9,6 +17,7 @@ const AGENT_TOKEN: AgentTokenRow = {
   name: 'host-1',
   createdBy: 'admin',
   createdAt: new Date('2026-01-01T00:00:00.000Z'),
+  maxAgents: 1,
 };
 
 /** Knows one agent token; anything else (a user JWT, nothing) is no agent token. */
@@ -25,6 +34,43 @@ function recordingLogger(): Logger & { lines: string[] } {
   return { ...silentLogger, lines, info: write, warn: write, error: write };
 }
 
+type GateDeps = ConstructorParameters<typeof ConnectionGate>[0];
+
+/** A gate over these agent tokens, whose uid claims all come to `claim` (default: owned). */
+function gateOf(
+  tokens: Partial<GateDeps['agentTokens']>,
+  logger: Logger = recordingLogger(),
+  clock = { now: () => 0 },
+  more: Pick<GateDeps, 'limits' | 'onCapacityRefusal'> = {},
+) {
+  const opampIdentityConflicts = new Counter({
+    name: 'conflicts',
+    help: 'test',
+    labelNames: ['reason'],
+    registers: [],
+  });
+  const gate = new ConnectionGate({
+    agentTokens: {
+      authenticate: agentTokens.authenticate,
+      claimAgent: async (): Promise<ClaimOutcome> => ({ kind: 'owned' }),
+      ...tokens,
+    },
+    metrics: { opampIdentityConflicts },
+    clock,
+    logger,
+    ...more,
+  });
+  const conflicts = async (reason: string) =>
+    (await opampIdentityConflicts.get()).values.find((v) => v.labels.reason === reason)?.value ?? 0;
+  return { gate, conflicts };
+}
+
+const IDENTITY: AgentIdentity = {
+  token: AGENT_TOKEN,
+  agentId: '0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b',
+  transport: 'websocket',
+};
+
 const request = (overrides: Partial<ConnectionRequest> = {}): ConnectionRequest => ({
   path: '/v1/opamp',
   headers: { authorization: 'Bearer cca_valid', host: '127.0.0.1:8080' },
@@ -34,7 +80,7 @@ const request = (overrides: Partial<ConnectionRequest> = {}): ConnectionRequest 
 });
 
 describe('ConnectionGate', () => {
-  const gate = new ConnectionGate({ agentTokens, logger: recordingLogger() });
+  const { gate } = gateOf({});
 
   it('accepts a valid agent token and names it', async () => {
     expect(await gate.onConnecting(request())).toEqual({ accepted: true, token: AGENT_TOKEN });
@@ -67,14 +113,11 @@ describe('ConnectionGate', () => {
 
   it('answers 404 for any other path without looking at the credentials', async () => {
     let asked = false;
-    const watching = new ConnectionGate({
-      agentTokens: {
-        authenticate: async (authorization) => {
-          asked = true;
-          return agentTokens.authenticate(authorization);
-        },
+    const { gate: watching } = gateOf({
+      authenticate: async (authorization) => {
+        asked = true;
+        return agentTokens.authenticate(authorization);
       },
-      logger: recordingLogger(),
     });
     const decision = await watching.onConnecting(request({ path: '/elsewhere' }));
     expect(decision).toMatchObject({
@@ -86,14 +129,14 @@ describe('ConnectionGate', () => {
 
   it('answers 503 when the tokens cannot be checked, and logs why without the secret', async () => {
     const logger = recordingLogger();
-    const failing = new ConnectionGate({
-      agentTokens: {
+    const { gate: failing } = gateOf(
+      {
         authenticate: async () => {
           throw new Error('connect ECONNREFUSED 127.0.0.1:5432');
         },
       },
       logger,
-    });
+    );
     const decision = await failing.onConnecting(request());
     expect(decision).toMatchObject({
       accepted: false,
@@ -108,9 +151,7 @@ describe('ConnectionGate', () => {
     const limitedGate = (maxConnections: number, maxPendingUpgrades = 100) => {
       const refusals: string[] = [];
       const limits = new ConnectionLimits({ maxConnections, maxPendingUpgrades });
-      const gate = new ConnectionGate({
-        agentTokens,
-        logger: recordingLogger(),
+      const { gate } = gateOf({}, recordingLogger(), undefined, {
         limits,
         onCapacityRefusal: (reason) => refusals.push(reason),
       });
@@ -179,5 +220,102 @@ describe('ConnectionGate', () => {
       expect(poll).toEqual({ accepted: true, token: AGENT_TOKEN });
       expect(limits.counts).toEqual({ pending: 1, open: 0 });
     });
+  });
+});
+
+describe('ConnectionGate.onAgentIdentified', () => {
+  const claiming = (outcome: ClaimOutcome, logger?: Logger, clock?: { now: () => number }) =>
+    gateOf({ claimAgent: async () => outcome }, logger, clock);
+
+  it('accepts the uid of its own token, and a new uid it registers', async () => {
+    expect(await claiming({ kind: 'owned' }).gate.onAgentIdentified(IDENTITY)).toEqual({
+      accepted: true,
+      registered: false,
+    });
+    expect(await claiming({ kind: 'registered' }).gate.onAgentIdentified(IDENTITY)).toEqual({
+      accepted: true,
+      registered: true,
+    });
+  });
+
+  it('refuses a uid registered with another token with 409, counted each time, logged once', async () => {
+    const logger = recordingLogger();
+    let now = 0;
+    const { gate, conflicts } = claiming(
+      { kind: 'owned_by_other', ownerTokenId: 'f00d0000-0000-4000-8000-000000000001' },
+      logger,
+      { now: () => now },
+    );
+    for (let attempt = 0; attempt < 3; attempt++) {
+      expect(await gate.onAgentIdentified(IDENTITY)).toMatchObject({
+        accepted: false,
+        refusal: { status: 409, problem: { code: 'agent_identity_conflict' } },
+      });
+    }
+    expect(await conflicts('uid_claimed')).toBe(3);
+    expect(logger.lines).toHaveLength(1);
+    expect(JSON.parse(logger.lines[0]!)).toMatchObject({
+      agentId: IDENTITY.agentId,
+      agentTokenId: AGENT_TOKEN.id,
+      ownerTokenId: 'f00d0000-0000-4000-8000-000000000001',
+    });
+    now += 11 * 60 * 1000;
+    await gate.onAgentIdentified(IDENTITY);
+    expect(logger.lines).toHaveLength(2);
+  });
+
+  it('refuses a new uid over the token cap with 409 agent_limit_reached, counted', async () => {
+    const { gate, conflicts } = claiming({ kind: 'limit_reached', maxAgents: 1 });
+    expect(await gate.onAgentIdentified(IDENTITY)).toMatchObject({
+      accepted: false,
+      refusal: { status: 409, problem: { code: 'agent_limit_reached' } },
+    });
+    expect(await conflicts('agent_limit')).toBe(1);
+    expect(await conflicts('uid_claimed')).toBe(0);
+  });
+
+  it('refuses a token revoked since the upgrade with 401', async () => {
+    expect(
+      await claiming({ kind: 'token_revoked' }).gate.onAgentIdentified(IDENTITY),
+    ).toMatchObject({
+      accepted: false,
+      refusal: { status: 401, problem: { code: 'unauthorized' } },
+    });
+  });
+
+  it('answers 503 when the claim cannot be checked', async () => {
+    const { gate } = gateOf({
+      claimAgent: async () => {
+        throw new Error('boom');
+      },
+    });
+    expect(await gate.onAgentIdentified(IDENTITY)).toMatchObject({
+      accepted: false,
+      refusal: { status: 503, problem: { code: 'service_unavailable' } },
+    });
+  });
+});
+
+describe('errorResponseOf', () => {
+  it('is BAD_REQUEST for a refusal the agent cannot retry away, UNAVAILABLE for 5xx', async () => {
+    const { gate } = gateOf({
+      claimAgent: async () => ({ kind: 'owned_by_other', ownerTokenId: 'x' }),
+    });
+    const conflict = await gate.onAgentIdentified(IDENTITY);
+    if (conflict.accepted) throw new Error('expected a refusal');
+    expect(errorResponseOf(conflict.refusal)).toMatchObject({
+      type: ServerErrorResponseType.ServerErrorResponseType_BadRequest,
+      errorMessage: expect.stringContaining('agent_identity_conflict') as unknown,
+    });
+    const { gate: failing } = gateOf({
+      claimAgent: async () => {
+        throw new Error('boom');
+      },
+    });
+    const unavailable = await failing.onAgentIdentified(IDENTITY);
+    if (unavailable.accepted) throw new Error('expected a refusal');
+    expect(errorResponseOf(unavailable.refusal).type).toBe(
+      ServerErrorResponseType.ServerErrorResponseType_Unavailable,
+    );
   });
 });

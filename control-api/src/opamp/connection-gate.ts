@@ -1,11 +1,20 @@
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
-import { OPAMP_PATH } from '@cybercorp/protocol';
+import {
+  OPAMP_PATH,
+  ServerErrorResponseSchema,
+  ServerErrorResponseType,
+  create,
+} from '@cybercorp/protocol';
+import type { Clock } from '../infra/clock.js';
 import { isDatabaseUnavailable } from '../infra/database-errors.js';
 import type { Logger } from '../infra/logger.js';
+import type { Metrics } from '../infra/metrics.js';
 import { ApiError, problemOf, type Problem } from '../infra/problem.js';
 import type { AgentTokenRow } from '../repositories/agent-tokens.js';
+import type { ClaimOutcome } from '../repositories/agents.js';
 import type { AgentTokenService } from '../services/agent-token-service.js';
 import type { ConnectionLease, ConnectionLimits } from './connection-limits.js';
+import type { Transport } from '../services/presence.js';
 
 /** What the gate looks at: the request line and headers, before any OpAMP message is read. */
 export interface ConnectionRequest {
@@ -33,6 +42,21 @@ export type ConnectionDecision =
     }
   | { accepted: false; refusal: Refusal };
 
+/** The agent a connection speaks for, once its first message names the instance uid. */
+export interface AgentIdentity {
+  token: AgentTokenRow;
+  agentId: string;
+  transport: Transport;
+}
+
+export type AdmissionDecision =
+  /** `registered`: the uid is new to the fleet (or was decommissioned) and now the token's. */
+  { accepted: true; registered: boolean } | { accepted: false; refusal: Refusal };
+
+/** A refused identity is logged once per (uid, token) in this window, however often it retries. */
+const CONFLICT_LOG_WINDOW_MS = 10 * 60 * 1000;
+const CONFLICT_LOG_ENTRIES = 10_000;
+
 export function connectionRequestOf(
   request: IncomingMessage,
   transport: ConnectionRequest['transport'],
@@ -51,15 +75,30 @@ export function refusalOf(error: ApiError): Refusal {
   return { status: error.status, problem: problemOf(error), headers };
 }
 
+/** The OpAMP form of a refusal, for a transport that has already upgraded to OpAMP. */
+export function errorResponseOf(refusal: Refusal) {
+  return create(ServerErrorResponseSchema, {
+    type:
+      refusal.status >= 500
+        ? ServerErrorResponseType.ServerErrorResponseType_Unavailable
+        : ServerErrorResponseType.ServerErrorResponseType_BadRequest,
+    errorMessage: `${refusal.problem.code}: ${refusal.problem.detail}`,
+  });
+}
+
 /**
  * The one decision on an OpAMP connection, for the WebSocket upgrade and for each plain-HTTP
  * POST alike (as opamp-go's `OnConnecting`): which agent token it carries, or why it is refused.
  * Admission rules (connection caps, an instance uid claimed by another token) belong here too.
  */
 export class ConnectionGate {
+  private readonly conflictsLogged = new Map<string, number>();
+
   constructor(
     private readonly deps: {
-      agentTokens: Pick<AgentTokenService, 'authenticate'>;
+      agentTokens: Pick<AgentTokenService, 'authenticate' | 'claimAgent'>;
+      metrics: Pick<Metrics, 'opampIdentityConflicts'>;
+      clock: Clock;
       logger: Logger;
       /** Caps on WebSockets; without it they are not limited. */
       limits?: ConnectionLimits;
@@ -67,6 +106,90 @@ export class ConnectionGate {
       onCapacityRefusal?: (reason: 'connections' | 'handshakes') => void;
     },
   ) {}
+
+  /**
+   * The second half of the decision, on the first message (the uid is not in the upgrade
+   * request): an instance uid belongs to the token that registered it first, and a token
+   * registers at most its `maxAgents`. The agent already connected under that uid is not
+   * touched by a refusal.
+   */
+  async onAgentIdentified(identity: AgentIdentity): Promise<AdmissionDecision> {
+    let outcome: ClaimOutcome;
+    try {
+      outcome = await this.deps.agentTokens.claimAgent(
+        identity.token,
+        identity.agentId,
+        identity.transport,
+      );
+    } catch (error) {
+      const unavailable = isDatabaseUnavailable(error);
+      if (unavailable)
+        this.deps.logger.warn('cannot check an agent identity: database unavailable');
+      else this.deps.logger.error('agent identity check failed', { error });
+      return refuse(
+        new ApiError(
+          unavailable ? 'database_unavailable' : 'service_unavailable',
+          'cannot check agent identities right now',
+        ),
+      );
+    }
+    switch (outcome.kind) {
+      case 'owned':
+        return { accepted: true, registered: false };
+      case 'registered':
+        return { accepted: true, registered: true };
+      case 'token_revoked':
+        return refuse(new ApiError('unauthorized', 'the agent token is revoked'));
+      case 'owned_by_other':
+        this.noteConflict(
+          identity,
+          'uid_claimed',
+          'refused an instance uid registered with another agent token',
+          {
+            ownerTokenId: outcome.ownerTokenId,
+          },
+        );
+        return refuse(
+          new ApiError(
+            'agent_identity_conflict',
+            `instance uid ${identity.agentId} is registered with another agent token`,
+          ),
+        );
+      case 'limit_reached':
+        this.noteConflict(identity, 'agent_limit', "refused an agent over its token's maxAgents", {
+          maxAgents: outcome.maxAgents,
+        });
+        return refuse(
+          new ApiError(
+            'agent_limit_reached',
+            `the agent token already has its maximum of ${outcome.maxAgents} agent(s)`,
+          ),
+        );
+    }
+  }
+
+  /** Counted every time; logged once per (uid, token, reason) and window. */
+  private noteConflict(
+    identity: AgentIdentity,
+    reason: 'uid_claimed' | 'agent_limit',
+    message: string,
+    fields: Record<string, unknown>,
+  ): void {
+    this.deps.metrics.opampIdentityConflicts.inc({ reason });
+    const key = `${reason} ${identity.agentId} ${identity.token.id}`;
+    const now = this.deps.clock.now();
+    const last = this.conflictsLogged.get(key);
+    if (last !== undefined && now - last < CONFLICT_LOG_WINDOW_MS) return;
+    if (this.conflictsLogged.size >= CONFLICT_LOG_ENTRIES) this.conflictsLogged.clear();
+    this.conflictsLogged.set(key, now);
+    this.deps.logger.warn(message, {
+      agentId: identity.agentId,
+      agentTokenId: identity.token.id,
+      agentTokenName: identity.token.name,
+      transport: identity.transport,
+      ...fields,
+    });
+  }
 
   async onConnecting(request: ConnectionRequest): Promise<ConnectionDecision> {
     if (request.path !== OPAMP_PATH) {
@@ -108,7 +231,7 @@ export class ConnectionGate {
   }
 }
 
-function refuse(error: ApiError): ConnectionDecision {
+function refuse(error: ApiError): { accepted: false; refusal: Refusal } {
   return { accepted: false, refusal: refusalOf(error) };
 }
 

@@ -8,7 +8,7 @@ import type { Request, Response } from 'express';
 import type { Clock } from '../infra/clock.js';
 import type { Metrics } from '../infra/metrics.js';
 import { ApiError, PROBLEM_CONTENT_TYPE } from '../infra/problem.js';
-import { connectionRequestOf, type ConnectionGate } from './connection-gate.js';
+import { connectionRequestOf, type ConnectionGate, type Refusal } from './connection-gate.js';
 import { opampEndpointOf } from './opamp-endpoint.js';
 import type { OpampService } from './opamp-service.js';
 import { serverErrorReply } from './server-errors.js';
@@ -35,9 +35,7 @@ export class HttpTransport {
     const { deps } = this;
     const decision = await deps.gate.onConnecting(connectionRequestOf(req, 'http'));
     if (!decision.accepted) {
-      const { refusal } = decision;
-      res.status(refusal.status).set(refusal.headers).type(PROBLEM_CONTENT_TYPE);
-      res.send(JSON.stringify(refusal.problem));
+      sendRefusal(res, decision.refusal);
       return;
     }
     const { token } = decision;
@@ -66,6 +64,11 @@ export class HttpTransport {
       res.end(Buffer.from(encodeServerToAgent(reply)));
       return;
     }
+    const admission = await deps.gate.onAgentIdentified({ token, agentId, transport: 'http' });
+    if (!admission.accepted) {
+      sendRefusal(res, admission.refusal);
+      return;
+    }
     this.notePoll(agentId, message.agentDisconnect !== undefined);
     const reply = await deps.service.handle(
       {
@@ -74,6 +77,7 @@ export class HttpTransport {
         agentTokenId: token.id,
         firstMessage: true,
         opampEndpoint: opampEndpointOf(req, 'http'),
+        registered: admission.registered,
       },
       message,
     );
@@ -103,4 +107,9 @@ export class HttpTransport {
     if (!wasActive) this.deps.metrics.opampConnects.inc();
     this.lastPoll.set(agentId, now);
   }
+}
+
+function sendRefusal(res: Response, refusal: Refusal): void {
+  res.status(refusal.status).set(refusal.headers).type(PROBLEM_CONTENT_TYPE);
+  res.send(JSON.stringify(refusal.problem));
 }

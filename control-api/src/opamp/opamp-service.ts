@@ -40,6 +40,8 @@ export interface OpampExchange {
    * unknown, and then no connection settings are offered.
    */
   opampEndpoint?: string | undefined;
+  /** The uid was just registered (new, or decommissioned before): what is known of it is stale. */
+  registered?: boolean;
 }
 
 export interface OpampServiceDeps {
@@ -96,6 +98,10 @@ export class OpampService {
   ): Promise<ServerToAgent | undefined> {
     const { deps } = this;
     const agentId = this.agentIdOf(message);
+    if (exchange.registered) {
+      this.described.delete(agentId);
+      this.sightings.forget(agentId);
+    }
     if (message.agentDisconnect) {
       this.sightings.forget(agentId);
       this.sequences.forget(agentId);

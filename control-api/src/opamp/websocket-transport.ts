@@ -21,6 +21,7 @@ import type { Metrics } from '../infra/metrics.js';
 import type { AgentTokenRow } from '../repositories/agent-tokens.js';
 import type { CommandRelay } from '../services/command-relay.js';
 import type { Presence } from '../services/presence.js';
+import { errorResponseOf, type ConnectionGate, type Refusal } from './connection-gate.js';
 import type { CommandChannel, ConnectionRegistry } from './connection-registry.js';
 import { MessageRateLimit } from './message-rate-limit.js';
 import { opampEndpointOf } from './opamp-endpoint.js';
@@ -59,6 +60,7 @@ export const OPAMP_PER_MESSAGE_DEFLATE: PerMessageDeflateOptions = {
 
 export interface WebSocketTransportDeps {
   service: OpampService;
+  gate: Pick<ConnectionGate, 'onAgentIdentified'>;
   registry: ConnectionRegistry;
   relay: CommandRelay;
   presence: Presence;
@@ -78,6 +80,8 @@ export class WebSocketTransport {
     perMessageDeflate: OPAMP_PER_MESSAGE_DEFLATE,
   });
   private readonly sessions = new Set<AgentSession>();
+  /** Revoked while this instance runs: an upgrade authenticated just before is closed too. */
+  private readonly revokedTokens = new Set<string>();
   private readonly sweeper: NodeJS.Timeout;
 
   constructor(private readonly deps: WebSocketTransportDeps) {
@@ -102,11 +106,23 @@ export class WebSocketTransport {
       );
       this.sessions.add(session);
       this.deps.metrics.opampConnects.inc();
+      if (this.revokedTokens.has(token.id)) session.closeRevoked();
     });
   }
 
   get connectionCount(): number {
     return this.sessions.size;
+  }
+
+  /** The agent tokens of the sessions open here. */
+  liveTokenIds(): string[] {
+    return [...this.sessions].map((s) => s.tokenId);
+  }
+
+  /** Closes every session of a revoked token; its agents cannot come back (the gate says 401). */
+  closeSessionsOfToken(tokenId: string): void {
+    this.revokedTokens.add(tokenId);
+    for (const session of this.sessions) if (session.tokenId === tokenId) session.closeRevoked();
   }
 
   /** Closes every socket; their pending commands fail as the sockets close. */
@@ -292,6 +308,14 @@ class AgentSession implements CommandChannel {
     return true;
   }
 
+  get tokenId(): string {
+    return this.token.id;
+  }
+
+  closeRevoked(): void {
+    this.close(CLOSE_POLICY_VIOLATION, 'agent token revoked', 'token_revoked');
+  }
+
   close(code: number, reason: string, metricReason = 'closed'): void {
     this.disconnectReason ??= metricReason;
     this.ws.close(code, reason);
@@ -339,7 +363,19 @@ class AgentSession implements CommandChannel {
       return;
     }
     const firstMessage = this.agentId === undefined;
+    let registered = false;
     if (firstMessage) {
+      const admission = await deps.gate.onAgentIdentified({
+        token: this.token,
+        agentId,
+        transport: 'websocket',
+      });
+      if (!admission.accepted) {
+        this.refuse(message, admission.refusal);
+        return;
+      }
+      if (this.ws.readyState !== this.ws.OPEN) return;
+      registered = admission.registered;
       this.agentId = agentId;
       deps.registry
         .attach(agentId, this)
@@ -361,6 +397,7 @@ class AgentSession implements CommandChannel {
           agentTokenId: this.token.id,
           firstMessage,
           opampEndpoint: this.opampEndpoint,
+          registered,
         },
         message,
       );
@@ -377,6 +414,20 @@ class AgentSession implements CommandChannel {
       deps.logger.error('could not handle an OpAMP message', { agentId, err: error });
       this.close(CLOSE_INTERNAL_ERROR, 'server error', 'server_error');
     }
+  }
+
+  /**
+   * Says why in OpAMP (`error_response`), then closes: the connection never speaks for the
+   * agent, so the session that does (if any) is left alone.
+   */
+  private refuse(message: AgentToServer, refusal: Refusal): void {
+    const reply = create(ServerToAgentSchema, {
+      instanceUid: message.instanceUid,
+      errorResponse: errorResponseOf(refusal),
+    });
+    this.ws.send(websocketFrames.encodeServerToAgent(reply));
+    const code = refusal.status >= 500 ? CLOSE_INTERNAL_ERROR : CLOSE_POLICY_VIOLATION;
+    this.close(code, refusal.problem.code, 'refused');
   }
 
   /** Last resort so that one connection's failure never becomes an unhandled rejection. */

@@ -12,6 +12,8 @@ export interface AgentRow {
   lastSeenAt: Date;
 }
 
+type Transport = 'websocket' | 'http';
+
 export interface AgentSighting {
   id: string;
   transport: 'websocket' | 'http';
@@ -31,8 +33,103 @@ const COLUMNS = `id, hostname, identifying_attributes AS "identifyingAttributes"
   custom_capabilities AS "customCapabilities", transport, first_seen_at AS "firstSeenAt",
   last_seen_at AS "lastSeenAt"`;
 
+/** What claiming an instance uid for an agent token came to. */
+export type ClaimOutcome =
+  /** The uid was already the token's. */
+  | { kind: 'owned' }
+  /** The uid is new (or had no owner) and is the token's from now on. */
+  | { kind: 'registered' }
+  | { kind: 'owned_by_other'; ownerTokenId: string }
+  | { kind: 'limit_reached'; maxAgents: number }
+  | { kind: 'token_revoked' };
+
 export class AgentRepository {
   constructor(private readonly db: pg.Pool) {}
+
+  /**
+   * Binds the uid to the token unless another token owns it or the token is at its cap. Claims
+   * of one token are serialized by a lock on its row, so parallel registrations cannot pass the
+   * cap; a uid claimed by two tokens at once goes to the first insert.
+   */
+  async claim(
+    agentId: string,
+    tokenId: string,
+    transport: Transport,
+    at: Date,
+  ): Promise<ClaimOutcome> {
+    const owner = await this.ownerOf(this.db, agentId);
+    if (owner === tokenId) return { kind: 'owned' };
+    if (owner) return { kind: 'owned_by_other', ownerTokenId: owner };
+
+    const client = await this.db.connect();
+    let released = false;
+    try {
+      await client.query('BEGIN');
+      const outcome = await this.claimLocked(client, agentId, tokenId, transport, at);
+      await client.query('COMMIT');
+      return outcome;
+    } catch (error) {
+      // Discarded rather than rolled back, as in RefreshTokenRepository.rotate.
+      released = true;
+      client.release(error instanceof Error ? error : new Error(String(error)));
+      throw error;
+    } finally {
+      if (!released) client.release();
+    }
+  }
+
+  private async claimLocked(
+    client: pg.PoolClient,
+    agentId: string,
+    tokenId: string,
+    transport: Transport,
+    at: Date,
+  ): Promise<ClaimOutcome> {
+    const { rows: tokens } = await client.query<{ maxAgents: number | null }>(
+      `SELECT max_agents AS "maxAgents" FROM agent_tokens
+        WHERE id = $1 AND revoked_at IS NULL FOR UPDATE`,
+      [tokenId],
+    );
+    const token = tokens[0];
+    if (!token) return { kind: 'token_revoked' };
+    if (token.maxAgents !== null) {
+      const { rows } = await client.query<{ count: number }>(
+        'SELECT count(*)::int AS count FROM agents WHERE agent_token_id = $1',
+        [tokenId],
+      );
+      if ((rows[0]?.count ?? 0) >= token.maxAgents) {
+        return { kind: 'limit_reached', maxAgents: token.maxAgents };
+      }
+    }
+    const { rowCount } = await client.query(
+      `INSERT INTO agents (id, transport, agent_token_id, first_seen_at, last_seen_at)
+       VALUES ($1, $2, $3, $4, $4)
+       ON CONFLICT (id) DO UPDATE SET agent_token_id = EXCLUDED.agent_token_id
+         WHERE agents.agent_token_id IS NULL`,
+      [agentId, transport, tokenId, at],
+    );
+    if (rowCount === 1) return { kind: 'registered' };
+    const owner = await this.ownerOf(client, agentId);
+    return owner === tokenId
+      ? { kind: 'owned' }
+      : { kind: 'owned_by_other', ownerTokenId: owner ?? 'unknown' };
+  }
+
+  private async ownerOf(db: pg.Pool | pg.PoolClient, agentId: string): Promise<string | null> {
+    const { rows } = await db.query<{ owner: string | null }>({
+      name: 'agents.owner',
+      text: 'SELECT agent_token_id AS owner FROM agents WHERE id = $1',
+      values: [agentId],
+    });
+    return rows[0]?.owner ?? null;
+  }
+
+  /** Removes the agent and its command history; returns whether it existed. */
+  async delete(id: string): Promise<boolean> {
+    if (!isUuid(id)) return false;
+    const { rowCount } = await this.db.query('DELETE FROM agents WHERE id = $1', [id]);
+    return rowCount === 1;
+  }
 
   /** Records that the agent spoke; fields it did not send this time keep their stored values. */
   async upsert(s: AgentSighting): Promise<void> {
@@ -51,7 +148,7 @@ export class AgentRepository {
          capabilities = CASE WHEN $5 <> 0 THEN EXCLUDED.capabilities ELSE agents.capabilities END,
          custom_capabilities = COALESCE($6::text[], agents.custom_capabilities),
          transport = EXCLUDED.transport,
-         agent_token_id = EXCLUDED.agent_token_id,
+         agent_token_id = COALESCE(agents.agent_token_id, EXCLUDED.agent_token_id),
          last_seen_at = GREATEST(agents.last_seen_at, EXCLUDED.last_seen_at)`,
       values: [
         s.id,

@@ -33,7 +33,7 @@ export function adminRoutes(s: RouteServices): AnyRoute[] {
       body: CreateAgentTokenBody,
       responses: { 201: { description: 'Created', schema: AgentToken } },
       handler: async ({ body, caller }) => {
-        const created = await s.agentTokens.create(body.name, caller.username);
+        const created = await s.agentTokens.create(body.name, caller.username, body.maxAgents);
         await s.audit.record({
           actor: caller.username,
           action: 'agent_token.create',

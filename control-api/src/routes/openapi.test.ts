@@ -153,3 +153,41 @@ describe('buildOpenApiDocument', () => {
       expect(UpdateUserBody.safeParse(body).success, JSON.stringify(body)).toBe(false);
   });
 });
+
+describe('the agent token and decommission routes', () => {
+  type Operation = {
+    'x-permission'?: string;
+    requestBody?: { content: Record<string, { schema: { properties: Record<string, unknown> } }> };
+    responses: Record<string, { description: string; content?: unknown }>;
+  };
+  const operation = (path: string, method: string) => document.paths[path]?.[method] as Operation;
+
+  it('are documented for admins only', () => {
+    expect(operation('/api/v1/agent-tokens', 'get')['x-permission']).toBe('tokens:admin');
+    expect(operation('/api/v1/agent-tokens/{tokenId}', 'delete')['x-permission']).toBe(
+      'tokens:admin',
+    );
+    expect(operation('/api/v1/agents/{agentId}', 'delete')['x-permission']).toBe('agents:admin');
+    expect(operation('/api/v1/agents/{agentId}', 'delete').responses['409']?.description).toContain(
+      'agent_online',
+    );
+  });
+
+  it('document maxAgents: a positive integer or "*", 1 by default', () => {
+    const body = operation('/api/v1/agent-tokens', 'post').requestBody?.content['application/json'];
+    expect(body?.schema.properties.maxAgents).toMatchObject({
+      default: 1,
+      anyOf: [{ type: 'integer', minimum: 1 }, { const: '*' }],
+    });
+    expect(CreateAgentTokenBody.parse({ name: 'a' })).toEqual({ name: 'a', maxAgents: 1 });
+    expect(CreateAgentTokenBody.parse({ name: 'a', maxAgents: '*' }).maxAgents).toBe('*');
+    for (const maxAgents of [0, 1.5, '3', 'all', null])
+      expect(CreateAgentTokenBody.safeParse({ name: 'a', maxAgents }).success).toBe(false);
+  });
+
+  it('never document a secret or hash in the token list', () => {
+    const list = JSON.stringify(operation('/api/v1/agent-tokens', 'get').responses['200']);
+    expect(list).toContain('agentIds');
+    expect(list).not.toMatch(/"token"|hash/i);
+  });
+});

@@ -1,4 +1,5 @@
 import { AgentCapabilities, CONTROL_CAPABILITY, WINDOWS_CAPABILITY } from '@cybercorp/protocol';
+import { ApiError } from '../infra/problem.js';
 import type { AgentRepository, AgentRow } from '../repositories/agents.js';
 import type { Presence } from './presence.js';
 
@@ -62,6 +63,21 @@ export class AgentDirectory {
       cursor = nextCursor;
     }
     return agents;
+  }
+
+  /**
+   * Removes an offline agent from the fleet with its command history (the audit log keeps its
+   * trail), and frees its instance uid and its place under its token's `maxAgents`. A connected
+   * agent is refused: it would only be written back by its next message.
+   */
+  async decommission(agentId: string): Promise<void> {
+    if (!(await this.agents.findById(agentId))) {
+      throw new ApiError('no_such_agent', `no agent ${agentId}`);
+    }
+    if (await this.presence.lookup(agentId)) {
+      throw new ApiError('agent_online', `agent ${agentId} is connected; stop it first`);
+    }
+    await this.agents.delete(agentId);
   }
 
   async get(agentId: string): Promise<AgentView | null> {

@@ -37,9 +37,10 @@ export class CommandBus {
   ) {}
 
   async start(handlers: CommandBusHandlers): Promise<void> {
+    const ownChannel = channelOf(this.instanceId);
     this.subscriber.on('message', (channel: string, payload: string) => {
-      // The subscriber connection is shared with other channels (token invalidations).
-      if (channel !== channelOf(this.instanceId)) return;
+      // The subscriber connection carries other channels too (token invalidations, agent token revocations).
+      if (channel !== ownChannel) return;
       let message: z.infer<typeof BusMessage>;
       try {
         message = BusMessage.parse(JSON.parse(payload));
@@ -50,7 +51,7 @@ export class CommandBus {
       if (message.kind === 'command') handlers.onCommand(message);
       else handlers.onReply(message);
     });
-    await this.subscriber.subscribe(channelOf(this.instanceId));
+    await this.subscriber.subscribe(ownChannel);
   }
 
   /** Resolves to the number of instances that received it (0: the owner is gone). */

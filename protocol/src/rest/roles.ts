@@ -12,6 +12,7 @@ export const PERMISSIONS = [
   'audit:read',
   'processes:signal',
   'windows:control',
+  'agents:admin',
   'users:admin',
   'tokens:admin',
 ] as const;

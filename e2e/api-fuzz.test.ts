@@ -8,7 +8,10 @@
  * Safety: the two action routes (process signals, window actions) are excluded from the run, so
  * the fuzzer never relays anything to the agent but the read-only process and window lists; so is
  * agent token revocation (the stateful phase would take the live agent's token id from
- * `GET /agent-tokens` and disconnect it for good); the
+ * `GET /agent-tokens` and disconnect it for good), and so are the operations on one user
+ * (`/users/{username}`: the stateful phase takes `admin` and `fuzz-viewer` from `GET /users` and
+ * resets their passwords or roles, which by design ends the very tokens the fuzzer calls with;
+ * `users.int.test.ts` covers them); the
  * test then checks the audit log holds no process or window action but the one the test made
  * itself before the run (`resume` on a `sleep` it spawned, so that `GET /commands/{commandId}`
  * has a real command to fetch).
@@ -32,14 +35,15 @@ import { requireSchemathesis, runSchemathesis } from './support/schemathesis.js'
 const admin = { username: 'admin', password: 'api-fuzz-admin-password-1' };
 
 /**
- * Operations the fuzzer must never call: they signal processes, act on windows, or revoke the
- * live agent's token.
+ * Operations the fuzzer must never call: they signal processes, act on windows, revoke the live
+ * agent's token, or change the users whose tokens the fuzzer calls with.
  */
 const EXCLUDED_PATH_REGEX =
   '^/api/v1/agents/\\{agentId\\}/(processes/\\{pid\\}|windows/\\{windowId\\})/actions$' +
-  '|^/api/v1/agent-tokens/\\{tokenId\\}$';
-/** How many operations EXCLUDED_PATH_REGEX leaves out. */
-const EXCLUDED_OPERATIONS = 3;
+  '|^/api/v1/agent-tokens/\\{tokenId\\}$' +
+  '|^/api/v1/users/\\{username\\}$';
+/** How many operations EXCLUDED_PATH_REGEX leaves out (GET, PATCH and DELETE of one user). */
+const EXCLUDED_OPERATIONS = 6;
 
 /**
  * The relay routes get the live agent's id, so fuzzed requests reach it, and the command route a

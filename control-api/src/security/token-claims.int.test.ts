@@ -7,16 +7,14 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  compactJws,
-  hmacWith,
   nowSeconds,
-  partsOf,
-  readSigningKey,
+  signedWith,
+  startForgery,
   type JsonObject,
   type SigningKey,
 } from '../test-support/jwt-forge.js';
 import { ApiClient, type Reply } from '../test-support/rest-client.js';
-import { ADMIN, startTestApi, type TestApi } from '../test-support/test-api.js';
+import { startTestApi, type TestApi } from '../test-support/test-api.js';
 
 const YEAR_SECONDS = 365 * 24 * 3600;
 
@@ -27,15 +25,13 @@ let claims: JsonObject;
 
 beforeAll(async () => {
   api = await startTestApi();
-  const pair = await new ApiClient(api.url).login(ADMIN.username, ADMIN.password);
-  key = await readSigningKey(api.dataDir);
-  ({ header, payload: claims } = partsOf(pair.accessToken));
+  ({ key, header, claims } = await startForgery(api));
 });
 afterAll(async () => {
   await api?.stop();
 });
 
-const signed = (payload: JsonObject) => compactJws(header, payload, hmacWith('sha256', key.secret));
+const signed = (payload: JsonObject) => signedWith(key, header, payload);
 const me = (token: string) => new ApiClient(api.url, token).request('GET', '/api/v1/me');
 
 function expectRefused(reply: Reply, label: string) {

@@ -14,26 +14,39 @@ export interface TestApi extends ControlApi {
   stop(): Promise<void>;
 }
 
+/**
+ * A real control API on a free port over the embedded PostgreSQL in `dataDir`, which it leaves
+ * in place when stopped (to be started on again).
+ */
+export async function startTestApiOn(
+  dataDir: string,
+  options: ControlApiOptions = {},
+): Promise<TestApi> {
+  const api = await startControlApi({
+    port: 0,
+    host: '127.0.0.1',
+    dataDir,
+    adminUser: ADMIN.username,
+    adminPassword: ADMIN.password,
+    logLevel: 'silent',
+    ...options,
+  });
+  return { ...api, dataDir, stop: () => api.close() };
+}
+
 /** A real control API on a free port with its own embedded PostgreSQL in a temporary directory. */
 export async function startTestApi(options: ControlApiOptions = {}): Promise<TestApi> {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'control-api-'));
   try {
-    const api = await startControlApi({
-      port: 0,
-      host: '127.0.0.1',
-      dataDir,
-      adminUser: ADMIN.username,
-      adminPassword: ADMIN.password,
-      logLevel: 'silent',
+    const api = await startTestApiOn(dataDir, {
       // Tests send requests at machine speed; the rate-limit tests ask for the real default.
       rateLimitPerMinute: TEST_RATE_LIMIT_PER_MINUTE,
       ...options,
     });
     return {
       ...api,
-      dataDir,
       stop: async () => {
-        await api.close();
+        await api.stop();
         await rm(dataDir, { recursive: true, force: true });
       },
     };

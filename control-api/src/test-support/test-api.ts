@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { ControlApiOptions } from '../config.js';
 import { startControlApi, type ControlApi } from '../server.js';
+import { ApiClient } from './rest-client.js';
 
 /** The REST rate limit of test instances unless a test asks for another. */
 export const TEST_RATE_LIMIT_PER_MINUTE = 100_000;
@@ -54,4 +55,19 @@ export async function startTestApi(options: ControlApiOptions = {}): Promise<Tes
     await rm(dataDir, { recursive: true, force: true });
     throw error;
   }
+}
+
+/** A test API and a client logged in as its seeded admin. */
+export async function startTestApiWithAdmin(
+  options: ControlApiOptions = {},
+): Promise<{ api: TestApi; admin: ApiClient }> {
+  const api = await startTestApi(options);
+  const admin = new ApiClient(api.url);
+  try {
+    await admin.login(ADMIN.username, ADMIN.password);
+  } catch (error) {
+    await api.stop();
+    throw error;
+  }
+  return { api, admin };
 }

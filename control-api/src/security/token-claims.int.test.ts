@@ -11,7 +11,6 @@ import {
   signedWith,
   startForgery,
   type JsonObject,
-  type SigningKey,
 } from '../test-support/jwt-forge.js';
 import { ApiClient, type Reply } from '../test-support/rest-client.js';
 import { startTestApi, type TestApi } from '../test-support/test-api.js';
@@ -19,19 +18,19 @@ import { startTestApi, type TestApi } from '../test-support/test-api.js';
 const YEAR_SECONDS = 365 * 24 * 3600;
 
 let api: TestApi;
-let key: SigningKey;
-let header: JsonObject;
 let claims: JsonObject;
+let signed: (payload: JsonObject) => string;
 
 beforeAll(async () => {
   api = await startTestApi();
-  ({ key, header, claims } = await startForgery(api));
+  const forgery = await startForgery(api);
+  claims = forgery.claims;
+  signed = (payload) => signedWith(forgery.key, forgery.header, payload);
 });
 afterAll(async () => {
   await api?.stop();
 });
 
-const signed = (payload: JsonObject) => signedWith(key, header, payload);
 const me = (token: string) => new ApiClient(api.url, token).request('GET', '/api/v1/me');
 
 function expectRefused(reply: Reply, label: string) {

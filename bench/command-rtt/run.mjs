@@ -6,13 +6,14 @@
 // from `wrk` (Debian package) with 8 keep-alive connections for a fixed 5 s, so the load
 // generator costs little of the two cores the API, PostgreSQL and the agent share. The control
 // API runs in its own process, as in a deployment; `--in-process` runs it in this process.
-import { execFileSync, fork, spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { startControlApi } from '../../control-api/dist/index.js';
+import { forkApiChild, reportAndServeUntilClosed } from '../lib/api-child.mjs';
 
 const root = resolve(fileURLToPath(import.meta.url), '../../..');
 const at = process.argv.indexOf('--commands');
@@ -115,11 +116,7 @@ async function startApi(workDir) {
 /** The API child: starts, reports its URLs and agent token, and closes when asked to. */
 if (process.argv[2] === '--api-child') {
   const { api, agentToken } = await startApi(process.argv[3]);
-  const closeAsked = new Promise((done) => process.once('message', done));
-  process.send({ url: api.url, opampUrl: api.opampUrl, agentToken });
-  await closeAsked;
-  await api.close();
-  process.exit(0);
+  await reportAndServeUntilClosed(api, { url: api.url, opampUrl: api.opampUrl, agentToken });
 }
 
 /** The API in a child process (or in this one with --in-process), seen through its URLs. */
@@ -128,22 +125,7 @@ async function launchApi(workDir) {
     const { api, agentToken } = await startApi(workDir);
     return { url: api.url, opampUrl: api.opampUrl, agentToken, close: () => api.close() };
   }
-  const child = fork(fileURLToPath(import.meta.url), ['--api-child', workDir], {
-    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-  });
-  const started = await new Promise((done, fail) => {
-    child.once('message', done);
-    child.once('exit', (code) => fail(new Error(`the control API exited with ${code}`)));
-  });
-  return {
-    ...started,
-    close: async () => {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = new Promise((done) => child.once('exit', done));
-      child.send('close');
-      await exited;
-    },
-  };
+  return forkApiChild(import.meta.url, [workDir]);
 }
 
 const workDir = mkdtempSync(join(tmpdir(), 'cybercorp-bench-rtt-'));

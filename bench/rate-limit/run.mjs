@@ -7,13 +7,13 @@
 // round, rounds alternate between the variants so that drift on the shared cores hits them
 // alike, and the median of the rounds is reported with its ratio to the limiter off. The limit
 // is set far above what wrk reaches, so every request is counted and none is refused.
-import { execFileSync, fork } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { startControlApi } from '../../control-api/dist/index.js';
 import { startRedisServer } from '../../control-api/dist/testing/redis-server.js';
+import { forkApiChild, reportAndServeUntilClosed } from '../lib/api-child.mjs';
 
 const option = (name, fallback) => {
   const at = process.argv.indexOf(name);
@@ -36,31 +36,10 @@ if (process.argv[2] === '--api-child') {
     announce: () => undefined,
     ...options,
   });
-  const closeAsked = new Promise((done) => process.once('message', done));
-  process.send({ url: api.url, databaseUrl: api.databaseUrl });
-  await closeAsked;
-  await api.close();
-  process.exit(0);
+  await reportAndServeUntilClosed(api, { url: api.url, databaseUrl: api.databaseUrl });
 }
 
-async function launchApi(options) {
-  const child = fork(fileURLToPath(import.meta.url), ['--api-child', JSON.stringify(options)], {
-    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-  });
-  const started = await new Promise((done, fail) => {
-    child.once('message', done);
-    child.once('exit', (code) => fail(new Error(`the control API exited with ${code}`)));
-  });
-  return {
-    ...started,
-    close: async () => {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = new Promise((done) => child.once('exit', done));
-      child.send('close');
-      await exited;
-    },
-  };
-}
+const launchApi = (options) => forkApiChild(import.meta.url, [JSON.stringify(options)]);
 
 function wrk(url, token) {
   const lua = join(workDir, 'wrk.lua');

@@ -3,19 +3,13 @@ import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeAgent } from './test-support/fake-agent.js';
 import { ApiClient } from './test-support/rest-client.js';
-import { ADMIN, startTestApi, type TestApi } from './test-support/test-api.js';
+import { ADMIN, startTestApiWithAdmin, type TestApi } from './test-support/test-api.js';
 
 let api: TestApi;
 let admin: ApiClient;
 
-beforeAll(async () => {
-  api = await startTestApi();
-  admin = new ApiClient(api.url);
-  await admin.login(ADMIN.username, ADMIN.password);
-});
-afterAll(async () => {
-  await api?.stop();
-});
+beforeAll(async () => ({ api, admin } = await startTestApiWithAdmin()));
+afterAll(() => api?.stop());
 
 const b64 = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
 

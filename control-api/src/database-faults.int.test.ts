@@ -15,10 +15,9 @@ import {
   type EmbeddedDatabase,
 } from './infra/embedded-postgres.js';
 import { runMigrations } from './infra/migrations.js';
-import { startControlApi } from './server.js';
 import { FakeAgent } from './test-support/fake-agent.js';
 import { ApiClient } from './test-support/rest-client.js';
-import { ADMIN, startTestApi, type TestApi } from './test-support/test-api.js';
+import { ADMIN, startTestApi, startTestApiOn, type TestApi } from './test-support/test-api.js';
 
 /** A caller waits this long for an answer; a route that takes longer counts as hanging. */
 const ANSWER_BOUND_MS = 3000;
@@ -383,7 +382,7 @@ describe('a data directory made with the former built-in password', () => {
     });
     await legacy.stop();
 
-    api = await startOnDataDir(dataDir);
+    api = await startTestApiOn(dataDir);
     expect(await connectsWith(LEGACY_BUILT_IN_PASSWORD, api.databaseUrl)).toBe('28P01');
     expect((await stat(path.join(dataDir, POSTGRES_PASSWORD_FILE))).mode & 0o777).toBe(0o600);
     const rows = await withDatabase(api.databaseUrl, (db) =>
@@ -393,16 +392,3 @@ describe('a data directory made with the former built-in password', () => {
     await new ApiClient(api.url).login(ADMIN.username, ADMIN.password);
   });
 });
-
-/** The test API on an existing data directory (startTestApi makes a new one). */
-async function startOnDataDir(dataDir: string): Promise<TestApi> {
-  const started = await startControlApi({
-    port: 0,
-    host: '127.0.0.1',
-    dataDir,
-    adminUser: ADMIN.username,
-    adminPassword: ADMIN.password,
-    logLevel: 'silent',
-  });
-  return { ...started, dataDir, stop: () => started.close() };
-}

@@ -1,8 +1,8 @@
 /** Response headers of the real API: caching, security headers, CORS, gzip, bearer, 431. */
-import { request } from 'node:http';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startControlApi, type ControlApi } from './server.js';
+import { getOnFreshConnection } from './test-support/fresh-connection.js';
 import { closeSourceAddresses, requestFrom } from './test-support/http-from.js';
 import { ApiClient } from './test-support/rest-client.js';
 import { ADMIN, startTestApi, type TestApi } from './test-support/test-api.js';
@@ -165,28 +165,8 @@ describe('the Authorization header', () => {
 });
 
 describe('oversized request headers', () => {
-  /** One request on a connection of its own (Node answers a parse error only on a fresh one). */
   const oversized = () =>
-    new Promise<{ status: number; contentType: string; body: string }>((resolve, reject) => {
-      const req = request(`${api.url}/api/v1/me`, {
-        agent: false,
-        headers: { 'x-padding': 'x'.repeat(64 * 1024) },
-      });
-      req.on('response', (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => (body += chunk));
-        res.on('end', () =>
-          resolve({
-            status: res.statusCode ?? 0,
-            contentType: res.headers['content-type'] ?? '',
-            body,
-          }),
-        );
-      });
-      req.on('error', reject);
-      req.end();
-    });
+    getOnFreshConnection(`${api.url}/api/v1/me`, { 'x-padding': 'x'.repeat(64 * 1024) });
 
   it('answers 431 problem+json with a stable code and keeps serving', async () => {
     const reply = await oversized();

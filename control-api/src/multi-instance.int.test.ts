@@ -1,14 +1,12 @@
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { JWT_KEY_FILE_NAME } from './auth/signing-keys.js';
-import { startControlApi, type ControlApi } from './server.js';
+import type { ControlApi } from './server.js';
 import { CONTROL_CAPABILITY, WINDOWS_CAPABILITY } from '@cybercorp/protocol';
 import { FakeAgent, PROCESS_FIXTURE, WINDOW_FIXTURE, failed } from './test-support/fake-agent.js';
-import { startRedisServer, type RedisServer } from './test-support/redis-server.js';
 import { ApiClient } from './test-support/rest-client.js';
-import { ADMIN, startTestApi, type TestApi } from './test-support/test-api.js';
+import { ADMIN, type TestApi } from './test-support/test-api.js';
+import { startTwoInstances, type TwoInstances } from './test-support/two-instances.js';
 
-let redis: RedisServer;
+let deployment: TwoInstances;
 let first: TestApi;
 let second: ControlApi;
 let viaFirst: ApiClient;
@@ -17,17 +15,8 @@ let token: string;
 const agents: FakeAgent[] = [];
 
 beforeAll(async () => {
-  redis = await startRedisServer();
-  first = await startTestApi({ redisUrl: redis.url, commandTimeoutMs: 3000 });
-  second = await startControlApi({
-    port: 0,
-    databaseUrl: first.databaseUrl,
-    // The instances of a deployment share one signing key file.
-    jwtSecretFile: path.join(first.dataDir, JWT_KEY_FILE_NAME),
-    redisUrl: redis.url,
-    logLevel: 'silent',
-    commandTimeoutMs: 3000,
-  });
+  deployment = await startTwoInstances({ commandTimeoutMs: 3000 });
+  ({ first, second } = deployment);
   viaFirst = new ApiClient(first.url);
   await viaFirst.login(ADMIN.username, ADMIN.password);
   viaSecond = new ApiClient(second.url);
@@ -36,9 +25,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   for (const agent of agents) await agent.drop().catch(() => undefined);
-  await second?.close();
-  await first?.stop();
-  await redis?.stop();
+  await deployment?.stop();
 });
 
 describe('several instances sharing PostgreSQL and Redis', () => {

@@ -2,44 +2,29 @@
  * Login and REST rate limits on two instances sharing PostgreSQL and a real redis-server, with
  * clients on several loopback source addresses (each address is one client to the limits).
  */
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_LOGIN_LIMITS } from './auth/login-limiter.js';
-import { JWT_KEY_FILE_NAME } from './auth/signing-keys.js';
 import { DEFAULT_RATE_LIMIT_PER_MINUTE } from './config.js';
-import { startControlApi, type ControlApi } from './server.js';
+import type { ControlApi } from './server.js';
 import { closeSourceAddresses, requestFrom, type RawReply } from './test-support/http-from.js';
-import { startRedisServer, type RedisServer } from './test-support/redis-server.js';
 import { ApiClient } from './test-support/rest-client.js';
-import { ADMIN, startTestApi, type TestApi } from './test-support/test-api.js';
+import { ADMIN, type TestApi } from './test-support/test-api.js';
+import { startTwoInstances, type TwoInstances } from './test-support/two-instances.js';
 
-let redis: RedisServer;
+let deployment: TwoInstances;
 let first: TestApi;
 let second: ControlApi;
 let admin: ApiClient;
 
 beforeAll(async () => {
-  redis = await startRedisServer();
-  first = await startTestApi({
-    redisUrl: redis.url,
-    rateLimitPerMinute: DEFAULT_RATE_LIMIT_PER_MINUTE,
-  });
-  second = await startControlApi({
-    port: 0,
-    databaseUrl: first.databaseUrl,
-    jwtSecretFile: path.join(first.dataDir, JWT_KEY_FILE_NAME),
-    redisUrl: redis.url,
-    logLevel: 'silent',
-    rateLimitPerMinute: DEFAULT_RATE_LIMIT_PER_MINUTE,
-  });
+  deployment = await startTwoInstances({ rateLimitPerMinute: DEFAULT_RATE_LIMIT_PER_MINUTE });
+  ({ first, second } = deployment);
   admin = new ApiClient(first.url);
   await admin.login(ADMIN.username, ADMIN.password);
 });
 afterAll(async () => {
   closeSourceAddresses();
-  await second?.close();
-  await first?.stop();
-  await redis?.stop();
+  await deployment?.stop();
 });
 
 /** Every test is its own set of clients: its own loopback addresses, never 127.0.0.1. */

@@ -2,43 +2,36 @@
  * Access tokens end within a second of the change that ends them, on the instance that made the
  * change and on another one sharing PostgreSQL and a real redis-server, not at their expiry.
  */
-import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { JWT_KEY_FILE_NAME } from './auth/signing-keys.js';
-import { startControlApi, type ControlApi } from './server.js';
-import { startRedisServer, type RedisServer } from './test-support/redis-server.js';
+import type { ControlApi } from './server.js';
 import { ApiClient, type TokenPair } from './test-support/rest-client.js';
-import { ADMIN, startTestApi, type TestApi } from './test-support/test-api.js';
+import { ADMIN, type TestApi } from './test-support/test-api.js';
+import {
+  startAnotherInstance,
+  startTwoInstances,
+  type TwoInstances,
+} from './test-support/two-instances.js';
 
 /** The specified bound: a token stops working within a second of the change. */
 const WITHIN_MS = 1000;
 const POLL_ATTEMPTS = 100;
 const POLL_INTERVAL_MS = 10;
 
-let redis: RedisServer;
+let deployment: TwoInstances;
 let first: TestApi;
 let second: ControlApi;
 let adminOn: { first: ApiClient; second: ApiClient };
 
 beforeAll(async () => {
-  redis = await startRedisServer();
-  first = await startTestApi({ redisUrl: redis.url });
-  second = await startControlApi({
-    port: 0,
-    databaseUrl: first.databaseUrl,
-    jwtSecretFile: path.join(first.dataDir, JWT_KEY_FILE_NAME),
-    redisUrl: redis.url,
-    logLevel: 'silent',
-  });
+  deployment = await startTwoInstances();
+  ({ first, second } = deployment);
   adminOn = { first: new ApiClient(first.url), second: new ApiClient(second.url) };
   await adminOn.first.login(ADMIN.username, ADMIN.password);
   await adminOn.second.login(ADMIN.username, ADMIN.password);
 });
 afterAll(async () => {
-  await second?.close();
-  await first?.stop();
-  await redis?.stop();
+  await deployment?.stop();
 });
 
 type Instance = 'first' | 'second';
@@ -220,13 +213,7 @@ describe('access tokens end within a second, on every instance', () => {
       },
     );
     expect(out.status).toBe(204);
-    const third = await startControlApi({
-      port: 0,
-      databaseUrl: first.databaseUrl,
-      jwtSecretFile: path.join(first.dataDir, JWT_KEY_FILE_NAME),
-      redisUrl: redis.url,
-      logLevel: 'silent',
-    });
+    const third = await startAnotherInstance(first, deployment.redis.url);
     try {
       const me = await new ApiClient(third.url, pair.accessToken).request('GET', '/api/v1/me');
       expect(me.status).toBe(401);

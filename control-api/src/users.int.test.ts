@@ -5,19 +5,13 @@ import { SignJWT, decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JWT_KEY_FILE_NAME, parseKeyFile } from './auth/signing-keys.js';
 import { ApiClient, type TokenPair } from './test-support/rest-client.js';
-import { ADMIN, startTestApi, type TestApi } from './test-support/test-api.js';
+import { ADMIN, startTestApiWithAdmin, type TestApi } from './test-support/test-api.js';
 
 let api: TestApi;
 let admin: ApiClient;
 
-beforeAll(async () => {
-  api = await startTestApi();
-  admin = new ApiClient(api.url);
-  await admin.login(ADMIN.username, ADMIN.password);
-});
-afterAll(async () => {
-  await api?.stop();
-});
+beforeAll(async () => ({ api, admin } = await startTestApiWithAdmin()));
+afterAll(() => api?.stop());
 
 interface UserBody {
   id: string;

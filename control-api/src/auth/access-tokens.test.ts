@@ -20,6 +20,22 @@ const user = {
 /** The claims beyond the registered ones that our access tokens carry. */
 const session = { sid: user.sessionId, ver: user.tokenVersion };
 
+/** A token signed by hand with our key, as the API issues one unless `claims` or `header` differ. */
+const signedByHand = (
+  iat: number,
+  exp: number,
+  claims: Record<string, unknown> = session,
+  header: Record<string, string> = { kid: KID },
+) =>
+  new SignJWT({ username: 'ada', role: 'viewer', ...claims })
+    .setProtectedHeader({ alg: 'HS256', typ: 'access+jwt', ...header })
+    .setIssuer('cybercorp-control-api')
+    .setAudience('cybercorp-api')
+    .setSubject(user.userId)
+    .setIssuedAt(iat)
+    .setExpirationTime(exp)
+    .sign(secret);
+
 function fakeClock(start: number) {
   const clock = { t: start, now: () => clock.t };
   return clock;
@@ -111,14 +127,7 @@ describe('AccessTokens', () => {
     const clock = fakeClock(1_800_000_000_000);
     const tokens = new AccessTokens(ringOf(clock), clock);
     const now = Math.floor(clock.t / 1000);
-    const token = await new SignJWT({ username: 'ada', role: 'root', ...session })
-      .setProtectedHeader({ alg: 'HS256', typ: 'access+jwt', kid: KID })
-      .setIssuer('cybercorp-control-api')
-      .setAudience('cybercorp-api')
-      .setSubject(user.userId)
-      .setIssuedAt(now)
-      .setExpirationTime(now + 60)
-      .sign(secret);
+    const token = await signedByHand(now, now + 60, { ...session, role: 'root' });
     expect((await rejection(tokens.verify(token))).code).toBe('unauthorized');
   });
 
@@ -128,15 +137,7 @@ describe('AccessTokens', () => {
     const issued = await tokens.issue(user);
     expect(decodeProtectedHeader(issued)).toMatchObject({ alg: 'HS256', kid: KID });
     const now = Math.floor(clock.t / 1000);
-    const signed = (header: Record<string, string>) =>
-      new SignJWT({ username: 'ada', role: 'viewer', ...session })
-        .setProtectedHeader({ alg: 'HS256', typ: 'access+jwt', ...header })
-        .setIssuer('cybercorp-control-api')
-        .setAudience('cybercorp-api')
-        .setSubject(user.userId)
-        .setIssuedAt(now)
-        .setExpirationTime(now + 60)
-        .sign(secret);
+    const signed = (header: Record<string, string>) => signedByHand(now, now + 60, session, header);
     expect(await tokens.verify(await signed({ kid: KID }))).toMatchObject({ username: 'ada' });
     for (const token of [await signed({}), await signed({ kid: 'k2' })]) {
       expect((await rejection(tokens.verify(token))).code).toBe('unauthorized');
@@ -163,14 +164,7 @@ describe('AccessTokens', () => {
     // Once every token the old key signed has expired, the key itself is no longer accepted.
     clock.t += 361_000;
     const now = Math.floor(clock.t / 1000);
-    const lateSigned = await new SignJWT({ username: 'ada', role: 'viewer', ...session })
-      .setProtectedHeader({ alg: 'HS256', typ: 'access+jwt', kid: KID })
-      .setIssuer('cybercorp-control-api')
-      .setAudience('cybercorp-api')
-      .setSubject(user.userId)
-      .setIssuedAt(now)
-      .setExpirationTime(now + 60)
-      .sign(secret);
+    const lateSigned = await signedByHand(now, now + 60);
     expect((await rejection(rotated.verify(lateSigned))).code).toBe('unauthorized');
   });
 
@@ -178,37 +172,30 @@ describe('AccessTokens', () => {
     const clock = fakeClock(1_800_000_000_000);
     const tokens = new AccessTokens(ringOf(clock), clock, 900);
     const now = Math.floor(clock.t / 1000);
-    const signed = (iat: number, exp: number, claims: Record<string, unknown> = session) =>
-      new SignJWT({ username: 'ada', role: 'viewer', ...claims })
-        .setProtectedHeader({ alg: 'HS256', typ: 'access+jwt', kid: KID })
-        .setIssuer('cybercorp-control-api')
-        .setAudience('cybercorp-api')
-        .setSubject(user.userId)
-        .setIssuedAt(iat)
-        .setExpirationTime(exp)
-        .sign(secret);
     const detailOf = async (token: Promise<string>) =>
       (await rejection(tokens.verify(await token))).message;
 
     it('is accepted when it looks like ours, a little clock skew included', async () => {
-      expect(await tokens.verify(await signed(now, now + 900))).toMatchObject({ username: 'ada' });
-      expect(await tokens.verify(await signed(now + 60, now + 960))).toMatchObject({
+      expect(await tokens.verify(await signedByHand(now, now + 900))).toMatchObject({
+        username: 'ada',
+      });
+      expect(await tokens.verify(await signedByHand(now + 60, now + 960))).toMatchObject({
         sessionId: user.sessionId,
         tokenVersion: 3,
       });
     });
 
     it('is refused when issued in the future', async () => {
-      expect(await detailOf(signed(now + 61, now + 900))).toMatch(/in the future/);
-      expect(await detailOf(signed(now + 365 * 86_400, now + 365 * 86_400 + 900))).toMatch(
+      expect(await detailOf(signedByHand(now + 61, now + 900))).toMatch(/in the future/);
+      expect(await detailOf(signedByHand(now + 365 * 86_400, now + 365 * 86_400 + 900))).toMatch(
         /in the future/,
       );
     });
 
     it('is refused when it lives longer than our tokens', async () => {
-      expect(await detailOf(signed(now, now + 901))).toMatch(/longer/);
-      expect(await detailOf(signed(now, now + 10 * 365 * 86_400))).toMatch(/longer/);
-      expect(await detailOf(signed(now - 3600, now + 60))).toMatch(/longer/);
+      expect(await detailOf(signedByHand(now, now + 901))).toMatch(/longer/);
+      expect(await detailOf(signedByHand(now, now + 10 * 365 * 86_400))).toMatch(/longer/);
+      expect(await detailOf(signedByHand(now - 3600, now + 60))).toMatch(/longer/);
     });
 
     it('is refused without a session or token version', async () => {
@@ -218,9 +205,9 @@ describe('AccessTokens', () => {
         { sid: 7, ver: 3 },
         { sid: 's', ver: 1.5 },
       ]) {
-        expect((await rejection(tokens.verify(await signed(now, now + 60, claims)))).code).toBe(
-          'unauthorized',
-        );
+        expect(
+          (await rejection(tokens.verify(await signedByHand(now, now + 60, claims)))).code,
+        ).toBe('unauthorized');
       }
     });
   });

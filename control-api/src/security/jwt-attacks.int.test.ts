@@ -4,19 +4,20 @@
  * from the file it generated; a re-signed copy of a real token is accepted first, so that every
  * refusal below is the API's decision and not a broken forge.
  */
-import { createServer, request, type Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { OPAMP_HTTP_CONTENT_TYPE, OPAMP_PATH } from '@cybercorp/protocol';
 import { SignJWT, exportJWK, generateKeyPair } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeAgent } from '../test-support/fake-agent.js';
+import { getOnFreshConnection } from '../test-support/fresh-connection.js';
 import {
   base64url,
   compactJws,
   hmacWith,
   nowSeconds,
-  partsOf,
-  readSigningKey,
+  signedWith,
+  startForgery,
   type JsonObject,
   type SigningKey,
 } from '../test-support/jwt-forge.js';
@@ -40,9 +41,7 @@ let attackerJwk: JsonObject = {};
 
 beforeAll(async () => {
   api = await startTestApi();
-  adminPair = await new ApiClient(api.url).login(ADMIN.username, ADMIN.password);
-  key = await readSigningKey(api.dataDir);
-  ({ header, payload: claims } = partsOf(adminPair.accessToken));
+  ({ adminPair, key, header, claims } = await startForgery(api));
   keyServer = createServer((req, res) => {
     keyServerHits.push(req.url ?? '');
     res.setHeader('content-type', 'application/json');
@@ -57,8 +56,7 @@ afterAll(async () => {
 });
 
 /** Signs `payload` under `header` the honest way, with the API's real HS256 key. */
-const signedWithRealKey = (h: JsonObject, payload: JsonObject) =>
-  compactJws(h, payload, hmacWith('sha256', key.secret));
+const signedWithRealKey = (h: JsonObject, payload: JsonObject) => signedWith(key, h, payload);
 
 const me = (token: string) => new ApiClient(api.url, token).request('GET', '/api/v1/me');
 
@@ -285,7 +283,7 @@ describe('oversized tokens', () => {
   });
 
   it('answers a 100 KB Authorization header with a 4xx problem+json and keeps serving', async () => {
-    const reply = await rawGet('/api/v1/me', {
+    const reply = await getOnFreshConnection(`${api.url}/api/v1/me`, {
       authorization: `Bearer ${signedWithRealKey({ ...header, pad: 'x'.repeat(100_000) }, claims)}`,
     });
     expect(reply.status).toBeGreaterThanOrEqual(400);
@@ -436,28 +434,4 @@ describe('refresh-token reuse', () => {
 /** The first character: the last one of a 32-byte signature carries padding bits too. */
 function changeFirstCharacter(text: string): string {
   return (text.startsWith('A') ? 'B' : 'A') + text.slice(1);
-}
-
-/** A GET on a connection of its own, with headers fetch() might refuse to send. */
-function rawGet(
-  path: string,
-  headers: Record<string, string>,
-): Promise<{ status: number; contentType: string; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request(`${api.url}${path}`, { agent: false, headers });
-    req.on('response', (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (body += chunk));
-      res.on('end', () =>
-        resolve({
-          status: res.statusCode ?? 0,
-          contentType: res.headers['content-type'] ?? '',
-          body,
-        }),
-      );
-    });
-    req.on('error', reject);
-    req.end();
-  });
 }

@@ -7,35 +7,30 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  compactJws,
-  hmacWith,
   nowSeconds,
-  partsOf,
-  readSigningKey,
+  signedWith,
+  startForgery,
   type JsonObject,
-  type SigningKey,
 } from '../test-support/jwt-forge.js';
 import { ApiClient, type Reply } from '../test-support/rest-client.js';
-import { ADMIN, startTestApi, type TestApi } from '../test-support/test-api.js';
+import { startTestApi, type TestApi } from '../test-support/test-api.js';
 
 const YEAR_SECONDS = 365 * 24 * 3600;
 
 let api: TestApi;
-let key: SigningKey;
-let header: JsonObject;
 let claims: JsonObject;
+let signed: (payload: JsonObject) => string;
 
 beforeAll(async () => {
   api = await startTestApi();
-  const pair = await new ApiClient(api.url).login(ADMIN.username, ADMIN.password);
-  key = await readSigningKey(api.dataDir);
-  ({ header, payload: claims } = partsOf(pair.accessToken));
+  const forgery = await startForgery(api);
+  claims = forgery.claims;
+  signed = (payload) => signedWith(forgery.key, forgery.header, payload);
 });
 afterAll(async () => {
   await api?.stop();
 });
 
-const signed = (payload: JsonObject) => compactJws(header, payload, hmacWith('sha256', key.secret));
 const me = (token: string) => new ApiClient(api.url, token).request('GET', '/api/v1/me');
 
 function expectRefused(reply: Reply, label: string) {

@@ -8,6 +8,8 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { decodeJwt, decodeProtectedHeader, type JWTPayload } from 'jose';
 import { JWT_KEY_FILE_NAME, parseKeyFile } from '../auth/signing-keys.js';
+import { ApiClient, type TokenPair } from './rest-client.js';
+import { ADMIN, type TestApi } from './test-api.js';
 
 export interface SigningKey {
   kid: string;
@@ -55,3 +57,23 @@ export function partsOf(token: string): { header: JsonObject; payload: JWTPayloa
 }
 
 export const nowSeconds = () => Math.floor(Date.now() / 1000);
+
+/** Signs `payload` under `header` the honest way, with the API's real HS256 key. */
+export const signedWith = (key: SigningKey, header: JsonObject, payload: JsonObject) =>
+  compactJws(header, payload, hmacWith('sha256', key.secret));
+
+export interface Forgery {
+  /** A real admin login: its access token is the template of every forgery. */
+  adminPair: TokenPair;
+  key: SigningKey;
+  header: JsonObject;
+  claims: JWTPayload & JsonObject;
+}
+
+/** Logs in as the admin on `api` and reads the key that signed the token. */
+export async function startForgery(api: TestApi): Promise<Forgery> {
+  const adminPair = await new ApiClient(api.url).login(ADMIN.username, ADMIN.password);
+  const key = await readSigningKey(api.dataDir);
+  const { header, payload: claims } = partsOf(adminPair.accessToken);
+  return { adminPair, key, header, claims };
+}

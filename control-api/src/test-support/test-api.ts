@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { ControlApiOptions } from '../config.js';
 import { startControlApi, type ControlApi } from '../server.js';
+import { ApiClient } from './rest-client.js';
 
 /** The REST rate limit of test instances unless a test asks for another. */
 export const TEST_RATE_LIMIT_PER_MINUTE = 100_000;
@@ -14,26 +15,39 @@ export interface TestApi extends ControlApi {
   stop(): Promise<void>;
 }
 
+/**
+ * A real control API on a free port over the embedded PostgreSQL in `dataDir`, which it leaves
+ * in place when stopped (to be started on again).
+ */
+export async function startTestApiOn(
+  dataDir: string,
+  options: ControlApiOptions = {},
+): Promise<TestApi> {
+  const api = await startControlApi({
+    port: 0,
+    host: '127.0.0.1',
+    dataDir,
+    adminUser: ADMIN.username,
+    adminPassword: ADMIN.password,
+    logLevel: 'silent',
+    ...options,
+  });
+  return { ...api, dataDir, stop: () => api.close() };
+}
+
 /** A real control API on a free port with its own embedded PostgreSQL in a temporary directory. */
 export async function startTestApi(options: ControlApiOptions = {}): Promise<TestApi> {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'control-api-'));
   try {
-    const api = await startControlApi({
-      port: 0,
-      host: '127.0.0.1',
-      dataDir,
-      adminUser: ADMIN.username,
-      adminPassword: ADMIN.password,
-      logLevel: 'silent',
+    const api = await startTestApiOn(dataDir, {
       // Tests send requests at machine speed; the rate-limit tests ask for the real default.
       rateLimitPerMinute: TEST_RATE_LIMIT_PER_MINUTE,
       ...options,
     });
     return {
       ...api,
-      dataDir,
       stop: async () => {
-        await api.close();
+        await api.stop();
         await rm(dataDir, { recursive: true, force: true });
       },
     };
@@ -41,4 +55,19 @@ export async function startTestApi(options: ControlApiOptions = {}): Promise<Tes
     await rm(dataDir, { recursive: true, force: true });
     throw error;
   }
+}
+
+/** A test API and a client logged in as its seeded admin. */
+export async function startTestApiWithAdmin(
+  options: ControlApiOptions = {},
+): Promise<{ api: TestApi; admin: ApiClient }> {
+  const api = await startTestApi(options);
+  const admin = new ApiClient(api.url);
+  try {
+    await admin.login(ADMIN.username, ADMIN.password);
+  } catch (error) {
+    await api.stop();
+    throw error;
+  }
+  return { api, admin };
 }

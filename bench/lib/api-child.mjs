@@ -1,0 +1,36 @@
+// The control API of a bench in a child process of its own, so that its CPU is not the
+// driver's: the bench script forks itself with `--api-child` and talks to the child over IPC.
+import { fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+/**
+ * Forks the script at `scriptUrl` (its `import.meta.url`) as `--api-child ...args` and resolves
+ * with what the child reports, plus `close()`, which asks the child to close and waits for it.
+ */
+export async function forkApiChild(scriptUrl, args) {
+  const child = fork(fileURLToPath(scriptUrl), ['--api-child', ...args], {
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  });
+  const started = await new Promise((done, fail) => {
+    child.once('message', done);
+    child.once('exit', (code) => fail(new Error(`the control API exited with ${code}`)));
+  });
+  return {
+    ...started,
+    close: async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise((done) => child.once('exit', done));
+      child.send('close');
+      await exited;
+    },
+  };
+}
+
+/** In the child: reports `started` to the parent, then closes `api` and exits when asked. */
+export async function reportAndServeUntilClosed(api, started) {
+  const closeAsked = new Promise((done) => process.once('message', done));
+  process.send(started);
+  await closeAsked;
+  await api.close();
+  process.exit(0);
+}

@@ -12,7 +12,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startControlApi } from '../../control-api/dist/index.js';
-import { startRedisServer } from '../../control-api/dist/testing/redis-server.js';
+import { startRedisServer } from '../lib/redis-server.mjs';
 import { forkApiChild, reportAndServeUntilClosed } from '../lib/api-child.mjs';
 
 const option = (name, fallback) => {

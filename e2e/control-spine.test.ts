@@ -20,6 +20,7 @@ import {
 } from './support/control-stack.js';
 import type { ApiClient } from '../control-api/src/test-support/rest-client.js';
 import { exitOf, spawnSleeper, waitFor } from './support/processes.js';
+import { receiveQueueBytes } from './support/sockets.js';
 
 const admin = { username: 'admin', password: 'e2e-admin-password-1' };
 const read = (path: string) => readFileSync(path, 'utf8');
@@ -367,6 +368,51 @@ describe('control spine: real control API, real agent, real processes', () => {
     for (const event of events) {
       expect(JSON.stringify(event)).toMatch(/admin|vera/);
     }
+  });
+
+  it('records a command unknown when the agent is killed while it is in flight', async () => {
+    // Stopped, the agent reads nothing: the command the API sends waits in its socket, so the
+    // test sees it arrive there and then kills the agent before it could answer. (A ping frame
+    // is a few bytes; a command frame is well over 32.)
+    const stateDir = agent.stateDir;
+    const killed = agent.process;
+    killed.signal('SIGSTOP');
+    const before = receiveQueueBytes(killed.pid, api.port);
+    const pending = act(4_000_000, 'kill', adminToken, 'in flight');
+    await waitFor(
+      'the command to reach the stopped agent',
+      async () => (receiveQueueBytes(killed.pid, api.port) > before + 32 ? true : undefined),
+      { intervalMs: 20 },
+    );
+    killed.signal('SIGKILL');
+    expect((await killed.exit()).signal).toBe('SIGKILL');
+
+    const reply = await pending;
+    expect(reply.status).toBe(502);
+    expect(reply.body.code).toBe('outcome_unknown');
+    const command = await client
+      .as(adminToken)
+      .request('GET', `/api/v1/commands/${reply.body.commandId}`);
+    expect(command.body).toMatchObject({ status: 'unknown', errorCode: 'outcome_unknown' });
+    const audit = await client
+      .as(adminToken)
+      .request('GET', `/api/v1/audit?agentId=${agentId}&action=process.kill&limit=5`);
+    expect((audit.body.items as any[]).filter((e) => e.commandId === reply.body.commandId)).toEqual(
+      [
+        expect.objectContaining({
+          reason: 'in flight',
+          outcome: 'unknown',
+          errorCode: 'outcome_unknown',
+        }),
+      ],
+    );
+
+    agent = startAgent({
+      controlUrl: `ws://127.0.0.1:${api.port}/v1/opamp`,
+      token: agentToken,
+      stateDir,
+    });
+    await waitForAgent(client, adminToken, (a) => a.id === agentId, { process: agent.process });
   });
 
   it('answers 503 or 504 within the deadline when the agent dies, and the agent reconnects by itself', async () => {

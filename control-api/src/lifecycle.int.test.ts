@@ -44,7 +44,8 @@ describe('first start, graceful shutdown and restart on the same data directory'
     const client = new ApiClient(api.url);
     accessToken = (await client.login('admin', password)).accessToken;
 
-    // Shut down while a command waits for a silent agent: the caller gets 503 at once.
+    // Shut down while a command the agent received waits for its answer: the caller learns at
+    // once that its outcome is unknown (the agent may still carry it out).
     const agent = await FakeAgent.start({
       url: api.opampUrl,
       token: await api.createAgentToken('lifecycle'),
@@ -57,8 +58,8 @@ describe('first start, graceful shutdown and restart on the same data directory'
     await agent.until(() => agent.commands.length === 1);
     await api.close();
     const reply = await pending;
-    expect(reply.status).toBe(503);
-    expect(reply.body.code).toBe('agent_offline');
+    expect(reply.status).toBe(502);
+    expect(reply.body.code).toBe('outcome_unknown');
     expect((await agent.closed).code).toBe(1001);
     await expect(fetch(`${api.url}/healthz`)).rejects.toThrow();
   });
@@ -80,8 +81,8 @@ describe('first start, graceful shutdown and restart on the same data directory'
     expect(audit.body.items).toEqual([
       expect.objectContaining({
         action: 'process.kill',
-        outcome: 'failed',
-        errorCode: 'agent_offline',
+        outcome: 'unknown',
+        errorCode: 'outcome_unknown',
       }),
     ]);
     await new ApiClient(api.url).login('admin', password);

@@ -78,34 +78,67 @@ describe('several instances sharing PostgreSQL and Redis', () => {
     expect(reply.body.code).toBe('protected_process');
   });
 
-  it('fails a remote command at once when the agent drops mid-command', async () => {
-    const agent: FakeAgent = await FakeAgent.start({
-      url: first.opampUrl,
-      token,
-      respond: () => {
-        setTimeout(() => void agent.drop(), 10);
-        return undefined;
-      },
-    });
+  it('records a remote command unknown, once, when the agent drops after receiving it', async () => {
+    const agent = await FakeAgent.start({ url: first.opampUrl, token, respond: () => undefined });
     agents.push(agent);
-    const reply = await viaSecond.request(
+    const pending = viaSecond.request<{ code: string; commandId: string }>(
       'POST',
       `/api/v1/agents/${agent.instanceUid}/processes/4242/actions`,
-      {
-        action: 'kill',
-      },
+      { action: 'kill', reason: 'relayed' },
     );
-    expect(reply.status).toBe(503);
-    expect(reply.body).toMatchObject({ code: 'agent_offline', commandId: expect.any(String) });
-    // Recorded as offline, not as a timeout: the owner instance reported the drop over Redis.
-    const command = await viaFirst.request(
+    await agent.until(() => agent.commands.length === 1);
+    await agent.drop();
+    const reply = await pending;
+    expect(reply.status).toBe(502);
+    expect(reply.body).toMatchObject({
+      code: 'outcome_unknown',
+      commandId: agent.commands[0]!.commandId,
+    });
+    // Recorded unknown at once, not as a timeout: the owner instance reported the drop over Redis.
+    const command = await viaFirst.request('GET', `/api/v1/commands/${reply.body.commandId}`);
+    expect(command.body).toMatchObject({ status: 'unknown', errorCode: 'outcome_unknown' });
+    const audit = await viaFirst.request<{ items: Record<string, unknown>[] }>(
       'GET',
-      `/api/v1/commands/${String(reply.body.commandId)}`,
+      `/api/v1/audit?agentId=${agent.instanceUid}`,
     );
-    expect(command.body).toMatchObject({ status: 'offline', errorCode: 'agent_offline' });
+    expect(audit.body.items).toEqual([
+      expect.objectContaining({
+        commandId: reply.body.commandId,
+        reason: 'relayed',
+        outcome: 'unknown',
+        errorCode: 'outcome_unknown',
+      }),
+    ]);
     expect(
       (await viaSecond.request('GET', `/api/v1/agents/${agent.instanceUid}`)).body.online,
     ).toBe(false);
+  });
+
+  it('records a command offline when the agent is connected to no instance', async () => {
+    const agent = await FakeAgent.start({ url: first.opampUrl, token });
+    agents.push(agent);
+    await agent.drop();
+    const reply = await viaSecond.request<{ code: string; commandId: string }>(
+      'POST',
+      `/api/v1/agents/${agent.instanceUid}/processes/4242/actions`,
+      { action: 'kill' },
+    );
+    expect(reply.status).toBe(503);
+    expect(reply.body.code).toBe('agent_offline');
+    expect(agent.commands).toHaveLength(0);
+    const command = await viaFirst.request('GET', `/api/v1/commands/${reply.body.commandId}`);
+    expect(command.body).toMatchObject({ status: 'offline', errorCode: 'agent_offline' });
+    const audit = await viaSecond.request<{ items: Record<string, unknown>[] }>(
+      'GET',
+      `/api/v1/audit?agentId=${agent.instanceUid}`,
+    );
+    expect(audit.body.items).toEqual([
+      expect.objectContaining({
+        commandId: reply.body.commandId,
+        outcome: 'failed',
+        errorCode: 'agent_offline',
+      }),
+    ]);
   });
 
   it('shares the latest window.event through Redis', async () => {

@@ -424,28 +424,87 @@ describe('command relay', () => {
     expect(command.body).toMatchObject({ status: 'timed_out', errorCode: 'agent_timeout' });
   });
 
-  it('answers 503 agent_offline for a known agent that is gone, and at once when it drops mid-command', async () => {
+  it('answers 503 agent_offline for a known agent that is gone: the command was never sent', async () => {
     const gone = await startAgent();
     await gone.drop();
-    const offline = await operator.request('GET', `/api/v1/agents/${gone.instanceUid}/processes`);
-    expect(offline.status).toBe(503);
-    expect(offline.body.code).toBe('agent_offline');
+    const read = await operator.request('GET', `/api/v1/agents/${gone.instanceUid}/processes`);
+    expect(read.status).toBe(503);
+    expect(read.body.code).toBe('agent_offline');
 
-    const dropping = await startAgent({
-      respond: () => {
-        setTimeout(() => void dropping.drop(), 10);
-        return undefined;
-      },
-    });
     const reply = await operator.request<{ code: string; commandId: string }>(
       'POST',
-      `/api/v1/agents/${dropping.instanceUid}/processes/4242/actions`,
+      `/api/v1/agents/${gone.instanceUid}/processes/4242/actions`,
       { action: 'kill' },
     );
     expect(reply.status).toBe(503);
     expect(reply.body.code).toBe('agent_offline');
     const command = await operator.request('GET', `/api/v1/commands/${reply.body.commandId}`);
-    expect(command.body.status).toBe('offline');
+    expect(command.body).toMatchObject({ status: 'offline', errorCode: 'agent_offline' });
+    const audit = await operator.request<Audit>('GET', `/api/v1/audit?agentId=${gone.instanceUid}`);
+    expect(audit.body.items).toEqual([
+      expect.objectContaining({
+        commandId: reply.body.commandId,
+        outcome: 'failed',
+        errorCode: 'agent_offline',
+      }),
+    ]);
+  });
+
+  it('records a command as unknown, at once, when the agent drops after receiving it', async () => {
+    // Issue 10: "agent killed while a command was in flight" was recorded offline although the
+    // command had been delivered. The agent gets it and its socket dies before it answers.
+    const dropping = await startAgent({ respond: () => undefined });
+    const pending = operator.request<{ code: string; commandId: string }>(
+      'POST',
+      `/api/v1/agents/${dropping.instanceUid}/processes/4242/actions`,
+      { action: 'kill', reason: 'in flight' },
+    );
+    await dropping.until(() => dropping.commands.length === 1);
+    await dropping.drop();
+    const reply = await pending;
+    expect(reply.status).toBe(502);
+    expect(reply.contentType).toContain('application/problem+json');
+    expect(reply.body).toMatchObject({
+      code: 'outcome_unknown',
+      commandId: dropping.commands[0]!.commandId,
+    });
+    const command = await operator.request('GET', `/api/v1/commands/${reply.body.commandId}`);
+    expect(command.body).toMatchObject({
+      status: 'unknown',
+      errorCode: 'outcome_unknown',
+      finishedAt: expect.any(String),
+    });
+    const audit = await operator.request<Audit>(
+      'GET',
+      `/api/v1/audit?agentId=${dropping.instanceUid}`,
+    );
+    expect(audit.body.items).toEqual([
+      expect.objectContaining({
+        action: 'process.kill',
+        reason: 'in flight',
+        commandId: reply.body.commandId,
+        outcome: 'unknown',
+        errorCode: 'outcome_unknown',
+      }),
+    ]);
+  });
+
+  it('records a read as unknown when the agent drops after receiving it', async () => {
+    const closing = await startAgent({ respond: () => undefined });
+    const pending = operator.request<{ code: string }>(
+      'GET',
+      `/api/v1/agents/${closing.instanceUid}/processes`,
+    );
+    await closing.until(() => closing.commands.length === 1);
+    await closing.drop();
+    const reply = await pending;
+    expect(reply.status).toBe(502);
+    expect(reply.body.code).toBe('outcome_unknown');
+    const command = await operator.request(
+      'GET',
+      `/api/v1/commands/${closing.commands[0]!.commandId}`,
+    );
+    expect(command.body).toMatchObject({ type: 'process.list', status: 'unknown' });
   });
 
   it('answers 409 capability_missing without the control capability, and for windows without window control', async () => {
@@ -528,6 +587,10 @@ describe('command relay', () => {
     expect(metrics).toMatch(
       /cybercorp_command_duration_seconds_count\{type="process.list"\} [1-9]/,
     );
+    expect(metrics).toMatch(
+      /cybercorp_commands_total\{type="process.signal",outcome="unknown"\} 1/,
+    );
+    expect(metrics).toMatch(/cybercorp_commands_total\{type="process.list",outcome="unknown"\} 1/);
     expect(metrics).toMatch(/cybercorp_opamp_connections\{transport="websocket"\} [0-9]+/);
     expect(metrics).toMatch(/cybercorp_opamp_connects_total [1-9]/);
     expect(metrics).toMatch(/cybercorp_opamp_disconnects_total\{reason="heartbeat_timeout"\} 1/);

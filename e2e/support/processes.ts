@@ -147,6 +147,18 @@ export class StartedProcess {
     }
   }
 
+  /** Sends `signal` to this child, by its pid, while it runs (SIGSTOP, SIGKILL …). */
+  signal(signal: NodeJS.Signals): void {
+    this.assertRunning();
+    process.kill(this.pid, signal);
+  }
+
+  /** Resolves with the exit code/signal once this child has exited. */
+  async exit(): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+    await this.exitPromise;
+    return this.exitInfo!;
+  }
+
   /** SIGTERM this child (by its pid), then SIGKILL it if it has not exited after `graceMs`. */
   async stop(graceMs = 10_000): Promise<void> {
     if (this.exitInfo) return;

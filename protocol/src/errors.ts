@@ -44,6 +44,12 @@ export const ErrorCode = {
   DeadlineExceeded: 'deadline_exceeded',
   AgentOffline: 'agent_offline',
   AgentTimeout: 'agent_timeout',
+  /**
+   * The command was sent to the agent, whose connection ended before it answered: it may or may
+   * not have been carried out (the command's recorded status is `unknown`). Not retried for you:
+   * look at the target first.
+   */
+  OutcomeUnknown: 'outcome_unknown',
   ServiceUnavailable: 'service_unavailable',
   DatabaseUnavailable: 'database_unavailable',
   ActionFailed: 'action_failed',
@@ -86,6 +92,9 @@ export const httpStatusOf: Record<ErrorCode, number> = {
   deadline_exceeded: 504,
   agent_offline: 503,
   agent_timeout: 504,
+  // The gateway's upstream (the agent) closed its connection without an answer, as a proxy's 502
+  // says; not 503 (agent_offline: never sent, safe to retry) nor 504 (no answer in time).
+  outcome_unknown: 502,
   service_unavailable: 503,
   database_unavailable: 503,
   action_failed: 502,

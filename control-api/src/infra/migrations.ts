@@ -138,6 +138,21 @@ CREATE INDEX refresh_tokens_user ON refresh_tokens (user_id);
 CREATE INDEX refresh_tokens_revoked_at ON refresh_tokens (revoked_at) WHERE revoked_at IS NOT NULL;
 `,
   },
+  {
+    version: 6,
+    name: 'command outcome unknown',
+    // A command sent to an agent whose connection ended before it answered is `unknown`, in the
+    // commands and in the audit log. The new checks only widen the old ones, which every stored
+    // row passed: NOT VALID spares a scan of both tables under an exclusive lock.
+    sql: `
+ALTER TABLE commands DROP CONSTRAINT commands_status_check;
+ALTER TABLE commands ADD CONSTRAINT commands_status_check
+  CHECK (status IN ('pending', 'succeeded', 'failed', 'timed_out', 'offline', 'unknown')) NOT VALID;
+ALTER TABLE audit_events DROP CONSTRAINT audit_events_outcome_check;
+ALTER TABLE audit_events ADD CONSTRAINT audit_events_outcome_check
+  CHECK (outcome IN ('succeeded', 'failed', 'denied', 'unknown')) NOT VALID;
+`,
+  },
 ];
 
 const MIGRATION_LOCK_KEY = 7_319_001;

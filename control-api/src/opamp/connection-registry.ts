@@ -8,7 +8,11 @@ export interface CommandChannel {
    * undefined until then.
    */
   readonly customCapabilities: readonly string[] | undefined;
-  sendCommand(command: ControlCommand): boolean;
+  /**
+   * False when the command could not be written (no open socket). `onUnsent` is called if the
+   * write fails afterwards, e.g. the socket closed while the frame was being compressed.
+   */
+  sendCommand(command: ControlCommand, onUnsent?: () => void): boolean;
   close(code: number, reason: string, metricReason?: string): void;
 }
 
@@ -34,8 +38,8 @@ export class ConnectionRegistry {
     return this.byAgent.get(agentId);
   }
 
-  send(agentId: string, command: ControlCommand): boolean {
-    return this.byAgent.get(agentId)?.sendCommand(command) ?? false;
+  send(agentId: string, command: ControlCommand, onUnsent?: () => void): boolean {
+    return this.byAgent.get(agentId)?.sendCommand(command, onUnsent) ?? false;
   }
 
   get size(): number {

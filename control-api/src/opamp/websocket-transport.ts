@@ -294,7 +294,7 @@ class AgentSession implements CommandChannel {
     }
   }
 
-  sendCommand(command: ControlCommand): boolean {
+  sendCommand(command: ControlCommand, onUnsent?: () => void): boolean {
     if (!this.agentId || this.ws.readyState !== this.ws.OPEN) return false;
     const message = create(ServerToAgentSchema, {
       instanceUid: instanceUidFromString(this.agentId),
@@ -304,7 +304,9 @@ class AgentSession implements CommandChannel {
         data: encodeControlData(command),
       }),
     });
-    this.ws.send(websocketFrames.encodeServerToAgent(message));
+    this.ws.send(websocketFrames.encodeServerToAgent(message), (error) => {
+      if (error) onUnsent?.();
+    });
     return true;
   }
 

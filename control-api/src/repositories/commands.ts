@@ -1,7 +1,8 @@
+import type { CommandStatus } from '@cybercorp/protocol';
 import type pg from 'pg';
 import type { AuditEvent } from './audit.js';
 
-export type CommandStatus = 'pending' | 'succeeded' | 'failed' | 'timed_out' | 'offline';
+export type { CommandStatus };
 
 export interface CommandRow {
   id: string;

@@ -27,7 +27,11 @@ const DEFAULT_AGENT_PAGE = 500;
 const relayErrors = {
   404: { description: 'no_such_agent (or no_such_process / no_such_window from the agent)' },
   409: { description: 'capability_missing' },
-  503: { description: 'agent_offline' },
+  502: {
+    description:
+      'outcome_unknown: the command was sent and the agent disconnected before answering, so it may or may not have been carried out (recorded with status unknown); action_failed: the agent could not carry it out',
+  },
+  503: { description: 'agent_offline: the agent is not connected; the command was not sent' },
   504: { description: 'agent_timeout' },
 };
 

@@ -14,7 +14,10 @@ export type RemoteCommand = z.infer<typeof RemoteCommand>;
 /** The answer travelling back to the instance that holds the waiting REST call. */
 export const RemoteReply = z.union([
   z.object({ kind: z.literal('result'), agentId: z.string(), result: CommandResult }),
+  // Never sent to the agent: it was not connected on the owner instance, or the send failed.
   z.object({ kind: z.literal('offline'), agentId: z.string(), commandId: z.string() }),
+  // Sent, and the agent's connection ended before it answered.
+  z.object({ kind: z.literal('unknown'), agentId: z.string(), commandId: z.string() }),
 ]);
 export type RemoteReply = z.infer<typeof RemoteReply>;
 

@@ -46,11 +46,21 @@ export interface CommandSuccess {
   data: unknown;
 }
 
+/**
+ * How a command ended for the REST call. `offline`: it never left (no connection, or the send
+ * failed). `unknown`: it was sent and the agent's connection ended before an answer came, so it
+ * may or may not have been carried out.
+ */
 type Settlement =
-  { kind: 'result'; result: CommandResult } | { kind: 'offline' } | { kind: 'timeout' };
+  | { kind: 'result'; result: CommandResult }
+  | { kind: 'offline' }
+  | { kind: 'unknown' }
+  | { kind: 'timeout' };
 
 interface Pending {
   agentId: string;
+  /** Written to the agent's socket here, or handed to the instance that holds the agent. */
+  sent: boolean;
   settle: (s: Settlement) => void;
 }
 
@@ -71,7 +81,7 @@ export interface CommandRelayDeps {
 /**
  * Sends control commands to agents and waits for their one answer. The agent may be connected
  * to this instance or, with Redis, to another one; either way the REST call gets exactly one
- * outcome (result, timeout or offline), and that outcome is recorded once.
+ * outcome (result, timeout, offline or unknown), and that outcome is recorded once.
  */
 export class CommandRelay {
   private readonly pending = new Map<string, Pending>();
@@ -198,47 +208,59 @@ export class CommandRelay {
     return false;
   }
 
-  /** Called when an agent's connection on this instance ends: its commands fail at once. */
+  /**
+   * Called when an agent's connection on this instance ends: its commands end at once, as
+   * `unknown` where they had been sent on it (the agent may have acted), else `offline`.
+   */
   onAgentGone(agentId: string): void {
     for (const [, entry] of this.pending) {
       if (entry.agentId === agentId && this.deps.connections.get(agentId) === undefined) {
-        entry.settle({ kind: 'offline' });
+        entry.settle({ kind: entry.sent ? 'unknown' : 'offline' });
       }
     }
     for (const [commandId, entry] of this.forwarded) {
       if (entry.agentId !== agentId) continue;
       this.forgetForwarded(commandId);
-      this.reply(entry.originId, { kind: 'offline', agentId, commandId });
+      this.reply(entry.originId, { kind: 'unknown', agentId, commandId });
     }
   }
 
   onRemoteCommand(message: RemoteCommand): void {
     const { command, agentId, originId } = message;
-    if (!this.deps.connections.send(agentId, command)) {
-      this.reply(originId, { kind: 'offline', agentId, commandId: command.commandId });
+    const { commandId } = command;
+    const unsent = () => {
+      if (!this.forwarded.has(commandId)) return; // answered or gone already
+      this.forgetForwarded(commandId);
+      this.reply(originId, { kind: 'offline', agentId, commandId });
+    };
+    if (!this.deps.connections.send(agentId, command, unsent)) {
+      this.reply(originId, { kind: 'offline', agentId, commandId });
       return;
     }
     const ttl = Math.max(0, command.deadline - this.deps.clock.now()) + 1000;
     const timer = setTimeout(() => this.forwarded.delete(command.commandId), ttl);
     timer.unref();
-    this.forwarded.set(command.commandId, { originId, agentId, timer });
+    this.forwarded.set(commandId, { originId, agentId, timer });
   }
 
   onRemoteReply(message: RemoteReply): void {
     const commandId = message.kind === 'result' ? message.result.commandId : message.commandId;
     const entry = this.pending.get(commandId);
     if (!entry || entry.agentId !== message.agentId) return;
-    entry.settle(
-      message.kind === 'result' ? { kind: 'result', result: message.result } : { kind: 'offline' },
-    );
+    entry.settle(message.kind === 'result' ? { kind: 'result', result: message.result } : message);
   }
 
-  /** Shutdown: every waiting call gets `agent_offline` now instead of waiting for its deadline. */
+  /**
+   * Shutdown: every waiting call ends now instead of at its deadline; `agent_offline` if its
+   * command never left, `outcome_unknown` if it did (the agent may still carry it out).
+   */
   failAll(): void {
-    for (const entry of this.pending.values()) entry.settle({ kind: 'offline' });
+    for (const entry of this.pending.values()) {
+      entry.settle({ kind: entry.sent ? 'unknown' : 'offline' });
+    }
     for (const [commandId, entry] of this.forwarded) {
       this.forgetForwarded(commandId);
-      this.reply(entry.originId, { kind: 'offline', agentId: entry.agentId, commandId });
+      this.reply(entry.originId, { kind: 'unknown', agentId: entry.agentId, commandId });
     }
   }
 
@@ -259,15 +281,20 @@ export class CommandRelay {
         clearTimeout(timer);
         resolve(s);
       };
-      this.pending.set(command.commandId, { agentId, settle });
+      this.pending.set(command.commandId, { agentId, sent: false, settle });
     });
     const fail = () => this.pending.get(command.commandId)?.settle({ kind: 'offline' });
+    const sent = () => {
+      const entry = this.pending.get(command.commandId);
+      if (entry) entry.sent = true;
+    };
     try {
       const presence = await deps.presence.lookup(agentId);
       if (!presence) {
         fail();
       } else if (presence.instanceId === deps.instanceId) {
-        if (!deps.connections.send(agentId, command)) fail();
+        if (deps.connections.send(agentId, command, fail)) sent();
+        else fail();
       } else if (deps.bus) {
         const receivers = await deps.bus.send(presence.instanceId, {
           kind: 'command',
@@ -275,7 +302,9 @@ export class CommandRelay {
           agentId,
           command,
         });
+        // From here on the instance holding the agent tells how it ended.
         if (receivers === 0) fail();
+        else sent();
       } else {
         fail();
       }
@@ -310,6 +339,10 @@ export class CommandRelay {
       status = 'timed_out';
       errorCode = 'agent_timeout';
       errorMessage = `agent ${request.agentId} did not answer within ${command.deadline - startedAt} ms`;
+    } else if (settlement.kind === 'unknown') {
+      status = 'unknown';
+      errorCode = 'outcome_unknown';
+      errorMessage = `agent ${request.agentId} disconnected after the command was sent and before it answered: whether it was carried out is unknown`;
     } else {
       status = 'offline';
       errorCode = 'agent_offline';
@@ -329,7 +362,7 @@ export class CommandRelay {
     if (request.audit) {
       const audit = deps.audit.event(
         auditInput(request, request.audit, {
-          outcome: status === 'succeeded' ? 'succeeded' : 'failed',
+          outcome: status === 'succeeded' || status === 'unknown' ? status : 'failed',
           errorCode: errorCode ?? null,
           commandId,
         }),

@@ -11,10 +11,17 @@ const REFUSAL_TITLES: Record<string, string> = {
   forbidden: 'Refused: the service token may not do this',
   agent_offline: 'The agent is offline',
   agent_timeout: 'The agent did not answer in time',
+  outcome_unknown:
+    'Outcome unknown: the agent disconnected before answering, so the action may or may not have been carried out',
   no_such_process: 'The process no longer exists',
   process_changed: 'The process has changed: its pid now belongs to another process',
   no_such_window: 'The window no longer exists',
   capability_missing: 'The agent does not support this',
+};
+
+/** What to do next, where the title alone would leave the operator guessing. */
+const NEXT_STEPS: Record<string, string> = {
+  outcome_unknown: 'Check the target before trying again.',
 };
 
 export interface ActionResultProps {
@@ -30,11 +37,13 @@ export function ActionResult({ label, outcome, error, testId, onDismiss }: Actio
     return (
       <div data-testid={testId}>
         <Alert
-          severity="error"
+          // Not known to have failed: the agent may well have done it.
+          severity={error.code === 'outcome_unknown' ? 'warning' : 'error'}
           title={REFUSAL_TITLES[error.code] ?? `${label} failed`}
           onRemove={onDismiss}
         >
           {error.detail} <code>({error.code})</code>
+          {NEXT_STEPS[error.code] ? ` ${NEXT_STEPS[error.code]}` : null}
         </Alert>
       </div>
     );

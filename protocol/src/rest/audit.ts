@@ -24,7 +24,8 @@ export const AuditQuery = z.strictObject({
 });
 export type AuditQuery = z.input<typeof AuditQuery>;
 
-export const AUDIT_OUTCOMES = ['succeeded', 'failed', 'denied'] as const;
+/** `unknown`: the command reached the agent, whose connection ended before it answered. */
+export const AUDIT_OUTCOMES = ['succeeded', 'failed', 'denied', 'unknown'] as const;
 export type AuditOutcome = (typeof AUDIT_OUTCOMES)[number];
 
 export const AuditEvent = z.object({

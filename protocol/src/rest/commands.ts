@@ -12,7 +12,18 @@ export type ActionResult = z.infer<typeof ActionResult>;
 export const CommandParams = z.object({ commandId: text(1, 100) });
 export type CommandParams = z.input<typeof CommandParams>;
 
-export const COMMAND_STATUSES = ['pending', 'succeeded', 'failed', 'timed_out', 'offline'] as const;
+/**
+ * `offline`: never sent (the agent was not connected, or the send failed). `unknown`: sent, and
+ * the agent's connection ended before it answered, so whether it was carried out is not known.
+ */
+export const COMMAND_STATUSES = [
+  'pending',
+  'succeeded',
+  'failed',
+  'timed_out',
+  'offline',
+  'unknown',
+] as const;
 export type CommandStatus = (typeof COMMAND_STATUSES)[number];
 
 export const Command = z.object({

@@ -43,10 +43,12 @@ export function toFilter(draft: Draft): AuditFilter {
   return filter;
 }
 
-const OUTCOME_COLOR: Record<AuditEvent['outcome'], 'green' | 'red' | 'orange'> = {
+const OUTCOME_COLOR: Record<AuditEvent['outcome'], 'green' | 'red' | 'orange' | 'purple'> = {
   succeeded: 'green',
   failed: 'red',
   denied: 'orange',
+  // Sent to an agent that disconnected before answering: it may or may not have happened.
+  unknown: 'purple',
 };
 
 export function AuditPage() {

@@ -12,12 +12,13 @@
 // Rounds (3) alternate between them so that drift on the shared cores hits both alike; the
 // medians of the rounds are compared as ratios on/off. Any refusal by a limit fails the run.
 // Each control API runs in its own process, as in a deployment; `--in-process` runs them here.
-import { execFileSync, fork, spawn } from 'node:child_process';
+import { execFile, fork, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { startControlApi } from '../../control-api/dist/index.js';
 
 const root = resolve(fileURLToPath(import.meta.url), '../../..');
@@ -72,7 +73,7 @@ async function measure(name, call, request) {
     await call(i);
     latencies.push(performance.now() - start);
   }
-  const perSecond = wrk(request);
+  const perSecond = await wrk(request);
   const result = {
     name,
     p50: percentile(latencies, 50),
@@ -86,7 +87,7 @@ async function measure(name, call, request) {
 }
 
 /** Requests per second `wrk` reaches for `{url, method, path, token, bodies}`; any non-2xx fails. */
-function wrk({ url, method, path, token, bodies = [] }) {
+async function wrk({ url, method, path, token, bodies = [] }) {
   const lua = join(workDir, 'wrk.lua');
   // Bodies rotate per request (suspend, resume, ...), so every signal changes the process.
   writeFileSync(
@@ -105,7 +106,8 @@ end
   );
   let output;
   try {
-    output = execFileSync(
+    // Not execFileSync: with --in-process the API answers wrk on this event loop.
+    ({ stdout: output } = await promisify(execFile)(
       'wrk',
       [
         '-t',
@@ -121,7 +123,7 @@ end
         `${url}${path}`,
       ],
       { encoding: 'utf8' },
-    );
+    ));
   } catch (error) {
     if (error.code === 'ENOENT') throw new Error('wrk is not installed (Debian package wrk)');
     throw error;

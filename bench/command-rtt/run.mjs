@@ -21,12 +21,9 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { startControlApi } from '../../control-api/dist/index.js';
 import { forkApiChild, reportAndServeUntilClosed } from '../lib/api-child.mjs';
+import { option } from '../lib/options.mjs';
 
 const root = resolve(fileURLToPath(import.meta.url), '../../..');
-const option = (name, fallback) => {
-  const at = process.argv.indexOf(name);
-  return at > 0 ? Number(process.argv[at + 1]) : fallback;
-};
 const COMMANDS = option('--commands', 1000);
 const ROUNDS = option('--rounds', 3);
 const CONCURRENCY = 8;

@@ -27,11 +27,8 @@ import {
 import { AGENT_PER_MESSAGE_DEFLATE } from '../../collector-agent/dist/opamp/websocket-transport.js';
 import { startControlApi } from '../../control-api/dist/index.js';
 import WebSocket from 'ws';
+import { option } from '../lib/options.mjs';
 
-const option = (name, fallback) => {
-  const at = process.argv.indexOf(name);
-  return at > 0 ? Number(process.argv[at + 1]) : fallback;
-};
 const AGENTS = option('--agents', 200);
 const HEARTBEATS = option('--heartbeats', 20);
 const RESULTS = option('--results', 3);

@@ -14,11 +14,8 @@ import { join } from 'node:path';
 import { startControlApi } from '../../control-api/dist/index.js';
 import { startRedisServer } from '../lib/redis-server.mjs';
 import { forkApiChild, reportAndServeUntilClosed } from '../lib/api-child.mjs';
+import { option } from '../lib/options.mjs';
 
-const option = (name, fallback) => {
-  const at = process.argv.indexOf(name);
-  return at > 0 ? Number(process.argv[at + 1]) : fallback;
-};
 const SECONDS = option('--seconds', 5);
 const ROUNDS = option('--rounds', 3);
 const CONCURRENCY = 8;

@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ApiClient, type Reply } from './test-support/rest-client.js';
-import { ADMIN, startTestApi, type TestApi } from './test-support/test-api.js';
+import type { ApiClient, Reply } from './test-support/rest-client.js';
+import { startTestApiWithAdmin, type TestApi } from './test-support/test-api.js';
 
 type AuditPage = { items: { id: string; at: string; action: string }[]; nextCursor: string | null };
 
@@ -19,9 +19,7 @@ let admin: ApiClient;
 let ids: string[];
 
 beforeAll(async () => {
-  api = await startTestApi();
-  admin = new ApiClient(api.url);
-  await admin.login(ADMIN.username, ADMIN.password);
+  ({ api, admin } = await startTestApiWithAdmin());
   // More rows than several pages, written straight into the API's own database.
   const db = new pg.Client({ connectionString: api.databaseUrl });
   await db.connect();

@@ -10,8 +10,8 @@ import {
 import { WebSocket } from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeAgent } from './test-support/fake-agent.js';
-import { ApiClient } from './test-support/rest-client.js';
-import { ADMIN, startTestApi, type TestApi } from './test-support/test-api.js';
+import type { ApiClient } from './test-support/rest-client.js';
+import { startTestApiWithAdmin, type TestApi } from './test-support/test-api.js';
 
 let api: TestApi;
 let admin: ApiClient;
@@ -19,9 +19,7 @@ let agentToken: string;
 let agent: FakeAgent;
 
 beforeAll(async () => {
-  api = await startTestApi();
-  admin = new ApiClient(api.url);
-  await admin.login(ADMIN.username, ADMIN.password);
+  ({ api, admin } = await startTestApiWithAdmin());
   agentToken = await api.createAgentToken('limits');
   agent = await FakeAgent.start({ url: api.opampUrl, token: agentToken });
 });

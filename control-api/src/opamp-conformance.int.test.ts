@@ -17,8 +17,8 @@ import {
 } from '@cybercorp/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FAKE_AGENT_CAPABILITIES, FakeAgent } from './test-support/fake-agent.js';
-import { ApiClient } from './test-support/rest-client.js';
-import { ADMIN, startTestApi, type TestApi } from './test-support/test-api.js';
+import type { ApiClient } from './test-support/rest-client.js';
+import { startTestApiWithAdmin, type TestApi } from './test-support/test-api.js';
 
 /** Short, so that "silent for longer than two heartbeats" is a few seconds. */
 const HEARTBEAT_SECONDS = 1;
@@ -34,9 +34,7 @@ let token: string;
 const agents: FakeAgent[] = [];
 
 beforeAll(async () => {
-  api = await startTestApi({ heartbeatSeconds: HEARTBEAT_SECONDS });
-  admin = new ApiClient(api.url);
-  await admin.login(ADMIN.username, ADMIN.password);
+  ({ api, admin } = await startTestApiWithAdmin({ heartbeatSeconds: HEARTBEAT_SECONDS }));
   token = await api.createAgentToken('opamp-conformance');
 });
 afterAll(async () => {

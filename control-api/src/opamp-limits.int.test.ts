@@ -7,8 +7,8 @@ import {
 import { WebSocket } from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeAgent } from './test-support/fake-agent.js';
-import { ApiClient } from './test-support/rest-client.js';
-import { ADMIN, startTestApi, type TestApi } from './test-support/test-api.js';
+import type { ApiClient } from './test-support/rest-client.js';
+import { startTestApiWithAdmin, type TestApi } from './test-support/test-api.js';
 
 const MESSAGES_PER_MINUTE = 200;
 const MAX_CONNECTIONS = 50;
@@ -19,12 +19,10 @@ let token: string;
 const agents: FakeAgent[] = [];
 
 beforeAll(async () => {
-  api = await startTestApi({
+  ({ api, admin } = await startTestApiWithAdmin({
     opampMessagesPerMinute: MESSAGES_PER_MINUTE,
     opampMaxConnections: MAX_CONNECTIONS,
-  });
-  admin = new ApiClient(api.url);
-  await admin.login(ADMIN.username, ADMIN.password);
+  }));
   token = await api.createAgentToken('opamp-limits');
 });
 afterAll(async () => {

@@ -17,8 +17,8 @@ import {
   ok,
   type Responder,
 } from './test-support/fake-agent.js';
-import { ApiClient } from './test-support/rest-client.js';
-import { ADMIN, startTestApi, type TestApi } from './test-support/test-api.js';
+import type { ApiClient } from './test-support/rest-client.js';
+import { startTestApiWithAdmin, type TestApi } from './test-support/test-api.js';
 
 const HEARTBEAT_SECONDS = 2;
 const COMMAND_TIMEOUT_MS = 2000;
@@ -44,12 +44,10 @@ async function startAgent(
 }
 
 beforeAll(async () => {
-  api = await startTestApi({
+  ({ api, admin } = await startTestApiWithAdmin({
     heartbeatSeconds: HEARTBEAT_SECONDS,
     commandTimeoutMs: COMMAND_TIMEOUT_MS,
-  });
-  admin = new ApiClient(api.url);
-  await admin.login(ADMIN.username, ADMIN.password);
+  }));
   operator = await admin.userClient('olga', 'operator');
   token = await api.createAgentToken('relay-tests');
 });

@@ -2,7 +2,7 @@ import { CONTROL_CAPABILITY, OPAMP_HTTP_CONTENT_TYPE, OPAMP_PATH } from '@cyberc
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeAgent } from './test-support/fake-agent.js';
 import { ApiClient } from './test-support/rest-client.js';
-import { ADMIN, startTestApi, type TestApi } from './test-support/test-api.js';
+import { startTestApiWithAdmin, type TestApi } from './test-support/test-api.js';
 
 type Created = { id: string; name: string; role: string; token: string };
 type Audit = { items: Record<string, unknown>[] };
@@ -32,9 +32,7 @@ beforeAll(async () => {
     logLines.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
     return (writeToStderr as (...args: unknown[]) => boolean)(chunk, ...rest);
   };
-  api = await startTestApi({ logLevel: 'info' });
-  admin = new ApiClient(api.url);
-  await admin.login(ADMIN.username, ADMIN.password);
+  ({ api, admin } = await startTestApiWithAdmin({ logLevel: 'info' }));
   const agentToken = await api.createAgentToken('service-token-tests');
   agent = await FakeAgent.start({
     url: api.opampUrl,

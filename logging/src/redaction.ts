@@ -23,8 +23,9 @@ const SECRET_KEYS = [
 ];
 
 /**
- * pino `redact` paths: the secret keys at the top of a line and one level down (`*.key`), and
- * the headers pino-http logs with each request (`req.headers.*`) and any response cookie.
+ * pino `redact` paths: the secret keys at the top of a line and one level down (`*.key`, which
+ * also covers a `headers` field), and the headers pino-http logs with each request
+ * (`req.headers.*`) and any response cookie.
  */
 export const REDACT_PATHS: readonly string[] = [
   ...SECRET_KEYS,
@@ -33,6 +34,4 @@ export const REDACT_PATHS: readonly string[] = [
   'req.headers.cookie',
   'req.headers["proxy-authorization"]',
   'res.headers["set-cookie"]',
-  'headers.authorization',
-  'headers.cookie',
 ];

@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+import type { Stats } from 'node:fs';
 import { chmod, link, mkdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Clock } from '../infra/clock.js';
@@ -95,6 +96,9 @@ export function serializeKeyFile(keys: readonly StoredKey[]): string {
   }));
   return `${JSON.stringify({ keys: entries }, null, 2)}\n`;
 }
+
+/** What tells a changed file from the one loaded, without reading it. */
+const versionOf = (info: Stats) => `${info.mtimeMs}:${info.size}:${info.ino}`;
 
 const temporaryNameOf = (file: string) =>
   `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
@@ -212,7 +216,7 @@ export class FileKeyRing implements KeyRing {
   private static async read(file: string) {
     const info = await stat(file);
     const keys = parseKeyFile(await readFile(file, 'utf8'), file);
-    return { keys, version: `${info.mtimeMs}:${info.size}:${info.ino}` };
+    return { keys, version: versionOf(info) };
   }
 
   async signingKey(): Promise<{ kid: string; secret: Uint8Array }> {
@@ -240,7 +244,7 @@ export class FileKeyRing implements KeyRing {
     this.checkedAt = now;
     try {
       const info = await stat(this.file);
-      if (`${info.mtimeMs}:${info.size}:${info.ino}` === this.version) return;
+      if (versionOf(info) === this.version) return;
       const loaded = await FileKeyRing.read(this.file);
       if (!activeKey(loaded.keys)) throw new KeyFileError('every key is retired');
       this.keys = loaded.keys;

@@ -21,6 +21,7 @@ import type { CommandRelay } from '../services/command-relay.js';
 import type { Presence } from '../services/presence.js';
 import { errorResponseOf, type ConnectionGate, type Refusal } from './connection-gate.js';
 import type { CommandChannel, ConnectionRegistry } from './connection-registry.js';
+import { LogThrottle } from './log-throttle.js';
 import { MessageRateLimit } from './message-rate-limit.js';
 import type { OpampService } from './opamp-service.js';
 import { serverErrorReply } from './server-errors.js';
@@ -60,8 +61,8 @@ export class AgentSession implements CommandChannel {
   private agentCapabilities = 0n;
   private agentId: string | undefined;
   private readonly rateLimit: MessageRateLimit;
-  private malformedLoggedAt = -Infinity;
-  private malformedSuppressed = 0;
+  /** Made on the first malformed message: most sessions never send one. */
+  private malformedLog: LogThrottle | undefined;
   private queue: Promise<void> = Promise.resolve();
   private disconnectReason: string | undefined;
   private readonly closed: Promise<void>;
@@ -222,17 +223,14 @@ export class AgentSession implements CommandChannel {
       // connection; the rate limit bounds an agent that sends nothing else.
       const detail = error instanceof Error ? error.message : String(error);
       deps.metrics.opampRejectedMessages.inc({ reason: 'malformed' });
-      const now = deps.clock.now();
-      if (now - this.malformedLoggedAt >= MALFORMED_LOG_INTERVAL_MS) {
+      this.malformedLog ??= new LogThrottle(MALFORMED_LOG_INTERVAL_MS);
+      const line = this.malformedLog.take(this.connectionId, deps.clock.now());
+      if (line) {
         deps.logger.warn('malformed OpAMP message', {
           agentId: this.agentId,
           err: error,
-          suppressedSinceLastLine: this.malformedSuppressed,
+          suppressedSinceLastLine: line.suppressed,
         });
-        this.malformedLoggedAt = now;
-        this.malformedSuppressed = 0;
-      } else {
-        this.malformedSuppressed++;
       }
       this.sendReply(
         serverErrorReply(
@@ -272,6 +270,7 @@ export class AgentSession implements CommandChannel {
     try {
       const reply = await deps.service.handle(
         {
+          agentId,
           connectionId: this.connectionId,
           transport: 'websocket',
           agentTokenId: this.token.id,

@@ -72,6 +72,7 @@ export class HttpTransport {
     this.notePoll(agentId, message.agentDisconnect !== undefined);
     const reply = await deps.service.handle(
       {
+        agentId,
         connectionId: `http:${agentId}`,
         transport: 'http',
         agentTokenId: token.id,

@@ -30,6 +30,8 @@ export class OpampProtocolError extends Error {
 
 /** One agent conversation: a WebSocket, or one HTTP poll. */
 export interface OpampExchange {
+  /** The message's instance uid as `agentIdOf` gives it (the transports decode it first). */
+  agentId: string;
   connectionId: string;
   transport: Transport;
   agentTokenId: string;
@@ -58,6 +60,11 @@ export interface OpampServiceDeps {
 
 /** How often one connection may log that it sent results nobody waits for. */
 export const UNKNOWN_RESULT_LOG_INTERVAL_MS = 60_000;
+
+const ACCEPTS_CONNECTION_SETTINGS = BigInt(
+  AgentCapabilities.AgentCapabilities_AcceptsOpAMPConnectionSettings,
+);
+const TEXT_ENCODER = new TextEncoder();
 
 const SERVER_CAPABILITIES = BigInt(
   ServerCapabilities.ServerCapabilities_AcceptsStatus |
@@ -97,7 +104,7 @@ export class OpampService {
     message: AgentToServer,
   ): Promise<ServerToAgent | undefined> {
     const { deps } = this;
-    const agentId = this.agentIdOf(message);
+    const { agentId } = exchange;
     if (exchange.registered) {
       this.described.delete(agentId);
       this.sightings.forget(agentId);
@@ -114,12 +121,7 @@ export class OpampService {
       ? describeAgent(message.agentDescription)
       : undefined;
     const now = deps.clock.now();
-    const sighting = [
-      exchange.transport,
-      exchange.agentTokenId,
-      exchange.connectionId,
-      message.capabilities,
-    ].join(' ');
+    const sighting = `${exchange.transport} ${exchange.agentTokenId} ${exchange.connectionId} ${message.capabilities}`;
     const news =
       exchange.firstMessage ||
       description !== undefined ||
@@ -188,11 +190,10 @@ export class OpampService {
    * destination_endpoint, and an agent may reconnect to whatever it is given.
    */
   private connectionSettingsFor(capabilities: bigint, endpoint: string | undefined) {
-    const accepts = BigInt(AgentCapabilities.AgentCapabilities_AcceptsOpAMPConnectionSettings);
-    if ((capabilities & accepts) === 0n || !endpoint) return undefined;
+    if ((capabilities & ACCEPTS_CONNECTION_SETTINGS) === 0n || !endpoint) return undefined;
     const heartbeatIntervalSeconds = BigInt(this.deps.heartbeatSeconds);
     return {
-      hash: new TextEncoder().encode(`${endpoint} heartbeat=${heartbeatIntervalSeconds}`),
+      hash: TEXT_ENCODER.encode(`${endpoint} heartbeat=${heartbeatIntervalSeconds}`),
       opamp: { destinationEndpoint: endpoint, heartbeatIntervalSeconds },
     };
   }

@@ -125,5 +125,3 @@ export class WebSocketTransport {
     }
   }
 }
-
-/** A connection sending malformed messages logs one line per this interval. */

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { inTransaction } from './transaction.js';
 
 export interface AgentRow {
   id: string;
@@ -61,21 +62,9 @@ export class AgentRepository {
     if (owner === tokenId) return { kind: 'owned' };
     if (owner) return { kind: 'owned_by_other', ownerTokenId: owner };
 
-    const client = await this.db.connect();
-    let released = false;
-    try {
-      await client.query('BEGIN');
-      const outcome = await this.claimLocked(client, agentId, tokenId, transport, at);
-      await client.query('COMMIT');
-      return outcome;
-    } catch (error) {
-      // Discarded rather than rolled back, as in RefreshTokenRepository.rotate.
-      released = true;
-      client.release(error instanceof Error ? error : new Error(String(error)));
-      throw error;
-    } finally {
-      if (!released) client.release();
-    }
+    return inTransaction(this.db, (client) =>
+      this.claimLocked(client, agentId, tokenId, transport, at),
+    );
   }
 
   private async claimLocked(

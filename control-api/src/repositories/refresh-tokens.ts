@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { inTransaction } from './transaction.js';
 
 export interface RefreshTokenRow {
   id: string;
@@ -42,10 +43,7 @@ export class RefreshTokenRepository {
     now: Date,
     successor: { id: string; tokenHash: string; expiresAt: Date },
   ): Promise<RotationOutcome> {
-    const client = await this.db.connect();
-    let released = false;
-    try {
-      await client.query('BEGIN');
+    return inTransaction(this.db, async (client): Promise<RotationOutcome> => {
       const { rows } = await client.query<RefreshTokenRow>(
         `SELECT id, user_id AS "userId", family_id AS "familyId", expires_at AS "expiresAt",
                 used_at AS "usedAt", revoked_at AS "revokedAt"
@@ -53,39 +51,24 @@ export class RefreshTokenRepository {
         [tokenHash],
       );
       const row = rows[0];
-      let outcome: RotationOutcome;
-      if (!row) {
-        outcome = { kind: 'unknown' };
-      } else if (row.usedAt) {
+      if (!row) return { kind: 'unknown' };
+      if (row.usedAt) {
         await client.query(
           'UPDATE refresh_tokens SET revoked_at = $2 WHERE family_id = $1 AND revoked_at IS NULL',
           [row.familyId, now],
         );
-        outcome = { kind: 'reused', familyId: row.familyId };
-      } else if (row.revokedAt) {
-        outcome = { kind: 'revoked' };
-      } else if (row.expiresAt.getTime() <= now.getTime()) {
-        outcome = { kind: 'expired' };
-      } else {
-        await client.query('UPDATE refresh_tokens SET used_at = $2 WHERE id = $1', [row.id, now]);
-        await client.query(
-          `INSERT INTO refresh_tokens (id, user_id, family_id, token_hash, created_at, expires_at)
-           VALUES ($1, $2, $3, $4, $5, $6)`,
-          [successor.id, row.userId, row.familyId, successor.tokenHash, now, successor.expiresAt],
-        );
-        outcome = { kind: 'rotated', userId: row.userId, familyId: row.familyId };
+        return { kind: 'reused', familyId: row.familyId };
       }
-      await client.query('COMMIT');
-      return outcome;
-    } catch (error) {
-      // The connection is discarded rather than rolled back: PostgreSQL rolls back as it
-      // closes, and a ROLLBACK on a connection that just timed out would wait out another timeout.
-      released = true;
-      client.release(error instanceof Error ? error : new Error(String(error)));
-      throw error;
-    } finally {
-      if (!released) client.release();
-    }
+      if (row.revokedAt) return { kind: 'revoked' };
+      if (row.expiresAt.getTime() <= now.getTime()) return { kind: 'expired' };
+      await client.query('UPDATE refresh_tokens SET used_at = $2 WHERE id = $1', [row.id, now]);
+      await client.query(
+        `INSERT INTO refresh_tokens (id, user_id, family_id, token_hash, created_at, expires_at)
+         VALUES ($1, $2, $3, $4, $5, $6)`,
+        [successor.id, row.userId, row.familyId, successor.tokenHash, now, successor.expiresAt],
+      );
+      return { kind: 'rotated', userId: row.userId, familyId: row.familyId };
+    });
   }
 
   /**

@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import type { Role } from '../auth/permissions.js';
+import { inTransaction } from './transaction.js';
 
 export interface UserRow {
   id: string;
@@ -99,7 +100,7 @@ export class UserRepository {
    * and a new password also revoke the user's refresh tokens, so no session can mint new ones.
    */
   async change(username: string, change: UserChange, now: Date): Promise<UserChangeOutcome> {
-    return this.transaction(async (client) => {
+    return inTransaction(this.db, async (client): Promise<UserChangeOutcome> => {
       const before = await this.lockForAdminChange(client, username);
       if (!before) return { kind: 'not_found' };
       const roleChanged = change.role !== undefined && change.role !== before.role;
@@ -140,7 +141,7 @@ export class UserRepository {
 
   /** Deletes the user (its refresh tokens go with it) unless it is the last enabled admin. */
   async delete(username: string): Promise<UserChangeOutcome> {
-    return this.transaction(async (client) => {
+    return inTransaction(this.db, async (client): Promise<UserChangeOutcome> => {
       const before = await this.lockForAdminChange(client, username);
       if (!before) return { kind: 'not_found' };
       if (isEnabledAdmin(before) && !(await this.anotherEnabledAdmin(client, before.id))) {
@@ -166,21 +167,5 @@ export class UserRepository {
       [exceptId],
     );
     return rows.length > 0;
-  }
-
-  private async transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-    const client = await this.db.connect();
-    try {
-      await client.query('BEGIN');
-      const result = await work(client);
-      await client.query('COMMIT');
-      client.release();
-      return result;
-    } catch (error) {
-      // Discarded rather than rolled back: PostgreSQL rolls back as the connection closes, and
-      // a ROLLBACK on a connection that just timed out would wait out another timeout.
-      client.release(error instanceof Error ? error : new Error(String(error)));
-      throw error;
-    }
   }
 }

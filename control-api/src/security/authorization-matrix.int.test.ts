@@ -16,7 +16,7 @@ import { PERMISSION_ROLES, type Permission, type Role } from '../auth/permission
 import { FakeAgent, PROCESS_FIXTURE, WINDOW_FIXTURE } from '../test-support/fake-agent.js';
 import { compactJws, hmacWith } from '../test-support/jwt-forge.js';
 import { ApiClient, type JsonObject, type TokenPair } from '../test-support/rest-client.js';
-import { ADMIN, startTestApi, type TestApi } from '../test-support/test-api.js';
+import { ADMIN, startTestApiWithAdmin, type TestApi } from '../test-support/test-api.js';
 
 // The matrix sends a few hundred requests at machine speed, one principal per caller: test
 // instances must run with a REST rate limit far above the production default of 100 a minute
@@ -110,9 +110,7 @@ let shared: Record<string, string>;
 const cells: Cell[] = [];
 
 beforeAll(async () => {
-  api = await startTestApi();
-  admin = new ApiClient(api.url);
-  await admin.login(ADMIN.username, ADMIN.password);
+  ({ api, admin } = await startTestApiWithAdmin());
 
   const document = await new ApiClient(api.url).request('GET', '/api/v1/openapi.json');
   expect(document.status).toBe(200);

@@ -14,8 +14,10 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { connect, type ClientHttp2Session, type IncomingHttpHeaders } from 'node:http2';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { REPO_ROOT } from './otelcol.js';
 import {
   freePort,
@@ -224,5 +226,102 @@ function writeDeployment(dir: string, d: Deployment): void {
   };
   for (const [name, lines] of Object.entries(files)) {
     writeFileSync(join(dir, 'deployment', name), `${lines.join('\n')}\n`);
+  }
+}
+
+export interface H2Reply {
+  status: number;
+  headers: IncomingHttpHeaders;
+  /** The body as sent on the wire (still gzip-compressed when `content-encoding` says so). */
+  raw: Buffer;
+  /** The body, decompressed. */
+  body: Buffer;
+  json<T = Record<string, unknown>>(): T;
+}
+
+export interface H2ClientOptions {
+  /** The CA the gateway's certificate is checked against (PEM). */
+  ca: string | Buffer;
+  /** Loopback source address (127.0.0.0/8) to connect from, to be one of several clients. */
+  localAddress?: string;
+}
+
+/**
+ * An HTTP/2 client of the gateway over one TLS connection (ALPN h2 only: a server that does not
+ * speak HTTP/2 fails the connection). Requests run concurrently on the connection's streams.
+ */
+export class H2Client {
+  private constructor(private readonly session: ClientHttp2Session) {}
+
+  static connect(url: string, options: H2ClientOptions): Promise<H2Client> {
+    if (options.localAddress && !/^127\.\d+\.\d+\.\d+$/.test(options.localAddress)) {
+      throw new Error(`tests use loopback source addresses only, not ${options.localAddress}`);
+    }
+    return new Promise((resolve, reject) => {
+      const session = connect(url, {
+        ca: options.ca,
+        ALPNProtocols: ['h2'],
+        ...(options.localAddress && { localAddress: options.localAddress }),
+      });
+      session.once('error', reject);
+      session.once('connect', () => {
+        session.off('error', reject);
+        session.on('error', () => undefined);
+        resolve(new H2Client(session));
+      });
+    });
+  }
+
+  /** The protocol ALPN settled on (`h2`). */
+  get alpnProtocol(): string | undefined {
+    return this.session.alpnProtocol;
+  }
+
+  request(
+    method: string,
+    path: string,
+    options: { headers?: Record<string, string>; json?: unknown; body?: Uint8Array } = {},
+  ): Promise<H2Reply> {
+    const headers: Record<string, string> = {
+      ':method': method,
+      ':path': path,
+      'accept-encoding': 'gzip',
+      ...options.headers,
+    };
+    let payload: Uint8Array | undefined = options.body;
+    if (options.json !== undefined) {
+      payload = Buffer.from(JSON.stringify(options.json));
+      headers['content-type'] ??= 'application/json';
+    }
+    return new Promise((resolve, reject) => {
+      const stream = this.session.request(headers);
+      stream.setTimeout(30_000, () => stream.close());
+      let responseHeaders: IncomingHttpHeaders = {};
+      const chunks: Buffer[] = [];
+      stream.on('response', (received) => (responseHeaders = received));
+      stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+      stream.on('error', reject);
+      stream.on('close', () => {
+        const status = Number(responseHeaders[':status'] ?? 0);
+        if (status === 0) {
+          reject(new Error(`${method} ${path}: the stream closed without an answer`));
+          return;
+        }
+        const raw = Buffer.concat(chunks);
+        const body = responseHeaders['content-encoding'] === 'gzip' ? gunzipSync(raw) : raw;
+        resolve({
+          status,
+          headers: responseHeaders,
+          raw,
+          body,
+          json: <T>() => JSON.parse(body.toString('utf8')) as T,
+        });
+      });
+      stream.end(payload);
+    });
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => this.session.close(() => resolve()));
   }
 }

@@ -63,14 +63,18 @@ describe('agent through the gateway over wss:// with SPKI pins', () => {
    * The real agent, pointed at the gateway with the dev CA and `pins`, named `hostName`, with a
    * token of its own (a token holds one agent).
    */
-  async function agentWithPins(hostName: string, pins: string): Promise<RunningAgent> {
+  async function agentWithPins(
+    hostName: string,
+    pins: string,
+    caFile = certs.caFile,
+  ): Promise<RunningAgent> {
     const created = await request('POST', '/api/v1/agent-tokens', { name: hostName });
     expect(created.status).toBe(201);
     const agent = startAgent({
       controlUrl: gateway.opampUrl,
       token: created.json<{ token: string }>().token,
       env: {
-        CYBERCORP_CA_FILE: certs.caFile,
+        CYBERCORP_CA_FILE: caFile,
         CYBERCORP_TLS_PIN_SHA256: pins,
         OTEL_RESOURCE_ATTRIBUTES: `host.name=${hostName}`,
       },
@@ -161,5 +165,22 @@ describe('agent through the gateway over wss:// with SPKI pins', () => {
     const agent = await agentWithPins('gw-tls-backup-pin', `${WRONG_PIN},${certs.pin}`);
     await online('gw-tls-backup-pin', agent);
     expect(logLinesWithCode(agent, 'tls_pin_mismatch')).toEqual([]);
+  });
+
+  it('with a CA file that did not issue the gateway certificate: refused even with the right pin', async () => {
+    const otherCerts = await makeDevCerts();
+    try {
+      const agent = await agentWithPins('gw-tls-other-ca', certs.pin, otherCerts.caFile);
+      const refusal = await waitFor(
+        'the agent to log tls_verify_failed',
+        async () => logLinesWithCode(agent, 'tls_verify_failed')[0],
+        { timeoutMs: 30_000, process: agent.process },
+      );
+      expect(refusal).toMatchObject({ level: 'error', url: gateway.opampUrl });
+      expect(String(refusal.verifyError)).toMatch(/UNABLE_TO_VERIFY_LEAF_SIGNATURE|ISSUER/);
+      expect(await listed('gw-tls-other-ca')).toBeUndefined();
+    } finally {
+      await otherCerts.remove();
+    }
   });
 });

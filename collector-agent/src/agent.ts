@@ -1,4 +1,5 @@
 import { ConfigStore } from './config/config-store.js';
+import { resolveControlTls } from './config/control-tls.js';
 import { readEnvironment, resolveStateDir, validateControlUrl } from './config/env.js';
 import type { CommandExecutor } from './control/command-executor.js';
 import { createProcessTable } from './control/process-table.js';
@@ -64,6 +65,8 @@ export async function startAgent(options: AgentOptions = {}): Promise<RunningAge
   const now = options.now ?? Date.now;
   const controlUrl =
     environment.controlUrl === undefined ? undefined : validateControlUrl(environment.controlUrl);
+  const controlTls =
+    controlUrl === undefined ? undefined : await resolveControlTls(controlUrl, environment);
 
   const config = await ConfigStore.open(options.configPath, root.child({ component: 'config' }));
   const stopStateDirWarning = config.onChange((next, previous) => {
@@ -87,6 +90,7 @@ export async function startAgent(options: AgentOptions = {}): Promise<RunningAge
     const { startControlPlane } = await import('./control-plane.js');
     control = await startControlPlane({
       controlUrl,
+      controlTls,
       agentToken: environment.agentToken,
       instanceUid,
       attributes: resource.attributes,

@@ -8,15 +8,23 @@ import { agentVersion } from './resource.js';
 const USAGE = `Usage: cybercorp-agent [--config FILE]
 
 Environment:
-  CYBERCORP_CONTROL_URL      OpAMP WebSocket URL, e.g. ws://127.0.0.1:8080/v1/opamp
+  CYBERCORP_CONTROL_URL      OpAMP WebSocket URL, e.g. wss://cp.example/v1/opamp or, on this
+                             host only, ws://127.0.0.1:8080/v1/opamp
                              (unset: telemetry only, no remote control)
   CYBERCORP_AGENT_TOKEN      agent token sent as Authorization: Bearer
+  CYBERCORP_CA_FILE          PEM CA bundle that verifies the control plane (default: system store)
+  CYBERCORP_TLS_PIN_SHA256   comma-separated SPKI SHA-256 pins (RFC 7469, base64); the server's
+                             chain must carry one of them. Keep a backup pin for key rotation
+  ALLOW_PLAINTEXT_HTTP       true: allow the token over ws:// to a host other than loopback
   CYBERCORP_AGENT_STATE_DIR  where the instance uid is kept
   LOG_LEVEL                  debug, info, warn, error, fatal (unset: info and 1 % of debug lines)
   LOG_DEBUG_SAMPLE           share of debug lines written (0-1)
   LOG_FILE, LOG_FILE_COUNT   also log to this file, rotated daily, keeping COUNT (30) old files
   OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_METRIC_EXPORT_INTERVAL, OTEL_RESOURCE_ATTRIBUTES,
   OTEL_SERVICE_NAME          standard OpenTelemetry settings
+  OTEL_EXPORTER_OTLP_CERTIFICATE, OTEL_EXPORTER_OTLP_CLIENT_KEY,
+  OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE (and their _METRICS_ forms)
+                             OTLP over TLS: CA bundle, client key and certificate (mutual TLS)
 `;
 
 function parseArguments(argv: string[]): { configPath?: string; help: boolean; version: boolean } {

@@ -15,7 +15,7 @@ import type { WindowChangeEvent, WindowController } from './control/windows.js';
 import type { Logger } from './logger.js';
 import { OpampClient } from './opamp/client.js';
 import type { OpampTransport } from './opamp/transport.js';
-import { WebSocketTransport } from './opamp/websocket-transport.js';
+import { WebSocketTransport, type ControlTls } from './opamp/websocket-transport.js';
 
 /**
  * `process.list` answers from a /proc scan at most this old, so bursts of list commands share
@@ -38,6 +38,8 @@ export function safetySettings(config: AgentConfig): SafetySettings {
 
 export interface ControlPlaneOptions {
   controlUrl: URL;
+  /** CA and pins for a wss:// control URL. */
+  controlTls?: ControlTls | undefined;
   agentToken: string | undefined;
   instanceUid: string;
   /** Flat resource attributes, sent in the OpAMP AgentDescription. */
@@ -134,17 +136,23 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       log.error('control command failed unexpectedly', { type: message.type, err: error });
     }
   };
+  const opampLog = log.child({ component: 'opamp' });
   const client = new OpampClient({
     transport:
       options.transport ??
-      new WebSocketTransport({ url: options.controlUrl.href, token: options.agentToken }),
+      new WebSocketTransport({
+        url: options.controlUrl.href,
+        token: options.agentToken,
+        tls: options.controlTls,
+        log: opampLog,
+      }),
     instanceUid: options.instanceUid,
     attributes: options.attributes,
     dynamicAttributes: (): Record<string, string> =>
       windowsUnavailableReason ? { [WINDOWS_UNAVAILABLE_ATTRIBUTE]: windowsUnavailableReason } : {},
     customCapabilities,
     onCustomMessage: (message) => void answer(message),
-    log: log.child({ component: 'opamp' }),
+    log: opampLog,
   });
 
   const cleanups: Array<() => void> = [];

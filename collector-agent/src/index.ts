@@ -43,7 +43,19 @@ export {
   type WindowController,
 } from './control/windows.js';
 export { OpampClient, AGENT_CAPABILITIES, type OpampClientOptions } from './opamp/client.js';
-export { WebSocketTransport } from './opamp/websocket-transport.js';
+export {
+  WebSocketTransport,
+  type ControlTls,
+  type WebSocketTransportOptions,
+} from './opamp/websocket-transport.js';
+export {
+  parseSpkiPins,
+  spkiPin,
+  chainPins,
+  PinMismatchError,
+  PIN_VARIABLE,
+} from './opamp/spki-pins.js';
+export { resolveControlTls, isLoopbackHost } from './config/control-tls.js';
 export type {
   OpampTransport,
   TransportConnection,

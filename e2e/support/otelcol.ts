@@ -17,6 +17,8 @@ import {
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const COLLECTOR_CONFIG = resolve(REPO_ROOT, 'otel-config/collector.yaml');
+/** Overlay that makes the OTLP receivers serve TLS (otel-config/collector-tls.yaml). */
+export const COLLECTOR_TLS_CONFIG = resolve(REPO_ROOT, 'otel-config/collector-tls.yaml');
 
 /** A cold build downloads the Go modules and compiles for several minutes on two cores. */
 export const COLLECTOR_BUILD_TIMEOUT_MS = 20 * 60_000;
@@ -57,30 +59,50 @@ export interface CollectorPorts {
   metrics: number;
 }
 
+/** TLS for the OTLP receivers; with `clientCaFile`, clients must present a certificate. */
+export interface CollectorTls {
+  certFile: string;
+  keyFile: string;
+  clientCaFile?: string;
+}
+
 /**
  * Starts the built Collector with the shipped otel-config/collector.yaml, writing to
  * `remoteWriteUrl`, every listener on a free loopback port unless `ports` are given (to start
- * it again where its clients expect it).
+ * it again where its clients expect it); with `tls`, the shipped TLS overlay on top.
  */
 export async function startCollector(
   binary: string,
   remoteWriteUrl: string,
   ports?: CollectorPorts,
+  options: { tls?: CollectorTls } = {},
 ): Promise<RunningCollector & { ports: CollectorPorts }> {
   const grpcPort = ports?.grpc ?? (await freePort());
   const httpPort = ports?.http ?? (await freePort());
   const metricsPort = ports?.metrics ?? (await freePort());
-  const process = startProcess(binary, [`--config=${COLLECTOR_CONFIG}`], {
-    name: 'otelcol',
-    env: {
-      PATH: globalThis.process.env.PATH,
-      OTELCOL_OTLP_GRPC_ENDPOINT: `127.0.0.1:${grpcPort}`,
-      OTELCOL_OTLP_HTTP_ENDPOINT: `127.0.0.1:${httpPort}`,
-      PROMETHEUS_REMOTE_WRITE_URL: remoteWriteUrl,
-      OTELCOL_METRICS_HOST: '127.0.0.1',
-      OTELCOL_METRICS_PORT: String(metricsPort),
+  const { tls } = options;
+  const configs = [COLLECTOR_CONFIG, ...(tls ? [COLLECTOR_TLS_CONFIG] : [])];
+  const tlsEnv = tls && {
+    OTELCOL_TLS_CERT_FILE: tls.certFile,
+    OTELCOL_TLS_KEY_FILE: tls.keyFile,
+    OTELCOL_TLS_CLIENT_CA_FILE: tls.clientCaFile ?? '',
+  };
+  const process = startProcess(
+    binary,
+    configs.map((config) => `--config=${config}`),
+    {
+      name: 'otelcol',
+      env: {
+        PATH: globalThis.process.env.PATH,
+        OTELCOL_OTLP_GRPC_ENDPOINT: `127.0.0.1:${grpcPort}`,
+        OTELCOL_OTLP_HTTP_ENDPOINT: `127.0.0.1:${httpPort}`,
+        PROMETHEUS_REMOTE_WRITE_URL: remoteWriteUrl,
+        OTELCOL_METRICS_HOST: '127.0.0.1',
+        OTELCOL_METRICS_PORT: String(metricsPort),
+        ...tlsEnv,
+      },
     },
-  });
+  );
   const metricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
   await stopIfNotReady(process, async () => {
     await waitForHttp(metricsUrl, { process, timeoutMs: 60_000 });

@@ -13,7 +13,32 @@ describe('agent environment', () => {
       controlUrl: 'ws://127.0.0.1:8080/v1/opamp',
       agentToken: undefined,
       stateDir: '/var/lib/agent',
+      caFile: undefined,
+      tlsPins: undefined,
+      allowPlaintext: false,
     });
+  });
+
+  it('reads the TLS settings: CA file, pins in any RFC 7469 spelling, ALLOW_PLAINTEXT_HTTP', () => {
+    const pin = 'W+go/X+O9XlFmycTVMIuT8Nn5kw2m1+TogXh6V58dfo=';
+    const backup = '8s777PJ85nIdwBV8E++zeZR/pr/yfZA/YAPWBxcLbEc=';
+    expect(
+      readEnvironment({
+        CYBERCORP_CA_FILE: '/etc/cybercorp/ca.crt',
+        CYBERCORP_TLS_PIN_SHA256: `sha256/${pin}, pin-sha256="${backup}"`,
+        ALLOW_PLAINTEXT_HTTP: 'TRUE',
+      }),
+    ).toMatchObject({
+      caFile: '/etc/cybercorp/ca.crt',
+      tlsPins: [pin, backup],
+      allowPlaintext: true,
+    });
+    expect(() => readEnvironment({ CYBERCORP_TLS_PIN_SHA256: `${pin},deadbeef` })).toThrow(
+      /CYBERCORP_TLS_PIN_SHA256: "deadbeef" is not a SHA-256 pin/,
+    );
+    expect(() => readEnvironment({ ALLOW_PLAINTEXT_HTTP: 'yes' })).toThrow(
+      /ALLOW_PLAINTEXT_HTTP must be "true" or "false"/,
+    );
   });
 
   it('resolves the state directory: env, then config, then XDG, then ~/.local/state', () => {

@@ -1,5 +1,7 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { parseSpkiPins, PIN_VARIABLE } from '../opamp/spki-pins.js';
+import { ConfigError } from './config-error.js';
 
 /** What the agent takes from its environment (secrets included, so never log this whole). */
 export interface AgentEnvironment {
@@ -7,6 +9,12 @@ export interface AgentEnvironment {
   controlUrl: string | undefined;
   agentToken: string | undefined;
   stateDir: string | undefined;
+  /** CYBERCORP_CA_FILE: PEM bundle that verifies the control plane instead of the system store. */
+  caFile: string | undefined;
+  /** CYBERCORP_TLS_PIN_SHA256, parsed: RFC 7469 SPKI SHA-256 pins, bare base64. */
+  tlsPins: string[] | undefined;
+  /** ALLOW_PLAINTEXT_HTTP=true: the token may travel over ws:// to a non-loopback host. */
+  allowPlaintext: boolean;
 }
 
 export function readEnvironment(env: NodeJS.ProcessEnv): AgentEnvironment {
@@ -14,11 +22,21 @@ export function readEnvironment(env: NodeJS.ProcessEnv): AgentEnvironment {
     const v = env[name]?.trim();
     return v === '' ? undefined : v;
   };
+  const pins = value(PIN_VARIABLE);
   return {
     controlUrl: value('CYBERCORP_CONTROL_URL'),
     agentToken: value('CYBERCORP_AGENT_TOKEN'),
     stateDir: value('CYBERCORP_AGENT_STATE_DIR'),
+    caFile: value('CYBERCORP_CA_FILE'),
+    tlsPins: pins === undefined ? undefined : parseSpkiPins(pins),
+    allowPlaintext: parseBoolean('ALLOW_PLAINTEXT_HTTP', value('ALLOW_PLAINTEXT_HTTP')),
   };
+}
+
+function parseBoolean(name: string, raw: string | undefined): boolean {
+  if (raw === undefined || raw.toLowerCase() === 'false') return false;
+  if (raw.toLowerCase() === 'true') return true;
+  throw new ConfigError(`${name} must be "true" or "false", got "${raw}"`);
 }
 
 /** Precedence: environment, then config file, then the XDG state directory. */
@@ -42,10 +60,10 @@ export function validateControlUrl(url: string): URL {
   try {
     parsed = new URL(url);
   } catch {
-    throw new Error(`CYBERCORP_CONTROL_URL is not a URL: ${url}`);
+    throw new ConfigError(`CYBERCORP_CONTROL_URL is not a URL: ${url}`);
   }
   if (parsed.protocol !== 'ws:' && parsed.protocol !== 'wss:') {
-    throw new Error(`CYBERCORP_CONTROL_URL must be ws:// or wss://, got ${parsed.protocol}`);
+    throw new ConfigError(`CYBERCORP_CONTROL_URL must be ws:// or wss://, got ${parsed.protocol}`);
   }
   return parsed;
 }

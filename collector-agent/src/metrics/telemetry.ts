@@ -13,6 +13,7 @@ import type { ProcessTable } from '../control/processes.js';
 import type { HostFiles } from './host-files.js';
 import { LinuxHostFiles } from './host-files.linux.js';
 import { HostMetricsProducer } from './host-metrics.js';
+import { checkOtlpTls, describeOtlpTls, otlpTlsFromEnv } from './otlp-tls.js';
 import { OutageLoggingExporter } from './outage-logging-exporter.js';
 import { ProcessMetricsCollector } from './process-metrics.js';
 import { ProcessSnapshot } from './process-snapshot.js';
@@ -84,12 +85,18 @@ const disabledTelemetry: Telemetry = {
   shutdown: async () => undefined,
 };
 
-function otlpTarget(env: NodeJS.ProcessEnv): string {
-  return (
-    env.OTEL_EXPORTER_OTLP_METRICS_ENDPOINT?.trim() ||
-    env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim() ||
-    'http://localhost:4317'
-  );
+/**
+ * OTLP over gRPC as the standard variables describe it: endpoint, headers, and TLS with
+ * OTEL_EXPORTER_OTLP_[METRICS_]CERTIFICATE, _CLIENT_KEY and _CLIENT_CERTIFICATE, which the
+ * exporter reads itself; the TLS files are checked first so a bad one stops the start.
+ */
+function otlpExporter(env: NodeJS.ProcessEnv, logger: TelemetryLogger): PushMetricExporter {
+  const tls = otlpTlsFromEnv(env);
+  checkOtlpTls(tls);
+  const message = `metrics export to ${tls.endpoint} over ${describeOtlpTls(tls)}`;
+  if (!tls.tls && Object.keys(tls.files).length > 0) logger.warn(message);
+  else logger.info(message);
+  return new OTLPMetricExporter({ concurrencyLimit: EXPORT_CONCURRENCY_LIMIT });
 }
 
 /** The periodic reader, with collection errors logged once per distinct cause. */
@@ -138,9 +145,9 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
     processes,
   ]);
   const exporter = new OutageLoggingExporter(
-    options.exporter ?? new OTLPMetricExporter({ concurrencyLimit: EXPORT_CONCURRENCY_LIMIT }),
+    options.exporter ?? otlpExporter(env, logger),
     logger,
-    options.exporter ? 'the configured exporter' : otlpTarget(env),
+    options.exporter ? 'the configured exporter' : otlpTlsFromEnv(env).endpoint,
   );
   const reader = new LoggingPeriodicReader(
     {

@@ -1,5 +1,9 @@
+import type { ConnectionOptions as ClientTlsOptions } from 'node:tls';
 import WebSocket from 'ws';
+import type { Logger } from '../logger.js';
 import { parseRetryAfter } from './backoff.js';
+import { pinnedServerIdentity } from './spki-pins.js';
+import { TlsRefusalLog } from './tls-refusal-log.js';
 import type { OpampTransport, TransportConnection, TransportHandlers } from './transport.js';
 
 export interface WebSocketTransportOptions {
@@ -10,6 +14,17 @@ export interface WebSocketTransportOptions {
   maxPayloadBytes?: number;
   /** false turns compression off (e.g. to compare with it on). */
   perMessageDeflate?: WebSocket.PerMessageDeflateOptions | false;
+  /** For wss:// URLs: the trust anchors and pins the server's certificate is checked against. */
+  tls?: ControlTls | undefined;
+  /** Where refused server certificates are reported (throttled). */
+  log?: Logger | undefined;
+}
+
+export interface ControlTls {
+  /** PEM CA bundle that replaces the system store; undefined: the system store. */
+  ca?: string | Buffer | undefined;
+  /** RFC 7469 SPKI SHA-256 pins; when set, the chain must carry one of them. */
+  pins?: readonly string[] | undefined;
 }
 
 /**
@@ -28,7 +43,11 @@ export const AGENT_PER_MESSAGE_DEFLATE: WebSocket.PerMessageDeflateOptions = {
 
 /** OpAMP over WebSocket with explicit limits. */
 export class WebSocketTransport implements OpampTransport {
-  constructor(private readonly options: WebSocketTransportOptions) {}
+  private readonly tlsRefusals: TlsRefusalLog | undefined;
+
+  constructor(private readonly options: WebSocketTransportOptions) {
+    this.tlsRefusals = options.log ? new TlsRefusalLog(options.log) : undefined;
+  }
 
   connect(handlers: TransportHandlers): TransportConnection {
     const headers: Record<string, string> = {};
@@ -38,6 +57,7 @@ export class WebSocketTransport implements OpampTransport {
       handshakeTimeout: this.options.handshakeTimeoutMs ?? 10_000,
       maxPayload: this.options.maxPayloadBytes ?? 16 * 1024 * 1024,
       perMessageDeflate: this.options.perMessageDeflate ?? AGENT_PER_MESSAGE_DEFLATE,
+      ...this.tlsOptions(),
     });
     let opened = false;
     let ended = false;
@@ -69,6 +89,7 @@ export class WebSocketTransport implements OpampTransport {
     });
     socket.on('error', (error) => {
       lastError = error.message;
+      if (!opened) this.tlsRefusals?.report(this.options.url, error);
     });
     socket.on('close', (code, reason) => {
       end({
@@ -90,6 +111,22 @@ export class WebSocketTransport implements OpampTransport {
         if (socket.readyState === WebSocket.OPEN) socket.close(1000, 'agent shutting down');
         else socket.terminate();
       },
+    };
+  }
+
+  /**
+   * Verification is always on for wss://, whatever NODE_TLS_REJECT_UNAUTHORIZED says: a refused
+   * certificate ends the attempt, and the backoff retries the same URL, never plain ws://.
+   */
+  private tlsOptions(): Pick<
+    ClientTlsOptions,
+    'ca' | 'rejectUnauthorized' | 'checkServerIdentity'
+  > {
+    const tls = this.options.tls;
+    return {
+      rejectUnauthorized: true,
+      ...(tls?.ca === undefined ? {} : { ca: tls.ca }),
+      checkServerIdentity: pinnedServerIdentity(tls?.pins),
     };
   }
 }

@@ -27,6 +27,8 @@ import { createRateLimits } from './rate-limits.js';
 import { AgentTokenRepository } from './repositories/agent-tokens.js';
 import { AgentRepository } from './repositories/agents.js';
 import { AuditRepository } from './repositories/audit.js';
+import { PartitionRepository } from './repositories/history-partitions.js';
+import { MetricHistoryRepository } from './repositories/metric-history.js';
 import { CommandRepository } from './repositories/commands.js';
 import { RefreshTokenRepository } from './repositories/refresh-tokens.js';
 import { ServiceTokenRepository } from './repositories/service-tokens.js';
@@ -39,6 +41,8 @@ import { AuditService } from './services/audit-service.js';
 import { AuthService } from './services/auth-service.js';
 import { CommandBus } from './services/command-bus.js';
 import { CommandRelay } from './services/command-relay.js';
+import { HistoryPartitions } from './services/history-partitions.js';
+import { METRICS_TABLE, MetricHistory } from './services/metric-history.js';
 import { InMemoryPresence, RedisPresence, type Presence } from './services/presence.js';
 import { ServiceTokenService } from './services/service-token-service.js';
 import { TokenInvalidationBus } from './services/token-invalidations.js';
@@ -145,6 +149,13 @@ export async function buildControlPlane(
   const presence: Presence = redis ? new RedisPresence(redis.client) : new InMemoryPresence(clock);
   const windows = redis ? new RedisWindowSnapshots(redis.client) : new InMemoryWindowSnapshots();
   const directory = new AgentDirectory(agentsRepo, presence);
+  const partitions = new HistoryPartitions(
+    new PartitionRepository(db),
+    [{ table: METRICS_TABLE, retentionDays: config.historyRetentionDays }],
+    clock,
+    logger.child({ component: 'history' }),
+  );
+  const history = new MetricHistory(new MetricHistoryRepository(db), partitions);
 
   // The gauges read the transports, which need the metrics: they are filled in below.
   const metrics = new Metrics({
@@ -244,6 +255,7 @@ export async function buildControlPlane(
       relay,
       windows,
       audit,
+      history,
     },
     authenticator: new CallerAuthenticator(
       new UserAuthenticator(accessTokens, tokenValidity),
@@ -268,6 +280,9 @@ export async function buildControlPlane(
     websocket,
     relay,
     start: async () => {
+      // Before any request: an export must find today's partition.
+      await partitions.maintain();
+      partitions.start();
       // Subscribed before the ended sessions are read, so that none ends unseen in between.
       await invalidations.start();
       await tokenValidity.start();
@@ -278,6 +293,9 @@ export async function buildControlPlane(
         onInvalid: (error) => logger.warn('invalid message on the command bus', { err: error }),
       });
     },
-    stop: () => revocations.stop(),
+    stop: () => {
+      revocations.stop();
+      partitions.stop();
+    },
   };
 }

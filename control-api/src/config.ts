@@ -51,6 +51,8 @@ export interface ControlApiOptions {
   opampMaxConnections?: number;
   /** OPAMP_MAX_PENDING_UPGRADES (256): OpAMP WebSocket handshakes in progress at once. */
   opampMaxPendingUpgrades?: number;
+  /** HISTORY_RETENTION_DAYS (30): days of metrics history kept in PostgreSQL. */
+  historyRetentionDays?: number;
   clock?: Clock;
   /** Receives the one-time notice with a generated admin password (default: stdout). */
   announce?: (message: string) => void;
@@ -74,6 +76,7 @@ export interface Config {
   opampMessagesPerMinute: number;
   opampMaxConnections: number;
   opampMaxPendingUpgrades: number;
+  historyRetentionDays: number;
 }
 
 export class ConfigError extends Error {
@@ -171,6 +174,13 @@ export function resolveConfig(
       256,
       1,
       100_000,
+    ),
+    historyRetentionDays: integer(
+      'HISTORY_RETENTION_DAYS',
+      options.historyRetentionDays ?? env.HISTORY_RETENTION_DAYS,
+      30,
+      1,
+      3650,
     ),
   };
 }

@@ -153,6 +153,37 @@ ALTER TABLE audit_events ADD CONSTRAINT audit_events_outcome_check
   CHECK (outcome IN ('succeeded', 'failed', 'denied', 'unknown')) NOT VALID;
 `,
   },
+  {
+    version: 7,
+    name: 'metrics history',
+    // One row per series (host, agent, metric name, point attributes), found by the SHA-256 of
+    // its canonical form, so a sample is 24 bytes plus the row header instead of repeating its
+    // jsonb. system_metrics is partitioned by day (services/history-partitions.ts creates them
+    // ahead and drops them after HISTORY_RETENTION_DAYS); (series_id, time) serves every query.
+    // Service tokens gain the `ingest` role: the Collector's OTLP export, nothing else.
+    sql: `
+CREATE TABLE metric_series (
+  id bigserial PRIMARY KEY,
+  fingerprint bytea NOT NULL UNIQUE,
+  host text NOT NULL,
+  agent_id text,
+  name text NOT NULL,
+  attributes jsonb NOT NULL,
+  created_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX metric_series_agent_name ON metric_series (agent_id, name);
+CREATE INDEX metric_series_host_name ON metric_series (host, name);
+CREATE TABLE system_metrics (
+  time timestamptz NOT NULL,
+  series_id bigint NOT NULL,
+  value double precision NOT NULL
+) PARTITION BY RANGE (time);
+CREATE INDEX system_metrics_series_time ON system_metrics (series_id, time);
+ALTER TABLE service_tokens DROP CONSTRAINT service_tokens_role_check;
+ALTER TABLE service_tokens ADD CONSTRAINT service_tokens_role_check
+  CHECK (role IN ('viewer', 'operator', 'ingest')) NOT VALID;
+`,
+  },
 ];
 
 const MIGRATION_LOCK_KEY = 7_319_001;

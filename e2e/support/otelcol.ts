@@ -17,6 +17,8 @@ import {
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const COLLECTOR_CONFIG = resolve(REPO_ROOT, 'otel-config/collector.yaml');
+/** The overlay that adds the history pipeline (OTLP/HTTP to the control plane's ingest). */
+export const COLLECTOR_HISTORY_CONFIG = resolve(REPO_ROOT, 'otel-config/collector-history.yaml');
 
 /** A cold build downloads the Go modules and compiles for several minutes on two cores. */
 export const COLLECTOR_BUILD_TIMEOUT_MS = 20 * 60_000;
@@ -66,13 +68,17 @@ export async function startCollector(
   binary: string,
   remoteWriteUrl: string,
   ports?: CollectorPorts,
+  /** Overlay config files given after collector.yaml, and the variables they read. */
+  overlay: { configs: string[]; env: Record<string, string> } = { configs: [], env: {} },
 ): Promise<RunningCollector & { ports: CollectorPorts }> {
   const grpcPort = ports?.grpc ?? (await freePort());
   const httpPort = ports?.http ?? (await freePort());
   const metricsPort = ports?.metrics ?? (await freePort());
-  const process = startProcess(binary, [`--config=${COLLECTOR_CONFIG}`], {
+  const configs = [COLLECTOR_CONFIG, ...overlay.configs].map((file) => `--config=${file}`);
+  const process = startProcess(binary, configs, {
     name: 'otelcol',
     env: {
+      ...overlay.env,
       PATH: globalThis.process.env.PATH,
       OTELCOL_OTLP_GRPC_ENDPOINT: `127.0.0.1:${grpcPort}`,
       OTELCOL_OTLP_HTTP_ENDPOINT: `127.0.0.1:${httpPort}`,

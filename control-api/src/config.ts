@@ -51,8 +51,12 @@ export interface ControlApiOptions {
   opampMaxConnections?: number;
   /** OPAMP_MAX_PENDING_UPGRADES (256): OpAMP WebSocket handshakes in progress at once. */
   opampMaxPendingUpgrades?: number;
-  /** HISTORY_RETENTION_DAYS (30): days of metrics history kept in PostgreSQL. */
+  /** HISTORY_RETENTION_DAYS (30): days of metrics and inventory history kept in PostgreSQL. */
   historyRetentionDays?: number;
+  /** AUDIT_RETENTION_DAYS (365): days of commands, audit and events kept. */
+  auditRetentionDays?: number;
+  /** INVENTORY_INTERVAL (60 s; `90`, `90s` or `2m`): an agent's process inventory is kept this often, and on change. */
+  inventoryIntervalSeconds?: number;
   clock?: Clock;
   /** Receives the one-time notice with a generated admin password (default: stdout). */
   announce?: (message: string) => void;
@@ -77,6 +81,8 @@ export interface Config {
   opampMaxConnections: number;
   opampMaxPendingUpgrades: number;
   historyRetentionDays: number;
+  auditRetentionDays: number;
+  inventoryIntervalSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -182,5 +188,26 @@ export function resolveConfig(
       1,
       3650,
     ),
+    auditRetentionDays: integer(
+      'AUDIT_RETENTION_DAYS',
+      options.auditRetentionDays ?? env.AUDIT_RETENTION_DAYS,
+      365,
+      1,
+      36_500,
+    ),
+    inventoryIntervalSeconds: integer(
+      'INVENTORY_INTERVAL',
+      options.inventoryIntervalSeconds ?? seconds(env.INVENTORY_INTERVAL),
+      60,
+      1,
+      86_400,
+    ),
   };
+}
+
+/** `90`, `90s` or `2m` as seconds; anything else is passed on for integer() to refuse. */
+function seconds(raw: string | undefined): string | number | undefined {
+  const match = raw === undefined ? null : /^\s*(\d{1,6})\s*(s|m)?\s*$/.exec(raw);
+  if (!match) return raw;
+  return Number(match[1]) * (match[2] === 'm' ? 60 : 1);
 }

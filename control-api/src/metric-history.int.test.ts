@@ -13,7 +13,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Clock } from './infra/clock.js';
 import { silentLogger } from './infra/logger.js';
 import { PartitionRepository } from './repositories/history-partitions.js';
-import { HistoryPartitions, PARTITION_DAYS_AHEAD } from './services/history-partitions.js';
+import { HistoryRetention, PARTITION_DAYS_AHEAD } from './services/history-retention.js';
+import { RetentionRepository } from './repositories/retention.js';
 import { FakeAgent } from './test-support/fake-agent.js';
 import type { ApiClient } from './test-support/rest-client.js';
 import { startTestApiWithAdmin, type TestApi } from './test-support/test-api.js';
@@ -253,12 +254,15 @@ describe('metrics history: OTLP ingest, storage and the history route', () => {
 
     // Forty days later, with a 30-day retention: today's partition has expired, with its rows.
     const later: Clock = { now: () => Date.now() + 40 * 86_400_000 };
-    const partitions = new HistoryPartitions(
-      new PartitionRepository(db),
-      [{ table: 'system_metrics', retentionDays: 30 }],
-      later,
-      silentLogger,
-    );
+    const partitions = new HistoryRetention({
+      db,
+      partitions: new PartitionRepository(db),
+      retention: new RetentionRepository(db),
+      tables: [{ table: 'system_metrics', retentionDays: 30 }],
+      auditRetentionDays: 365,
+      clock: later,
+      logger: silentLogger,
+    });
     const { dropped, created } = await partitions.maintain();
     expect(dropped).toContain(day(0));
     expect(created).toContain(day(40 + PARTITION_DAYS_AHEAD));

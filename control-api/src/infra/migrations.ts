@@ -184,6 +184,70 @@ ALTER TABLE service_tokens ADD CONSTRAINT service_tokens_role_check
   CHECK (role IN ('viewer', 'operator', 'ingest')) NOT VALID;
 `,
   },
+  {
+    version: 8,
+    name: 'events and inventory history',
+    // events: what happened to and through agents, newest queried first. Audited actions
+    // (commands with their outcome, token, user and agent changes) become events by a trigger,
+    // so every audit row, whichever statement wrote it, has its event in the same transaction;
+    // presence events (connected, disconnected) are written by the OpAMP server.
+    // processes and windows: inventory snapshots, partitioned by day like system_metrics.
+    sql: `
+CREATE TABLE events (
+  id bigserial PRIMARY KEY,
+  at timestamptz NOT NULL,
+  type text NOT NULL,
+  agent_id text,
+  actor text,
+  outcome text,
+  target_type text,
+  target_id text,
+  command_id uuid,
+  audit_id bigint UNIQUE,
+  details jsonb NOT NULL DEFAULT '{}'
+);
+CREATE INDEX events_at ON events (at, id);
+CREATE INDEX events_agent_at ON events (agent_id, at, id);
+CREATE INDEX events_type_at ON events (type, at, id);
+CREATE FUNCTION events_from_audit() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  INSERT INTO events (at, type, agent_id, actor, outcome, target_type, target_id, command_id,
+                      audit_id, details)
+  VALUES (NEW.at, NEW.action, NEW.agent_id, NEW.actor, NEW.outcome, NEW.target_type,
+          NEW.target_id, NEW.command_id, NEW.id,
+          jsonb_strip_nulls(jsonb_build_object('reason', NEW.reason, 'errorCode', NEW.error_code)));
+  RETURN NULL;
+END $$;
+CREATE TRIGGER audit_events_to_events AFTER INSERT ON audit_events
+  FOR EACH ROW EXECUTE FUNCTION events_from_audit();
+CREATE INDEX commands_created_at ON commands (created_at);
+
+CREATE TABLE processes (
+  time timestamptz NOT NULL,
+  agent_id text NOT NULL,
+  host text,
+  pid integer NOT NULL,
+  name text,
+  owner text,
+  cpu_utilization double precision,
+  memory_bytes double precision,
+  acted_on text
+) PARTITION BY RANGE (time);
+CREATE INDEX processes_agent_time ON processes (agent_id, time);
+CREATE TABLE windows (
+  time timestamptz NOT NULL,
+  agent_id text NOT NULL,
+  window_id text NOT NULL,
+  title text NOT NULL,
+  pid integer,
+  bounds jsonb,
+  active boolean NOT NULL,
+  minimized boolean NOT NULL,
+  maximized boolean NOT NULL
+) PARTITION BY RANGE (time);
+CREATE INDEX windows_agent_time ON windows (agent_id, time);
+`,
+  },
 ];
 
 const MIGRATION_LOCK_KEY = 7_319_001;

@@ -52,29 +52,6 @@ export class PartitionRepository {
   async drop(partition: string): Promise<void> {
     await this.db.query(`DROP TABLE IF EXISTS ${identifier(partition)}`);
   }
-
-  /**
-   * Runs `work` while holding a transaction-level advisory lock, or not at all when another
-   * instance holds it (it is doing the same work right now).
-   */
-  async exclusively(lockKey: number, work: () => Promise<void>): Promise<boolean> {
-    const client = await this.db.connect();
-    try {
-      await client.query('BEGIN');
-      const { rows } = await client.query<{ locked: boolean }>(
-        'SELECT pg_try_advisory_xact_lock($1) AS locked',
-        [lockKey],
-      );
-      if (rows[0]?.locked) await work();
-      await client.query('COMMIT');
-      return rows[0]?.locked === true;
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    } finally {
-      client.release();
-    }
-  }
 }
 
 function identifier(name: string): string {

@@ -1,9 +1,16 @@
-import { AgentParams, MetricHistory, MetricHistoryQuery } from '@cybercorp/protocol';
+import {
+  AgentParams,
+  EventList,
+  EventQuery,
+  MetricHistory,
+  MetricHistoryQuery,
+} from '@cybercorp/protocol';
 import { ApiError } from '../infra/problem.js';
 import { defineRoute, type AnyRoute } from './route.js';
 import type { RouteServices } from './services.js';
 
 const DEFAULT_RANGE_MS = 60 * 60 * 1000;
+const DEFAULT_EVENT_PAGE = 100;
 
 /** What the history store answers about the past: metrics kept in PostgreSQL. */
 export function historyRoutes(s: RouteServices): AnyRoute[] {
@@ -43,6 +50,32 @@ export function historyRoutes(s: RouteServices): AnyRoute[] {
             to,
             stepSeconds: query.step,
           }),
+        };
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/events',
+      summary:
+        'What happened, newest first: agents connecting and going away, every audited command with its outcome, token and user changes',
+      tag: 'history',
+      access: 'audit:read',
+      query: EventQuery,
+      responses: { 200: { description: 'One page of events', schema: EventList } },
+      handler: async ({ query }) => {
+        const { items, nextCursor } = await s.events.page(
+          {
+            agentId: query.agentId,
+            type: query.type,
+            since: query.since === undefined ? undefined : new Date(query.since),
+            until: query.until === undefined ? undefined : new Date(query.until),
+          },
+          query.limit ?? DEFAULT_EVENT_PAGE,
+          query.cursor,
+        );
+        return {
+          status: 200,
+          body: { items: items.map((e) => ({ ...e, at: e.at.toISOString() })), nextCursor },
         };
       },
     }),

@@ -10,7 +10,8 @@ import type {
   MetricHistoryRepository,
   SeriesKey,
 } from '../repositories/metric-history.js';
-import type { HistoryPartitions } from './history-partitions.js';
+import type { HistoryRetention } from './history-retention.js';
+import { isProcessMetric, type Inventory } from './inventory.js';
 
 export const METRICS_TABLE = 'system_metrics';
 /** The most points one series of a history answer has: the step grows to keep under it. */
@@ -65,13 +66,19 @@ export class MetricHistory {
 
   constructor(
     private readonly repository: MetricHistoryRepository,
-    private readonly partitions: HistoryPartitions,
+    private readonly retention: Pick<HistoryRetention, 'window'>,
+    private readonly inventory: Pick<Inventory, 'observeProcessPoints'>,
   ) {}
 
+  /**
+   * Keeps an export: host metrics as series samples, the per-process metrics of the agent's
+   * top processes as inventory snapshots (one series per pid would grow without bound).
+   */
   async ingest(batch: MetricBatch): Promise<IngestResult> {
-    const { oldest, end } = this.partitions.window(METRICS_TABLE);
+    const { oldest, end } = this.retention.window(METRICS_TABLE);
     const accepted: { point: MetricPoint; fingerprint: string; epochSeconds: number }[] = [];
     const unknown = new Map<string, SeriesKey>();
+    const processPoints: MetricPoint[] = [];
     for (const point of batch.points) {
       const host = point.resource[HOST_NAME];
       if (typeof host !== 'string' || host === '') {
@@ -87,12 +94,17 @@ export class MetricHistory {
         batch.reject(1, 'points dated days ahead of the server clock are not kept');
         continue;
       }
+      if (isProcessMetric(point.name)) {
+        processPoints.push(point);
+        continue;
+      }
       const instance = point.resource[SERVICE_INSTANCE_ID];
       const key = seriesKey(host, typeof instance === 'string' ? instance : null, point);
       const fingerprint = key.fingerprint.toString('hex');
       if (!this.seriesCache.has(fingerprint)) unknown.set(fingerprint, key);
       accepted.push({ point, fingerprint, epochSeconds: Number(point.timeUnixNano) / 1e9 });
     }
+    await this.inventory.observeProcessPoints(processPoints);
     await this.resolveSeries([...unknown.values()]);
     for (let start = 0; start < accepted.length; start += SAMPLES_PER_STATEMENT) {
       const chunk = accepted.slice(start, start + SAMPLES_PER_STATEMENT);
@@ -103,7 +115,7 @@ export class MetricHistory {
       });
     }
     return {
-      accepted: accepted.length,
+      accepted: accepted.length + processPoints.length,
       rejected: batch.rejected,
       message: batch.rejectionMessage,
     };

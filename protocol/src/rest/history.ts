@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { text } from './text.js';
+import { queryInteger, text } from './text.js';
 
 /** An absolute instant: RFC 3339 with `Z` or an offset, never a local time. */
 const instant = z.iso.datetime({ offset: true });
@@ -48,3 +48,65 @@ export const MetricHistory = z.object({
   truncated: z.boolean().describe('more series exist than were answered (200)'),
 });
 export type MetricHistory = z.infer<typeof MetricHistory>;
+
+export const ProcessListQuery = z.strictObject({
+  at: instant
+    .optional()
+    .describe('answer what was running then, from the inventory history, instead of live'),
+});
+export type ProcessListQuery = z.input<typeof ProcessListQuery>;
+
+export const ProcessHistoryEntry = z.object({
+  pid: z.number().int(),
+  name: z.string().nullable(),
+  user: z.string().nullable(),
+  cpuUtilization: z.number().nullable().describe('share of all CPUs, 0–1'),
+  memoryBytes: z.number().nullable(),
+  seenAt: z.string().describe('when the snapshot (or the action) recorded it'),
+  actedOn: z.string().nullable().describe('the action taken on it then, e.g. process.kill'),
+});
+
+export const ProcessHistory = z.object({
+  at: z.string(),
+  /** When the snapshot answered was taken; null when none was kept in the day before `at`. */
+  snapshotAt: z.string().nullable(),
+  items: z.array(ProcessHistoryEntry),
+});
+export type ProcessHistory = z.infer<typeof ProcessHistory>;
+
+export const EventQuery = z.strictObject({
+  agentId: text(0, 200).optional(),
+  type: text(0, 200)
+    .optional()
+    .describe('agent.connected, agent.disconnected, or an audited action such as process.kill'),
+  since: instant.optional().describe('events at or after this instant'),
+  until: instant.optional().describe('events at or before this instant'),
+  limit: queryInteger(1, 500).optional(),
+  cursor: z
+    .string()
+    .regex(/^[0-9]{1,18}$/, 'cursor must come from nextCursor')
+    .optional()
+    .describe('nextCursor of the previous page, with the same filters'),
+});
+export type EventQuery = z.input<typeof EventQuery>;
+
+export const HistoryEvent = z.object({
+  id: z.string(),
+  at: z.string(),
+  type: z.string(),
+  agentId: z.string().nullable(),
+  actor: z.string().nullable(),
+  outcome: z.string().nullable(),
+  targetType: z.string().nullable(),
+  targetId: z.string().nullable(),
+  commandId: z.string().nullable(),
+  auditId: z.string().nullable().describe('the audit row this event was made from'),
+  details: z.record(z.string(), z.unknown()),
+});
+export type HistoryEvent = z.infer<typeof HistoryEvent>;
+
+export const EventList = z.object({
+  items: z.array(HistoryEvent),
+  nextCursor: z.string().nullable(),
+});
+export type EventList = z.infer<typeof EventList>;

@@ -12,6 +12,7 @@ import type { ApiClient } from '../control-api/src/test-support/rest-client.js';
 import {
   startAgent,
   startControlApi,
+  TEST_AGENT_CONFIG,
   waitForAgent,
   type RunningAgent,
   type RunningControlApi,
@@ -23,7 +24,7 @@ import {
   startCollector,
   type RunningCollector,
 } from './support/otelcol.js';
-import { freePort, waitFor } from './support/processes.js';
+import { exitOf, freePort, spawnSleeper, waitFor } from './support/processes.js';
 
 const ADMIN = { username: 'admin', password: 'history-e2e-admin-password' };
 /** What the history must hold for the host: CPU, memory, filesystem and network. */
@@ -50,7 +51,8 @@ describe('metrics history: agent → Collector → ingest → PostgreSQL', () =>
   beforeAll(async () => {
     const binary = await buildCollector();
     workDir = mkdtempSync(join(tmpdir(), 'cybercorp-history-'));
-    api = await startControlApi({ workDir, admin: ADMIN });
+    // Snapshots every 2 s, so the test sees a process come and go within seconds.
+    api = await startControlApi({ workDir, admin: ADMIN, env: { INVENTORY_INTERVAL: '2s' } });
     admin = api.client;
     await admin.login(ADMIN.username, ADMIN.password);
     const ingest = await admin.request<{ token: string }>('POST', '/api/v1/service-tokens', {
@@ -82,6 +84,8 @@ describe('metrics history: agent → Collector → ingest → PostgreSQL', () =>
     agent = startAgent({
       controlUrl: `ws://127.0.0.1:${api.port}/v1/opamp`,
       token: agentToken.body.token,
+      // Every process is exported (not only the top 10), so the one this test spawns is too.
+      config: `${TEST_AGENT_CONFIG}metrics:\n  topN: 1000\n`,
       env: {
         OTEL_METRICS_EXPORTER: 'otlp',
         OTEL_EXPORTER_OTLP_ENDPOINT: `http://${collector.grpcEndpoint}`,
@@ -149,5 +153,50 @@ describe('metrics history: agent → Collector → ingest → PostgreSQL', () =>
     );
     expect(coarse.body.stepSeconds).toBe(3600);
     for (const s of coarse.body.series) expect(s.points.length).toBeLessThanOrEqual(2);
+  });
+
+  it('answers a process the test spawned at its time, also after it has exited', async () => {
+    const online = await waitForAgent(admin, admin.accessToken!, () => true, {
+      process: agent.process,
+    });
+    const agentId = online.id as string;
+    const processesAt = async (at: Date) =>
+      (
+        await admin.request<{ snapshotAt: string | null; items: { pid: number; name: string }[] }>(
+          'GET',
+          `/api/v1/agents/${agentId}/processes?at=${at.toISOString()}`,
+        )
+      ).body;
+    const sleeper = spawnSleeper();
+    try {
+      const seen = await waitFor(
+        `the inventory to hold the spawned sleep (pid ${sleeper.pid})`,
+        async () => {
+          const answer = await processesAt(new Date());
+          return answer.items.some((p) => p.pid === sleeper.pid) ? answer : undefined;
+        },
+        { timeoutMs: 60_000, process: collector.process },
+      );
+      expect(seen.items.find((p) => p.pid === sleeper.pid)?.name).toBe('sleep');
+      const seenAt = new Date(seen.snapshotAt!);
+
+      sleeper.kill('SIGKILL');
+      await exitOf(sleeper);
+      await waitFor(
+        'a snapshot taken after the sleep exited',
+        async () => {
+          const answer = await processesAt(new Date());
+          return answer.items.length > 0 && !answer.items.some((p) => p.pid === sleeper.pid)
+            ? answer
+            : undefined;
+        },
+        { timeoutMs: 60_000, process: collector.process },
+      );
+      const then = await processesAt(seenAt);
+      expect(then.snapshotAt).toBe(seen.snapshotAt);
+      expect(then.items.find((p) => p.pid === sleeper.pid)?.name).toBe('sleep');
+    } finally {
+      if (sleeper.exitCode === null && sleeper.signalCode === null) sleeper.kill('SIGKILL');
+    }
   });
 });

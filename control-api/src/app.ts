@@ -3,6 +3,7 @@ import express, { type Express } from 'express';
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import type { Authenticator } from './auth/caller-authenticator.js';
+import { OTLP_METRICS_PATH, otlpMetricsHandlers } from './ingest/otlp-endpoint.js';
 import { errorHandler, notFoundHandler } from './infra/error-handler.js';
 import { httpMetrics } from './infra/http-metrics.js';
 import type { TrustedProxies } from './infra/client-ip.js';
@@ -18,6 +19,7 @@ import { adminRoutes } from './routes/admin-routes.js';
 import { agentRoutes } from './routes/agent-routes.js';
 import { agentTokenRoutes } from './routes/agent-token-routes.js';
 import { authRoutes } from './routes/auth-routes.js';
+import { historyRoutes } from './routes/history-routes.js';
 import { buildOpenApiDocument } from './routes/openapi.js';
 import { recordRoutes } from './routes/record-routes.js';
 import { serviceTokenRoutes } from './routes/service-token-routes.js';
@@ -57,6 +59,7 @@ export function apiRoutes(services: RouteServices): AnyRoute[] {
     ...agentTokenRoutes(services),
     ...agentRoutes(services),
     ...recordRoutes(services),
+    ...historyRoutes(services),
   ];
 }
 
@@ -92,6 +95,15 @@ export function buildApp(deps: AppDeps): Express {
     OPAMP_PATH,
     express.raw({ type: () => true, limit: MAX_OPAMP_MESSAGE_BYTES }),
     deps.opampHttp.handle,
+  );
+
+  app.post(
+    OTLP_METRICS_PATH,
+    ...otlpMetricsHandlers({
+      serviceTokens: deps.services.serviceTokens,
+      history: deps.services.history,
+      logger: deps.logger.child({ component: 'ingest' }),
+    }),
   );
 
   app.get('/healthz', (_req, res) => {

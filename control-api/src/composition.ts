@@ -28,6 +28,11 @@ import { createRateLimits } from './rate-limits.js';
 import { AgentTokenRepository } from './repositories/agent-tokens.js';
 import { AgentRepository } from './repositories/agents.js';
 import { AuditRepository } from './repositories/audit.js';
+import { EventRepository } from './repositories/events.js';
+import { PartitionRepository } from './repositories/history-partitions.js';
+import { InventoryRepository } from './repositories/inventory.js';
+import { MetricHistoryRepository } from './repositories/metric-history.js';
+import { RetentionRepository } from './repositories/retention.js';
 import { CommandRepository } from './repositories/commands.js';
 import { RefreshTokenRepository } from './repositories/refresh-tokens.js';
 import { ServiceTokenRepository } from './repositories/service-tokens.js';
@@ -40,6 +45,10 @@ import { AuditService } from './services/audit-service.js';
 import { AuthService } from './services/auth-service.js';
 import { CommandBus } from './services/command-bus.js';
 import { CommandRelay } from './services/command-relay.js';
+import { EventService } from './services/event-service.js';
+import { HistoryRetention } from './services/history-retention.js';
+import { Inventory } from './services/inventory.js';
+import { METRICS_TABLE, MetricHistory } from './services/metric-history.js';
 import { InMemoryPresence, RedisPresence, type Presence } from './services/presence.js';
 import { ServiceTokenService } from './services/service-token-service.js';
 import { TokenInvalidationBus } from './services/token-invalidations.js';
@@ -146,6 +155,27 @@ export async function buildControlPlane(
   const presence: Presence = redis ? new RedisPresence(redis.client) : new InMemoryPresence(clock);
   const windows = redis ? new RedisWindowSnapshots(redis.client) : new InMemoryWindowSnapshots();
   const directory = new AgentDirectory(agentsRepo, presence);
+  const historyLog = logger.child({ component: 'history' });
+  const retention = new HistoryRetention({
+    db,
+    partitions: new PartitionRepository(db),
+    retention: new RetentionRepository(db),
+    tables: [METRICS_TABLE, 'processes', 'windows'].map((table) => ({
+      table,
+      retentionDays: config.historyRetentionDays,
+    })),
+    auditRetentionDays: config.auditRetentionDays,
+    clock,
+    logger: historyLog,
+  });
+  const inventory = new Inventory(
+    new InventoryRepository(db),
+    config.inventoryIntervalSeconds,
+    clock,
+    historyLog,
+  );
+  const history = new MetricHistory(new MetricHistoryRepository(db), retention, inventory);
+  const events = new EventService(new EventRepository(db), clock, historyLog);
 
   // The gauges read the transports, which need the metrics: they are filled in below.
   const metrics = new Metrics({
@@ -207,6 +237,8 @@ export async function buildControlPlane(
     logger: opampLog,
     metrics,
     heartbeatSeconds: config.heartbeatSeconds,
+    events,
+    inventory,
   });
   const gate = new ConnectionGate({
     agentTokens,
@@ -246,6 +278,9 @@ export async function buildControlPlane(
       relay,
       windows,
       audit,
+      history,
+      inventory,
+      events,
     },
     authenticator: new CallerAuthenticator(
       new UserAuthenticator(accessTokens, tokenValidity),
@@ -277,6 +312,9 @@ export async function buildControlPlane(
     websocket,
     relay,
     start: async () => {
+      // Before any request: an export must find today's partition.
+      await retention.maintain();
+      retention.start();
       // Subscribed before the ended sessions are read, so that none ends unseen in between.
       await invalidations.start();
       await tokenValidity.start();
@@ -287,6 +325,9 @@ export async function buildControlPlane(
         onInvalid: (error) => logger.warn('invalid message on the command bus', { err: error }),
       });
     },
-    stop: () => revocations.stop(),
+    stop: () => {
+      revocations.stop();
+      retention.stop();
+    },
   };
 }

@@ -80,6 +80,12 @@ export interface ControlApiOptions {
    * `X-Forwarded-For` names the client (infra/client-ip.ts).
    */
   trustedProxies?: string[];
+  /** HISTORY_RETENTION_DAYS (30): days of metrics and inventory history kept in PostgreSQL. */
+  historyRetentionDays?: number;
+  /** AUDIT_RETENTION_DAYS (365): days of commands, audit and events kept. */
+  auditRetentionDays?: number;
+  /** INVENTORY_INTERVAL (60 s; `90`, `90s` or `2m`): an agent's process inventory is kept this often, and on change. */
+  inventoryIntervalSeconds?: number;
   clock?: Clock;
   /** Receives the one-time notice with a generated admin password (default: stdout). */
   announce?: (message: string) => void;
@@ -108,6 +114,9 @@ export interface Config {
   allowPlaintextHttp: boolean;
   /** The TRUSTED_PROXIES entries, each an IP or a CIDR. */
   trustedProxies: string[];
+  historyRetentionDays: number;
+  auditRetentionDays: number;
+  inventoryIntervalSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -276,5 +285,33 @@ export function resolveConfig(
     ),
     ...tlsSettings(options, env, host),
     trustedProxies: trustedProxies(options.trustedProxies ?? env.TRUSTED_PROXIES),
+    historyRetentionDays: integer(
+      'HISTORY_RETENTION_DAYS',
+      options.historyRetentionDays ?? env.HISTORY_RETENTION_DAYS,
+      30,
+      1,
+      3650,
+    ),
+    auditRetentionDays: integer(
+      'AUDIT_RETENTION_DAYS',
+      options.auditRetentionDays ?? env.AUDIT_RETENTION_DAYS,
+      365,
+      1,
+      36_500,
+    ),
+    inventoryIntervalSeconds: integer(
+      'INVENTORY_INTERVAL',
+      options.inventoryIntervalSeconds ?? seconds(env.INVENTORY_INTERVAL),
+      60,
+      1,
+      86_400,
+    ),
   };
+}
+
+/** `90`, `90s` or `2m` as seconds; anything else is passed on for integer() to refuse. */
+function seconds(raw: string | undefined): string | number | undefined {
+  const match = raw === undefined ? null : /^\s*(\d{1,6})\s*(s|m)?\s*$/.exec(raw);
+  if (!match) return raw;
+  return Number(match[1]) * (match[2] === 'm' ? 60 : 1);
 }

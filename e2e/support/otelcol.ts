@@ -19,6 +19,8 @@ export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..
 export const COLLECTOR_CONFIG = resolve(REPO_ROOT, 'otel-config/collector.yaml');
 /** Overlay that makes the OTLP receivers serve TLS (otel-config/collector-tls.yaml). */
 export const COLLECTOR_TLS_CONFIG = resolve(REPO_ROOT, 'otel-config/collector-tls.yaml');
+/** The overlay that adds the history pipeline (OTLP/HTTP to the control plane's ingest). */
+export const COLLECTOR_HISTORY_CONFIG = resolve(REPO_ROOT, 'otel-config/collector-history.yaml');
 
 /** A cold build downloads the Go modules and compiles for several minutes on two cores. */
 export const COLLECTOR_BUILD_TIMEOUT_MS = 20 * 60_000;
@@ -66,26 +68,44 @@ export interface CollectorTls {
   clientCaFile?: string;
 }
 
+/** The history overlay's target: the control plane's OTLP ingest and an ingest token. */
+export interface CollectorHistory {
+  /** Base URL; the exporter appends /v1/metrics. */
+  endpoint: string;
+  token: string;
+  caFile?: string;
+}
+
 /**
  * Starts the built Collector with the shipped otel-config/collector.yaml, writing to
  * `remoteWriteUrl`, every listener on a free loopback port unless `ports` are given (to start
- * it again where its clients expect it); with `tls`, the shipped TLS overlay on top.
+ * it again where its clients expect it); with `tls` the shipped TLS overlay on top, with
+ * `history` the history overlay (a second pipeline to the control plane's ingest).
  */
 export async function startCollector(
   binary: string,
   remoteWriteUrl: string,
   ports?: CollectorPorts,
-  options: { tls?: CollectorTls } = {},
+  options: { tls?: CollectorTls; history?: CollectorHistory } = {},
 ): Promise<RunningCollector & { ports: CollectorPorts }> {
   const grpcPort = ports?.grpc ?? (await freePort());
   const httpPort = ports?.http ?? (await freePort());
   const metricsPort = ports?.metrics ?? (await freePort());
-  const { tls } = options;
-  const configs = [COLLECTOR_CONFIG, ...(tls ? [COLLECTOR_TLS_CONFIG] : [])];
+  const { tls, history } = options;
+  const configs = [
+    COLLECTOR_CONFIG,
+    ...(tls ? [COLLECTOR_TLS_CONFIG] : []),
+    ...(history ? [COLLECTOR_HISTORY_CONFIG] : []),
+  ];
   const tlsEnv = tls && {
     OTELCOL_TLS_CERT_FILE: tls.certFile,
     OTELCOL_TLS_KEY_FILE: tls.keyFile,
     OTELCOL_TLS_CLIENT_CA_FILE: tls.clientCaFile ?? '',
+  };
+  const historyEnv = history && {
+    CYBERCORP_INGEST_ENDPOINT: history.endpoint,
+    CYBERCORP_INGEST_TOKEN: history.token,
+    CYBERCORP_INGEST_CA_FILE: history.caFile ?? '',
   };
   const process = startProcess(
     binary,
@@ -100,6 +120,7 @@ export async function startCollector(
         OTELCOL_METRICS_HOST: '127.0.0.1',
         OTELCOL_METRICS_PORT: String(metricsPort),
         ...tlsEnv,
+        ...historyEnv,
       },
     },
   );

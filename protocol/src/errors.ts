@@ -9,6 +9,8 @@ export const ErrorCode = {
   UnknownAction: 'unknown_action',
   PayloadTooLarge: 'payload_too_large',
   UnsupportedMediaType: 'unsupported_media_type',
+  /** An OTLP export (POST /v1/metrics) whose protobuf or JSON body does not decode. */
+  MalformedOtlp: 'malformed_otlp',
   /** The request's headers are larger than the server accepts (Node's maxHeaderSize). */
   HeadersTooLarge: 'headers_too_large',
   Unauthorized: 'unauthorized',
@@ -66,6 +68,7 @@ export const httpStatusOf: Record<ErrorCode, number> = {
   unknown_action: 400,
   payload_too_large: 413,
   unsupported_media_type: 415,
+  malformed_otlp: 400,
   headers_too_large: 431,
   unauthorized: 401,
   invalid_credentials: 401,

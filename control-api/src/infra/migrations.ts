@@ -153,6 +153,101 @@ ALTER TABLE audit_events ADD CONSTRAINT audit_events_outcome_check
   CHECK (outcome IN ('succeeded', 'failed', 'denied', 'unknown')) NOT VALID;
 `,
   },
+  {
+    version: 7,
+    name: 'metrics history',
+    // One row per series (host, agent, metric name, point attributes), found by the SHA-256 of
+    // its canonical form, so a sample is 24 bytes plus the row header instead of repeating its
+    // jsonb. system_metrics is partitioned by day (services/history-partitions.ts creates them
+    // ahead and drops them after HISTORY_RETENTION_DAYS); (series_id, time) serves every query.
+    // Service tokens gain the `ingest` role: the Collector's OTLP export, nothing else.
+    sql: `
+CREATE TABLE metric_series (
+  id bigserial PRIMARY KEY,
+  fingerprint bytea NOT NULL UNIQUE,
+  host text NOT NULL,
+  agent_id text,
+  name text NOT NULL,
+  attributes jsonb NOT NULL,
+  created_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX metric_series_agent_name ON metric_series (agent_id, name);
+CREATE INDEX metric_series_host_name ON metric_series (host, name);
+CREATE TABLE system_metrics (
+  time timestamptz NOT NULL,
+  series_id bigint NOT NULL,
+  value double precision NOT NULL
+) PARTITION BY RANGE (time);
+CREATE INDEX system_metrics_series_time ON system_metrics (series_id, time);
+ALTER TABLE service_tokens DROP CONSTRAINT service_tokens_role_check;
+ALTER TABLE service_tokens ADD CONSTRAINT service_tokens_role_check
+  CHECK (role IN ('viewer', 'operator', 'ingest')) NOT VALID;
+`,
+  },
+  {
+    version: 8,
+    name: 'events and inventory history',
+    // events: what happened to and through agents, newest queried first. Audited actions
+    // (commands with their outcome, token, user and agent changes) become events by a trigger,
+    // so every audit row, whichever statement wrote it, has its event in the same transaction;
+    // presence events (connected, disconnected) are written by the OpAMP server.
+    // processes and windows: inventory snapshots, partitioned by day like system_metrics.
+    sql: `
+CREATE TABLE events (
+  id bigserial PRIMARY KEY,
+  at timestamptz NOT NULL,
+  type text NOT NULL,
+  agent_id text,
+  actor text,
+  outcome text,
+  target_type text,
+  target_id text,
+  command_id uuid,
+  audit_id bigint UNIQUE,
+  details jsonb NOT NULL DEFAULT '{}'
+);
+CREATE INDEX events_at ON events (at, id);
+CREATE INDEX events_agent_at ON events (agent_id, at, id);
+CREATE INDEX events_type_at ON events (type, at, id);
+CREATE FUNCTION events_from_audit() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  INSERT INTO events (at, type, agent_id, actor, outcome, target_type, target_id, command_id,
+                      audit_id, details)
+  VALUES (NEW.at, NEW.action, NEW.agent_id, NEW.actor, NEW.outcome, NEW.target_type,
+          NEW.target_id, NEW.command_id, NEW.id,
+          jsonb_strip_nulls(jsonb_build_object('reason', NEW.reason, 'errorCode', NEW.error_code)));
+  RETURN NULL;
+END $$;
+CREATE TRIGGER audit_events_to_events AFTER INSERT ON audit_events
+  FOR EACH ROW EXECUTE FUNCTION events_from_audit();
+CREATE INDEX commands_created_at ON commands (created_at);
+
+CREATE TABLE processes (
+  time timestamptz NOT NULL,
+  agent_id text NOT NULL,
+  host text,
+  pid integer NOT NULL,
+  name text,
+  owner text,
+  cpu_utilization double precision,
+  memory_bytes double precision,
+  acted_on text
+) PARTITION BY RANGE (time);
+CREATE INDEX processes_agent_time ON processes (agent_id, time);
+CREATE TABLE windows (
+  time timestamptz NOT NULL,
+  agent_id text NOT NULL,
+  window_id text NOT NULL,
+  title text NOT NULL,
+  pid integer,
+  bounds jsonb,
+  active boolean NOT NULL,
+  minimized boolean NOT NULL,
+  maximized boolean NOT NULL
+) PARTITION BY RANGE (time);
+CREATE INDEX windows_agent_time ON windows (agent_id, time);
+`,
+  },
 ];
 
 const MIGRATION_LOCK_KEY = 7_319_001;

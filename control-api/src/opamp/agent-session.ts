@@ -102,7 +102,7 @@ export class AgentSession implements CommandChannel {
         const reason = this.disconnectReason ?? (code === 1009 ? 'message_too_large' : 'closed');
         deps.metrics.opampDisconnects.inc({ reason });
         this.queue = this.queue
-          .then(() => this.onClosed())
+          .then(() => this.onClosed(reason))
           .catch((error: unknown) => this.onBug(error))
           .finally(resolve);
       });
@@ -318,11 +318,12 @@ export class AgentSession implements CommandChannel {
     this.close(CLOSE_INTERNAL_ERROR, 'server error', 'server_error');
   }
 
-  private async onClosed(): Promise<void> {
+  private async onClosed(reason: string): Promise<void> {
     const agentId = this.agentId;
     if (!agentId) return;
     const { deps } = this;
     if (!deps.registry.detach(agentId, this)) return; // a newer connection owns the agent now
+    deps.service.sessionEnded(agentId, reason);
     try {
       await deps.presence.markGone(agentId, this.connectionId);
     } catch (error) {

@@ -18,6 +18,8 @@ import type { Logger } from '../infra/logger.js';
 import type { Metrics } from '../infra/metrics.js';
 import type { AgentRepository } from '../repositories/agents.js';
 import type { CommandRelay } from '../services/command-relay.js';
+import type { EventService } from '../services/event-service.js';
+import type { Inventory } from '../services/inventory.js';
 import type { Presence, Transport } from '../services/presence.js';
 import type { WindowSnapshots } from '../services/window-snapshots.js';
 import { describeAgent } from './agent-description.js';
@@ -56,6 +58,10 @@ export interface OpampServiceDeps {
   logger: Logger;
   metrics: Pick<Metrics, 'opampUnknownResults'>;
   heartbeatSeconds: number;
+  /** Agents connecting and going away become events. */
+  events: Pick<EventService, 'presence'>;
+  /** Window lists from window events are kept as inventory history. */
+  inventory: Pick<Inventory, 'observeWindows'>;
 }
 
 /** How often one connection may log that it sent results nobody waits for. */
@@ -114,7 +120,18 @@ export class OpampService {
       this.sequences.forget(agentId);
       this.unknownResultLog.forget(exchange.connectionId);
       await deps.presence.markGone(agentId, exchange.connectionId);
+      // A WebSocket agent's departure is recorded when its socket closes (sessionEnded).
+      if (exchange.transport === 'http') {
+        deps.events.presence(agentId, 'agent.disconnected', { reason: 'agent_disconnect' });
+      }
       return undefined;
+    }
+    // Every HTTP poll is a first message; only a new WebSocket is a connection worth an event.
+    if (exchange.firstMessage && exchange.transport === 'websocket') {
+      deps.events.presence(agentId, 'agent.connected', {
+        transport: exchange.transport,
+        instanceId: deps.instanceId,
+      });
     }
     const followsLast = this.sequences.follows(agentId, message.sequenceNum);
     const description = message.agentDescription
@@ -179,6 +196,14 @@ export class OpampService {
     );
   }
 
+  /** Called when the WebSocket that held the agent has closed (and no newer one holds it). */
+  sessionEnded(agentId: string, reason: string): void {
+    this.deps.events.presence(agentId, 'agent.disconnected', {
+      reason,
+      instanceId: this.deps.instanceId,
+    });
+  }
+
   /** Called when a connection ends, to drop what was kept for it. */
   connectionClosed(connectionId: string): void {
     this.unknownResultLog.forget(connectionId);
@@ -237,6 +262,7 @@ export class OpampService {
     }
     if (message.type !== 'result') {
       await this.deps.windows.put(agentId, message);
+      await this.deps.inventory.observeWindows(agentId, message);
       return;
     }
     if (this.deps.relay.onAgentResult(agentId, message)) return;

@@ -1,5 +1,6 @@
 import type { AuditOutcome } from '@cybercorp/protocol';
 import type pg from 'pg';
+import { newestFirstQuery } from './keyset-query.js';
 
 export type { AuditOutcome };
 
@@ -61,27 +62,19 @@ export interface AuditFilter {
   limit: number;
 }
 
-/**
- * Only the filters given become conditions, so each filtered page is one index range walked
- * newest first: (agent_id, id), (actor, id) or (action, id), and `at` for a time range alone.
- */
+/** The audit page query; its filters use (agent_id, id), (actor, id), (action, id) or (at, id). */
 export function auditListQuery(filter: AuditFilter): { text: string; values: unknown[] } {
-  const values: unknown[] = [];
-  const conditions: string[] = [];
-  const where = (condition: (placeholder: string) => string, value: unknown) => {
-    values.push(value);
-    conditions.push(condition(`$${values.length}`));
-  };
-  if (filter.agentId !== undefined) where((p) => `agent_id = ${p}`, filter.agentId);
-  if (filter.actor !== undefined) where((p) => `actor = ${p}`, filter.actor);
-  if (filter.action !== undefined) where((p) => `action = ${p}`, filter.action);
-  if (filter.since !== undefined) where((p) => `at >= ${p}`, filter.since);
-  if (filter.until !== undefined) where((p) => `at <= ${p}`, filter.until);
-  if (filter.beforeId !== undefined) where((p) => `id < ${p}::bigint`, filter.beforeId.toString());
-  values.push(filter.limit);
-  const text = `SELECT id::text AS id, at, actor, action, target_type AS "targetType", target_id AS "targetId",
-       agent_id AS "agentId", reason, outcome, error_code AS "errorCode", command_id AS "commandId"
-  FROM audit_events${conditions.length > 0 ? `\n WHERE ${conditions.join('\n   AND ')}` : ''}
- ORDER BY audit_events.id DESC LIMIT $${values.length}`;
-  return { text, values };
+  return newestFirstQuery(
+    'audit_events',
+    `id::text AS id, at, actor, action, target_type AS "targetType", target_id AS "targetId",
+       agent_id AS "agentId", reason, outcome, error_code AS "errorCode", command_id AS "commandId"`,
+    [
+      ['agent_id', '=', filter.agentId],
+      ['actor', '=', filter.actor],
+      ['action', '=', filter.action],
+      ['at', '>=', filter.since],
+      ['at', '<=', filter.until],
+    ],
+    filter,
+  );
 }

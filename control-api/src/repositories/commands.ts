@@ -139,41 +139,6 @@ export class CommandRepository {
     return finished.map((f) => recorded.has(f.id));
   }
 
-  /**
-   * For reads, which change nothing on the agent: each is written once, already finished,
-   * and many are written in one statement.
-   */
-  async insertFinished(commands: readonly (CommandStart & CommandOutcome)[]): Promise<void> {
-    if (commands.length === 0) return;
-    const column = <T>(pick: (c: CommandStart & CommandOutcome) => T) => commands.map(pick);
-    await this.db.query({
-      name: 'commands.insert-finished',
-      text: `INSERT INTO commands (id, agent_id, type, target, action, reason, actor, status,
-                                   error_code, error_message, result, created_at, deadline_at,
-                                   finished_at)
-             SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[],
-                                  $6::text[], $7::text[], $8::text[], $9::text[], $10::text[],
-                                  $11::jsonb[], $12::timestamptz[], $13::timestamptz[],
-                                  $14::timestamptz[])`,
-      values: [
-        column((c) => c.id),
-        column((c) => c.agentId),
-        column((c) => c.type),
-        column((c) => c.target),
-        column((c) => c.action),
-        column((c) => c.reason),
-        column((c) => c.actor),
-        column((c) => c.status),
-        column((c) => c.errorCode ?? null),
-        column((c) => c.errorMessage ?? null),
-        column((c) => jsonOrNull(c.result)),
-        column((c) => c.createdAt),
-        column((c) => c.deadlineAt),
-        column((c) => c.finishedAt),
-      ],
-    });
-  }
-
   async findById(id: string): Promise<CommandRow | null> {
     const { rows } = await this.db.query<CommandRow>(
       `SELECT ${COLUMNS} FROM commands WHERE id = $1`,

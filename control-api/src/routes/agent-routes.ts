@@ -6,7 +6,9 @@ import {
   AgentParams,
   ProcessActionBody,
   ProcessInfo,
+  ProcessHistory,
   ProcessList,
+  ProcessListQuery,
   ProcessParams,
   WINDOWS_CAPABILITY,
   WINDOWS_UNAVAILABLE_ATTRIBUTE,
@@ -51,6 +53,29 @@ const reasonOf = (request: RawRequest): string | null => {
 const actionOf = (request: RawRequest) =>
   text((request.body as { action?: unknown } | undefined)?.action);
 
+/** What was running on the agent's host at `at`, as the inventory history kept it. */
+async function processHistory(
+  s: RouteServices,
+  agentId: string,
+  at: Date,
+): Promise<ProcessHistory> {
+  const rows = await s.inventory.processesAt(agentId, at);
+  const snapshot = rows.find((row) => row.actedOn === null);
+  return {
+    at: at.toISOString(),
+    snapshotAt: snapshot ? snapshot.time.toISOString() : null,
+    items: rows.map((row) => ({
+      pid: row.pid,
+      name: row.name,
+      user: row.owner,
+      cpuUtilization: row.cpuUtilization,
+      memoryBytes: row.memoryBytes,
+      seenAt: row.time.toISOString(),
+      actedOn: row.actedOn,
+    })),
+  };
+}
+
 export function agentRoutes(s: RouteServices): AnyRoute[] {
   return [
     defineRoute({
@@ -86,12 +111,25 @@ export function agentRoutes(s: RouteServices): AnyRoute[] {
     defineRoute({
       method: 'get',
       path: '/agents/:agentId/processes',
-      summary: "The agent's live process list",
+      summary: "The agent's live process list, or with `at` what was running then",
       tag: 'processes',
       access: 'processes:read',
       params: AgentParams,
-      responses: { 200: { description: 'Processes', schema: ProcessList }, ...relayErrors },
-      handler: async ({ params, caller }) => {
+      query: ProcessListQuery,
+      responses: {
+        200: {
+          description: 'Processes: live, or (with `at`) from the inventory history',
+          schema: z.union([ProcessList, ProcessHistory]),
+        },
+        ...relayErrors,
+      },
+      handler: async ({ params, query, caller }) => {
+        if (query.at !== undefined) {
+          if (!(await s.agents.get(params.agentId))) {
+            throw new ApiError('no_such_agent', `no agent ${params.agentId}`);
+          }
+          return { status: 200, body: await processHistory(s, params.agentId, new Date(query.at)) };
+        }
         const { data } = await s.relay.execute({
           actor: caller.username,
           agentId: params.agentId,
@@ -144,6 +182,7 @@ export function agentRoutes(s: RouteServices): AnyRoute[] {
             reason: body.reason ?? null,
           },
         });
+        await s.inventory.actedOn(params.agentId, params.pid, `process.${body.action}`);
         return { status: 200, body: { commandId, status: 'succeeded', result: data ?? {} } };
       },
     }),

@@ -3,6 +3,9 @@ import type { AgentDirectory } from '../services/agent-directory.js';
 import type { AgentTokenService } from '../services/agent-token-service.js';
 import type { AuditService } from '../services/audit-service.js';
 import type { CommandRelay } from '../services/command-relay.js';
+import type { EventService } from '../services/event-service.js';
+import type { Inventory } from '../services/inventory.js';
+import type { MetricHistory } from '../services/metric-history.js';
 import type { ServiceTokenService } from '../services/service-token-service.js';
 import type { UserService } from '../services/user-service.js';
 import type { WindowSnapshots } from '../services/window-snapshots.js';
@@ -17,4 +20,7 @@ export interface RouteServices {
   relay: CommandRelay;
   windows: WindowSnapshots;
   audit: AuditService;
+  history: MetricHistory;
+  inventory: Inventory;
+  events: EventService;
 }

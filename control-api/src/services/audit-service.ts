@@ -1,4 +1,5 @@
 import type { Clock } from '../infra/clock.js';
+import { keysetPage } from './keyset-page.js';
 import type { AuditFilter, AuditEvent, AuditRepository, AuditRow } from '../repositories/audit.js';
 
 export type AuditInput = Omit<
@@ -26,14 +27,11 @@ export class AuditService {
     limit: number,
     cursor: string | undefined,
   ): Promise<{ items: AuditRow[]; nextCursor: string | null }> {
-    const rows = await this.repository.list({
-      ...filter,
-      beforeId: cursor === undefined ? undefined : BigInt(cursor),
-      limit: limit + 1,
-    });
-    const items = rows.slice(0, limit);
-    const last = items[items.length - 1];
-    return { items, nextCursor: rows.length > limit && last ? last.id : null };
+    return keysetPage(
+      (beforeId, pageLimit) => this.repository.list({ ...filter, beforeId, limit: pageLimit }),
+      limit,
+      cursor,
+    );
   }
 
   /** The complete event, stamped now, for a caller that writes it together with other data. */

@@ -95,7 +95,6 @@ export class CommandRelay {
   private readonly writes: {
     pending: BatchWriter<CommandStart, undefined>;
     finished: BatchWriter<{ id: string; outcome: CommandOutcome; audit: AuditEvent }, boolean>;
-    reads: BatchWriter<CommandStart & CommandOutcome, undefined>;
   };
 
   constructor(private readonly deps: CommandRelayDeps) {
@@ -105,10 +104,6 @@ export class CommandRelay {
         return rows.map(() => undefined);
       }),
       finished: new BatchWriter((rows) => deps.commands.finishAudited(rows)),
-      reads: new BatchWriter(async (rows) => {
-        await deps.commands.insertFinished(rows);
-        return rows.map(() => undefined);
-      }),
     };
   }
 
@@ -368,9 +363,8 @@ export class CommandRelay {
         }),
       );
       recorded = await this.writes.finished.add({ id: commandId, outcome, audit });
-    } else {
-      await this.writes.reads.add({ ...start, ...outcome });
     }
+    // Reads (lists) change nothing on the agent and are polled by dashboards: not recorded.
     if (recorded) {
       deps.metrics.commands.inc({ type: command.type, outcome: status });
       deps.metrics.commandDuration.observe({ type: command.type }, (finishedAt - startedAt) / 1000);

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { SERVICE_TOKEN_ROLES } from '@cybercorp/protocol';
+import { INGEST_SERVICE_TOKEN_ROLE, REST_SERVICE_TOKEN_ROLES } from '@cybercorp/protocol';
 import type { UserPrincipal } from '../auth/access-tokens.js';
 import { parseGrafanaUser, serviceTokenActor } from '../auth/service-caller.js';
 import { SERVICE_TOKEN_PREFIX, hashToken, newOpaqueToken } from '../auth/secrets.js';
@@ -80,20 +80,35 @@ export class ServiceTokenService {
     token: string,
     grafanaUserHeader: readonly string[] | undefined,
   ): Promise<ServicePrincipal> {
-    const row = token.startsWith(SERVICE_TOKEN_PREFIX)
-      ? await this.tokens.findActiveByHash(hashToken(token))
-      : null;
-    // The table allows only these roles; checked again so a service token can never act as admin.
-    if (!row || !(SERVICE_TOKEN_ROLES as readonly string[]).includes(row.role)) {
+    const row = await this.activeRow(token);
+    // Checked here although the table allows no other role, so a service token can never act as
+    // admin; an ingest token is not a REST caller at all.
+    const role = REST_SERVICE_TOKEN_ROLES.find((candidate) => candidate === row?.role);
+    if (!row || !role) {
       throw new ApiError('unauthorized', 'the service token is invalid or revoked');
     }
     const grafanaUser = parseGrafanaUser(grafanaUserHeader);
     return {
       userId: row.id,
       username: serviceTokenActor(row.name, grafanaUser),
-      role: row.role,
+      role,
       serviceToken: { id: row.id, name: row.name },
       grafanaUser,
     };
+  }
+
+  /** Checks a `ccs_` secret of role `ingest` (OTLP export to `POST /v1/metrics`). */
+  async authenticateIngest(token: string): Promise<{ id: string; name: string }> {
+    const row = await this.activeRow(token);
+    if (!row || row.role !== INGEST_SERVICE_TOKEN_ROLE) {
+      throw new ApiError('unauthorized', 'an active service token of role ingest is required');
+    }
+    return { id: row.id, name: row.name };
+  }
+
+  private async activeRow(token: string): Promise<ServiceTokenRow | null> {
+    return token.startsWith(SERVICE_TOKEN_PREFIX)
+      ? this.tokens.findActiveByHash(hashToken(token))
+      : null;
   }
 }

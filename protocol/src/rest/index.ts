@@ -9,3 +9,4 @@ export * from './processes.js';
 export * from './windows.js';
 export * from './commands.js';
 export * from './audit.js';
+export * from './history.js';

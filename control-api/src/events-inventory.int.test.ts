@@ -1,0 +1,320 @@
+import { randomUUID } from 'node:crypto';
+import { CONTROL_CAPABILITY, WINDOWS_CAPABILITY } from '@cybercorp/protocol';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Clock } from './infra/clock.js';
+import { silentLogger } from './infra/logger.js';
+import { PartitionRepository } from './repositories/history-partitions.js';
+import { RetentionRepository } from './repositories/retention.js';
+import { HistoryRetention } from './services/history-retention.js';
+import { FakeAgent, WINDOW_FIXTURE } from './test-support/fake-agent.js';
+import type { ApiClient } from './test-support/rest-client.js';
+import { startTestApiWithAdmin, type TestApi } from './test-support/test-api.js';
+
+interface Event {
+  id: string;
+  type: string;
+  agentId: string | null;
+  actor: string | null;
+  outcome: string | null;
+  commandId: string | null;
+  auditId: string | null;
+  details: Record<string, unknown>;
+}
+interface ProcessHistory {
+  snapshotAt: string | null;
+  items: {
+    pid: number;
+    name: string | null;
+    actedOn: string | null;
+    cpuUtilization: number | null;
+  }[];
+}
+
+const ns = (ms: number) => String(BigInt(ms) * 1_000_000n);
+
+/** OTLP/JSON of the agent's per-process metrics for `processes` at `atMs`. */
+function processExport(agentId: string, atMs: number, processes: [number, string, number][]) {
+  const attributes = (pid: number, name: string) => [
+    { key: 'process.pid', value: { intValue: String(pid) } },
+    { key: 'process.executable.name', value: { stringValue: name } },
+    { key: 'process.owner', value: { stringValue: 'tester' } },
+  ];
+  return {
+    resourceMetrics: [
+      {
+        resource: {
+          attributes: [
+            { key: 'host.name', value: { stringValue: 'web-3' } },
+            { key: 'service.instance.id', value: { stringValue: agentId } },
+          ],
+        },
+        scopeMetrics: [
+          {
+            metrics: [
+              {
+                name: 'process.cpu.utilization',
+                gauge: {
+                  dataPoints: processes.map(([pid, name, cpu]) => ({
+                    attributes: attributes(pid, name),
+                    timeUnixNano: ns(atMs),
+                    asDouble: cpu,
+                  })),
+                },
+              },
+              {
+                name: 'process.memory.usage',
+                sum: {
+                  dataPoints: processes.map(([pid, name]) => ({
+                    attributes: attributes(pid, name),
+                    timeUnixNano: ns(atMs),
+                    asInt: String(pid * 1024),
+                  })),
+                },
+              },
+            ],
+          },
+        ],
+      },
+    ],
+  };
+}
+
+describe('events and the inventory history', () => {
+  let api: TestApi;
+  let admin: ApiClient;
+  let db: pg.Pool;
+  let agentToken: string;
+  let ingestToken: string;
+
+  const ingest = async (body: unknown) => {
+    const reply = await fetch(`${api.url}/v1/metrics`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ingestToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    expect(reply.status).toBe(200);
+  };
+  const startAgent = () =>
+    FakeAgent.start({
+      url: api.opampUrl,
+      token: agentToken,
+      hostname: 'web-3',
+      customCapabilities: [CONTROL_CAPABILITY, WINDOWS_CAPABILITY],
+    });
+  const eventsOf = async (query: string) =>
+    (
+      await admin.request<{ items: Event[]; nextCursor: string | null }>(
+        'GET',
+        `/api/v1/events?${query}`,
+      )
+    ).body;
+
+  beforeAll(async () => {
+    ({ api, admin } = await startTestApiWithAdmin({ inventoryIntervalSeconds: 60 }));
+    db = new pg.Pool({ connectionString: api.databaseUrl, max: 2 });
+    db.on('error', () => undefined);
+    agentToken = await api.createAgentToken('inventory');
+    ingestToken = await api.createServiceToken('collector', 'ingest');
+  });
+
+  afterAll(async () => {
+    await db?.end();
+    await api?.stop();
+  });
+
+  it('records agents connecting and going away, and every audited action, as events', async () => {
+    const agent = await startAgent();
+    const kill = await admin.request<{ commandId: string }>(
+      'POST',
+      `/api/v1/agents/${agent.instanceUid}/processes/4242/actions`,
+      { action: 'kill', reason: 'runaway' },
+    );
+    expect(kill.status).toBe(200);
+    await agent.drop();
+
+    const agentEvents = await expectEventually(async () => {
+      const { items } = await eventsOf(`agentId=${agent.instanceUid}`);
+      return items.some((e) => e.type === 'agent.disconnected') ? items : undefined;
+    });
+    // Newest first: gone, the kill, connected.
+    expect(agentEvents.map((e) => e.type)).toEqual([
+      'agent.disconnected',
+      'process.kill',
+      'agent.connected',
+    ]);
+    const [gone, killed, connected] = agentEvents;
+    expect(killed).toMatchObject({
+      actor: 'admin',
+      outcome: 'succeeded',
+      commandId: kill.body.commandId,
+      auditId: expect.stringMatching(/^\d+$/),
+      details: { reason: 'runaway' },
+    });
+    const audit = await admin.request<{ items: { id: string; commandId: string }[] }>(
+      'GET',
+      `/api/v1/audit?agentId=${agent.instanceUid}`,
+    );
+    expect(audit.body.items.map((a) => a.id)).toEqual([killed!.auditId]);
+    expect(connected!.details).toMatchObject({ transport: 'websocket' });
+    expect(gone!.details).toMatchObject({ reason: 'closed' });
+
+    // Token and user changes are events too; filters and paging apply.
+    await admin.request('POST', '/api/v1/agent-tokens', { name: `events-${randomUUID()}` });
+    const tokens = await eventsOf('type=agent_token.create');
+    expect(tokens.items.length).toBeGreaterThanOrEqual(1);
+    const page1 = await eventsOf(`agentId=${agent.instanceUid}&limit=2`);
+    expect(page1.items.map((e) => e.type)).toEqual(['agent.disconnected', 'process.kill']);
+    const page2 = await eventsOf(`agentId=${agent.instanceUid}&limit=2&cursor=${page1.nextCursor}`);
+    expect(page2).toEqual({
+      items: [expect.objectContaining({ type: 'agent.connected' })],
+      nextCursor: null,
+    });
+    const future = await eventsOf(`since=${new Date(Date.now() + 60_000).toISOString()}`);
+    expect(future.items).toEqual([]);
+    const bad = await admin.request('GET', '/api/v1/events?since=yesterday');
+    expect(bad.body).toMatchObject({ code: 'validation_failed' });
+  });
+
+  it('answers what was running then from the process snapshots, after the process is gone', async () => {
+    const agent = await startAgent();
+    const t0 = Date.now() - 10 * 60_000;
+    await ingest(
+      processExport(agent.instanceUid, t0, [
+        [100, 'postgres', 0.5],
+        [200, 'nginx', 0.1],
+      ]),
+    );
+    // Ten seconds later with the same processes: not due (INVENTORY_INTERVAL is 60 s).
+    await ingest(
+      processExport(agent.instanceUid, t0 + 10_000, [
+        [100, 'postgres', 0.9],
+        [200, 'nginx', 0.1],
+      ]),
+    );
+    // A new process shows up: kept at once.
+    await ingest(
+      processExport(agent.instanceUid, t0 + 20_000, [
+        [100, 'postgres', 0.5],
+        [300, 'stress', 0.99],
+      ]),
+    );
+    const at = (ms: number) =>
+      admin.request<ProcessHistory>(
+        'GET',
+        `/api/v1/agents/${agent.instanceUid}/processes?at=${new Date(ms).toISOString()}`,
+      );
+
+    const first = await at(t0 + 15_000);
+    expect(first.body.snapshotAt).toBe(new Date(t0).toISOString());
+    expect(first.body.items.map((p) => [p.pid, p.name, p.cpuUtilization])).toEqual([
+      [100, 'postgres', 0.5],
+      [200, 'nginx', 0.1],
+    ]);
+    const later = await at(t0 + 5 * 60_000);
+    expect(later.body.snapshotAt).toBe(new Date(t0 + 20_000).toISOString());
+    expect(later.body.items.map((p) => p.pid)).toEqual([100, 300]);
+    const before = await at(t0 - 60_000);
+    expect(before.body).toMatchObject({ snapshotAt: null, items: [] });
+
+    // A process acted on is kept too, described as the last snapshot saw it.
+    await ingest(processExport(agent.instanceUid, Date.now() - 1000, [[4242, 'sleep', 0]]));
+    expect(
+      (
+        await admin.request('POST', `/api/v1/agents/${agent.instanceUid}/processes/4242/actions`, {
+          action: 'suspend',
+        })
+      ).status,
+    ).toBe(200);
+    const now = await at(Date.now() + 1000);
+    expect(now.body.items).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ pid: 4242, name: 'sleep', actedOn: null }),
+        expect.objectContaining({ pid: 4242, name: 'sleep', actedOn: 'process.suspend' }),
+      ]),
+    );
+    // Process metrics are inventory, not metric series.
+    const { rows } = await db.query(`SELECT 1 FROM metric_series WHERE name LIKE 'process.%'`);
+    expect(rows).toEqual([]);
+    await agent.disconnect();
+  });
+
+  it('keeps the window lists that window events carry', async () => {
+    const agent = await startAgent();
+    agent.sendWindowEvent({
+      type: 'window.event',
+      change: 'snapshot',
+      windows: WINDOW_FIXTURE,
+      at: Date.now(),
+    });
+    const rows = await expectEventually(async () => {
+      const { rows: found } = await db.query<{ title: string; active: boolean }>(
+        'SELECT title, active FROM windows WHERE agent_id = $1',
+        [agent.instanceUid],
+      );
+      return found.length > 0 ? found : undefined;
+    });
+    expect(rows).toEqual([{ title: 'xterm', active: true }]);
+    await agent.disconnect();
+  });
+
+  it('deletes commands, audit and events after AUDIT_RETENTION_DAYS, keeping pending commands', async () => {
+    const agentId = randomUUID();
+    const old = new Date(Date.now() - 400 * 86_400_000);
+    await db.query(
+      `INSERT INTO agents (id, transport, first_seen_at, last_seen_at) VALUES ($1, 'websocket', $2, $2)`,
+      [agentId, old],
+    );
+    for (const status of ['succeeded', 'pending']) {
+      await db.query(
+        `INSERT INTO commands (id, agent_id, type, actor, status, created_at, deadline_at)
+         VALUES ($1, $2, 'process.signal', 'admin', $3, $4, $4)`,
+        [randomUUID(), agentId, status, old],
+      );
+    }
+    await db.query(
+      `INSERT INTO audit_events (at, actor, action, target_type, agent_id, outcome)
+       VALUES ($1, 'admin', 'process.kill', 'process', $2, 'succeeded')`,
+      [old, agentId],
+    );
+    const counts = async () =>
+      (
+        await db.query<{ audit: string; events: string; commands: string }>(
+          `SELECT (SELECT count(*) FROM audit_events WHERE agent_id = $1) AS audit,
+                  (SELECT count(*) FROM events WHERE agent_id = $1) AS events,
+                  (SELECT count(*) FROM commands WHERE agent_id::text = $1) AS commands`,
+          [agentId],
+        )
+      ).rows[0];
+    expect(await counts()).toEqual({ audit: '1', events: '1', commands: '2' });
+
+    const clock: Clock = { now: () => Date.now() };
+    const retention = new HistoryRetention({
+      db,
+      partitions: new PartitionRepository(db),
+      retention: new RetentionRepository(db),
+      tables: [],
+      auditRetentionDays: 365,
+      clock,
+      logger: silentLogger,
+    });
+    const { deleted } = await retention.maintain();
+    expect(deleted.audit_events).toBeGreaterThanOrEqual(1);
+    expect(await counts()).toEqual({ audit: '0', events: '0', commands: '1' });
+    // What the other tests of this file wrote is younger than a year and stays.
+    expect((await eventsOf('type=process.kill')).items.length).toBeGreaterThanOrEqual(1);
+  });
+});
+
+async function expectEventually<T>(
+  probe: () => Promise<T | undefined>,
+  timeoutMs = 10_000,
+): Promise<T> {
+  const started = Date.now();
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() - started > timeoutMs) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}

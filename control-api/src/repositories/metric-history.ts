@@ -1,0 +1,102 @@
+import type pg from 'pg';
+import type { Attributes } from '../ingest/metric-batch.js';
+
+/** A series before it has an id: what identifies it, and the hash of that. */
+export interface SeriesKey {
+  fingerprint: Buffer;
+  host: string;
+  agentId: string | null;
+  name: string;
+  attributes: Attributes;
+}
+
+/** Samples to insert, column by column (the shape `unnest` takes). */
+export interface SampleColumns {
+  /** Seconds since the epoch, with the fraction (microseconds survive in a double). */
+  epochSeconds: number[];
+  seriesIds: string[];
+  values: number[];
+}
+
+export interface DownsampleQuery {
+  agentId: string;
+  name: string;
+  from: Date;
+  to: Date;
+  stepSeconds: number;
+  maxSeries: number;
+}
+
+export interface DownsampledRow {
+  seriesId: string;
+  attributes: Attributes;
+  bucket: Date;
+  avg: number;
+  max: number;
+}
+
+export class MetricHistoryRepository {
+  constructor(private readonly db: pg.Pool) {}
+
+  /**
+   * The ids of these series, created when new. `DO UPDATE` of a column to itself makes the
+   * statement return the ids of rows that already existed, in one round trip.
+   */
+  async seriesIds(keys: readonly SeriesKey[]): Promise<Map<string, string>> {
+    const { rows } = await this.db.query<{ id: string; fingerprint: Buffer }>(
+      `INSERT INTO metric_series (fingerprint, host, agent_id, name, attributes)
+       SELECT * FROM unnest($1::bytea[], $2::text[], $3::text[], $4::text[], $5::jsonb[])
+       ON CONFLICT (fingerprint) DO UPDATE SET fingerprint = EXCLUDED.fingerprint
+       RETURNING id, fingerprint`,
+      [
+        keys.map((k) => k.fingerprint),
+        keys.map((k) => k.host),
+        keys.map((k) => k.agentId),
+        keys.map((k) => k.name),
+        keys.map((k) => JSON.stringify(k.attributes)),
+      ],
+    );
+    return new Map(rows.map((row) => [row.fingerprint.toString('hex'), row.id]));
+  }
+
+  /** One statement for the whole batch: the arrays are sent once, unnested server-side. */
+  async insertSamples(samples: SampleColumns): Promise<void> {
+    await this.db.query(
+      `INSERT INTO system_metrics (time, series_id, value)
+       SELECT to_timestamp(t), s, v FROM unnest($1::float8[], $2::bigint[], $3::float8[]) AS u(t, s, v)`,
+      [samples.epochSeconds, samples.seriesIds, samples.values],
+    );
+  }
+
+  /**
+   * avg and max per step of each series of one metric of one agent. The series are chosen
+   * first (at most maxSeries, lowest id first) so the scan of samples is bounded by them and
+   * uses (series_id, time) within the partitions the range touches.
+   */
+  async downsample(query: DownsampleQuery): Promise<DownsampledRow[]> {
+    const { rows } = await this.db.query<DownsampledRow>(
+      `WITH series AS (
+         SELECT id, attributes FROM metric_series
+         WHERE agent_id = $1 AND name = $2 ORDER BY id LIMIT $6
+       )
+       SELECT series.id AS "seriesId", series.attributes,
+              date_bin(make_interval(secs => $5), m.time, $3::timestamptz) AS bucket,
+              avg(m.value) AS avg, max(m.value) AS max
+       FROM series JOIN system_metrics m ON m.series_id = series.id
+       WHERE m.time >= $3 AND m.time < $4
+       GROUP BY series.id, series.attributes, bucket
+       ORDER BY series.id, bucket`,
+      [query.agentId, query.name, query.from, query.to, query.stepSeconds, query.maxSeries],
+    );
+    return rows;
+  }
+
+  /** How many series the agent has of this metric (to say when an answer is cut). */
+  async countSeries(agentId: string, name: string): Promise<number> {
+    const { rows } = await this.db.query<{ count: string }>(
+      'SELECT count(*) AS count FROM metric_series WHERE agent_id = $1 AND name = $2',
+      [agentId, name],
+    );
+    return Number(rows[0]?.count ?? 0);
+  }
+}

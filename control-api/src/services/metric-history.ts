@@ -1,0 +1,182 @@
+import { createHash } from 'node:crypto';
+import type {
+  AttributeValue,
+  Attributes,
+  MetricBatch,
+  MetricPoint,
+} from '../ingest/metric-batch.js';
+import type {
+  DownsampledRow,
+  MetricHistoryRepository,
+  SeriesKey,
+} from '../repositories/metric-history.js';
+import type { HistoryRetention } from './history-retention.js';
+import { isProcessMetric, type Inventory } from './inventory.js';
+
+export const METRICS_TABLE = 'system_metrics';
+/** The most points one series of a history answer has: the step grows to keep under it. */
+export const MAX_POINTS_PER_SERIES = 2000;
+export const MAX_SERIES_PER_ANSWER = 200;
+/** Series ids kept in memory; beyond it the cache starts over (ids are found again in SQL). */
+const SERIES_CACHE_CAPACITY = 200_000;
+const SAMPLES_PER_STATEMENT = 20_000;
+const SERIES_PER_STATEMENT = 2_000;
+
+export const HOST_NAME = 'host.name';
+export const SERVICE_INSTANCE_ID = 'service.instance.id';
+
+export interface IngestResult {
+  accepted: number;
+  rejected: number;
+  message: string;
+}
+
+export interface HistoryQuery {
+  agentId: string;
+  name: string;
+  from: Date;
+  to: Date;
+  /** The step asked for; raised so no series has more than MAX_POINTS_PER_SERIES points. */
+  stepSeconds?: number;
+}
+
+export interface HistorySeries {
+  attributes: Attributes;
+  points: { time: string; avg: number; max: number }[];
+}
+
+export interface HistoryAnswer {
+  agentId: string;
+  name: string;
+  from: string;
+  to: string;
+  stepSeconds: number;
+  series: HistorySeries[];
+  /** More series exist than MAX_SERIES_PER_ANSWER; the lowest ids are answered. */
+  truncated: boolean;
+}
+
+/**
+ * The metrics history in PostgreSQL: OTLP points in, downsampled series out. A point is kept
+ * under its series (host, agent, name, point attributes); points of a day outside the
+ * partitions kept are refused with a reason (OTLP partial success) instead of failing the batch.
+ */
+export class MetricHistory {
+  private seriesCache = new Map<string, string>();
+
+  constructor(
+    private readonly repository: MetricHistoryRepository,
+    private readonly retention: Pick<HistoryRetention, 'window'>,
+    private readonly inventory: Pick<Inventory, 'observeProcessPoints'>,
+  ) {}
+
+  /**
+   * Keeps an export: host metrics as series samples, the per-process metrics of the agent's
+   * top processes as inventory snapshots (one series per pid would grow without bound).
+   */
+  async ingest(batch: MetricBatch): Promise<IngestResult> {
+    const { oldest, end } = this.retention.window(METRICS_TABLE);
+    const accepted: { point: MetricPoint; fingerprint: string; epochSeconds: number }[] = [];
+    const unknown = new Map<string, SeriesKey>();
+    const processPoints: MetricPoint[] = [];
+    for (const point of batch.points) {
+      const host = point.resource[HOST_NAME];
+      if (typeof host !== 'string' || host === '') {
+        batch.reject(1, `resource without ${HOST_NAME}`);
+        continue;
+      }
+      const epochMs = Number(point.timeUnixNano / 1_000_000n);
+      if (epochMs < oldest.getTime()) {
+        batch.reject(1, 'points older than HISTORY_RETENTION_DAYS are not kept');
+        continue;
+      }
+      if (epochMs >= end.getTime()) {
+        batch.reject(1, 'points dated days ahead of the server clock are not kept');
+        continue;
+      }
+      if (isProcessMetric(point.name)) {
+        processPoints.push(point);
+        continue;
+      }
+      const instance = point.resource[SERVICE_INSTANCE_ID];
+      const key = seriesKey(host, typeof instance === 'string' ? instance : null, point);
+      const fingerprint = key.fingerprint.toString('hex');
+      if (!this.seriesCache.has(fingerprint)) unknown.set(fingerprint, key);
+      accepted.push({ point, fingerprint, epochSeconds: Number(point.timeUnixNano) / 1e9 });
+    }
+    await this.inventory.observeProcessPoints(processPoints);
+    await this.resolveSeries([...unknown.values()]);
+    for (let start = 0; start < accepted.length; start += SAMPLES_PER_STATEMENT) {
+      const chunk = accepted.slice(start, start + SAMPLES_PER_STATEMENT);
+      await this.repository.insertSamples({
+        epochSeconds: chunk.map((sample) => sample.epochSeconds),
+        seriesIds: chunk.map((sample) => this.seriesCache.get(sample.fingerprint)!),
+        values: chunk.map((sample) => sample.point.value),
+      });
+    }
+    return {
+      accepted: accepted.length + processPoints.length,
+      rejected: batch.rejected,
+      message: batch.rejectionMessage,
+    };
+  }
+
+  async downsample(query: HistoryQuery): Promise<HistoryAnswer> {
+    const spanSeconds = Math.max(1, (query.to.getTime() - query.from.getTime()) / 1000);
+    const stepSeconds = Math.max(
+      query.stepSeconds ?? 1,
+      Math.ceil(spanSeconds / MAX_POINTS_PER_SERIES),
+    );
+    const [rows, seriesCount] = await Promise.all([
+      this.repository.downsample({ ...query, stepSeconds, maxSeries: MAX_SERIES_PER_ANSWER }),
+      this.repository.countSeries(query.agentId, query.name),
+    ]);
+    return {
+      agentId: query.agentId,
+      name: query.name,
+      from: query.from.toISOString(),
+      to: query.to.toISOString(),
+      stepSeconds,
+      series: groupBySeries(rows),
+      truncated: seriesCount > MAX_SERIES_PER_ANSWER,
+    };
+  }
+
+  private async resolveSeries(keys: SeriesKey[]): Promise<void> {
+    if (this.seriesCache.size + keys.length > SERIES_CACHE_CAPACITY) this.seriesCache = new Map();
+    for (let start = 0; start < keys.length; start += SERIES_PER_STATEMENT) {
+      const ids = await this.repository.seriesIds(keys.slice(start, start + SERIES_PER_STATEMENT));
+      for (const [fingerprint, id] of ids) this.seriesCache.set(fingerprint, id);
+    }
+  }
+}
+
+function seriesKey(host: string, agentId: string | null, point: MetricPoint): SeriesKey {
+  const fingerprint = createHash('sha256')
+    .update(canonicalJson([host, agentId, point.name, point.attributes]))
+    .digest();
+  return { fingerprint, host, agentId, name: point.name, attributes: point.attributes };
+}
+
+/** JSON with object keys sorted, so equal attribute sets hash equally whatever their order. */
+export function canonicalJson(value: AttributeValue | (AttributeValue | Attributes)[]): string {
+  if (Array.isArray(value)) return `[${value.map((v) => canonicalJson(v)).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const keys = Object.keys(value).sort();
+    return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(value[k]!)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+function groupBySeries(rows: readonly DownsampledRow[]): HistorySeries[] {
+  const series = new Map<string, HistorySeries>();
+  for (const row of rows) {
+    let entry = series.get(row.seriesId);
+    if (!entry) {
+      entry = { attributes: row.attributes, points: [] };
+      series.set(row.seriesId, entry);
+    }
+    entry.points.push({ time: row.bucket.toISOString(), avg: row.avg, max: row.max });
+  }
+  return [...series.values()];
+}

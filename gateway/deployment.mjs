@@ -1,7 +1,14 @@
 // A deployment directory for the shipped configuration, as tests and benches run it: symlinks to
 // nginx.conf and proxy.conf (never copies) and the four per-deployment files nginx.conf includes
 // (README.md). Plain JavaScript so that both the TypeScript tests and the benches use it.
-import { mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -39,7 +46,11 @@ export function writeDeployment(dir, { host, port, upstreams, certs, bindAddress
   for (const file of readdirSync(GATEWAY_DIR).filter((name) => name.endsWith('.conf'))) {
     symlinkSync(join(GATEWAY_DIR, file), join(dir, file));
   }
-  for (const sub of ['deployment', 'logs', 'temp']) mkdirSync(join(dir, sub));
+  // Run as root, nginx's workers are another user (Debian's default, nobody): they must reach
+  // the temp directories nginx creates for them. Nothing secret lies here (the keys stay where
+  // they are; the access log holds none).
+  chmodSync(dir, 0o755);
+  for (const sub of ['deployment', 'logs', 'temp']) mkdirSync(join(dir, sub), { mode: 0o755 });
   const paths = {
     configFile: join(dir, 'nginx.conf'),
     pidFile: join(dir, 'nginx.pid'),

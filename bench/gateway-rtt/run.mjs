@@ -95,7 +95,10 @@ function restClient(baseUrl, ca) {
       req.on('error', fail);
       req.end(payload);
     });
-  return { send, close: () => agents.forEach((agent) => agent.destroy()) };
+  // Closing every pooled connection: the next calls open new ones (the servers close idle ones
+  // after 5 s, and a request sent on a connection as it closes fails).
+  const reset = () => agents.forEach((agent) => agent.destroy());
+  return { send, reset, close: reset };
 }
 
 async function stopChild(child, signal) {
@@ -164,7 +167,8 @@ async function stopDeployment(deployment) {
 }
 
 /** N sequential calls after a warm-up that opens every source address's connection; p50, p99. */
-async function measure(call) {
+async function measure(client, call) {
+  client.reset();
   for (let i = 0; i < 2 * SOURCE_ADDRESSES.length; i++) await call(i);
   const latencies = [];
   for (let i = 0; i < COMMANDS; i++) {
@@ -189,7 +193,7 @@ async function runRound(deployment) {
   };
   const round = {};
   for (const kind of KINDS) {
-    round[kind] = await measure(calls[kind]);
+    round[kind] = await measure(deployment.client, calls[kind]);
     console.log(
       `${deployment.name.padEnd(8)} ${kind.padEnd(15)} p50 ${round[kind].p50.toFixed(2)} ms   p99 ${round[kind].p99.toFixed(2)} ms`,
     );

@@ -1,16 +1,20 @@
 import { ServerErrorResponseType } from '@cybercorp/protocol';
 import { Counter } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import { silentLogger, type Logger } from '../infra/logger.js';
+import type { IncomingMessage } from 'node:http';
+import { TrustedProxies } from '../infra/client-ip.js';
+import type { Logger } from '../infra/logger.js';
 import type { AgentTokenRow } from '../repositories/agent-tokens.js';
 import type { ClaimOutcome } from '../repositories/agents.js';
 import {
   ConnectionGate,
+  connectionRequestOf,
   errorResponseOf,
   type AgentIdentity,
   type ConnectionRequest,
 } from './connection-gate.js';
 import { ConnectionLimits } from './connection-limits.js';
+import { recordingLogger } from '../test-support/recording-logger.js';
 
 const AGENT_TOKEN: AgentTokenRow = {
   id: '6f1c2b1e-0a51-4f0e-9a43-1d2f3c4b5a69',
@@ -25,14 +29,6 @@ const agentTokens = {
   authenticate: async (authorization: string | undefined) =>
     authorization === 'Bearer cca_valid' ? AGENT_TOKEN : null,
 };
-
-function recordingLogger(): Logger & { lines: string[] } {
-  const lines: string[] = [];
-  const write = (message: string, fields?: Record<string, unknown>) => {
-    lines.push(JSON.stringify({ message, ...fields }));
-  };
-  return { ...silentLogger, lines, info: write, warn: write, error: write };
-}
 
 type GateDeps = ConstructorParameters<typeof ConnectionGate>[0];
 
@@ -293,6 +289,23 @@ describe('ConnectionGate.onAgentIdentified', () => {
       accepted: false,
       refusal: { status: 503, problem: { code: 'service_unavailable' } },
     });
+  });
+});
+
+describe('connectionRequestOf', () => {
+  it('names the agent by clientIp: the forwarded address only from a trusted proxy', () => {
+    const request = {
+      url: '/v1/opamp?x=1',
+      headers: { 'x-forwarded-for': '203.0.113.7' },
+      socket: { remoteAddress: '::ffff:127.0.0.2' },
+    } as unknown as IncomingMessage;
+    expect(connectionRequestOf(request, 'websocket', TrustedProxies.NONE)).toMatchObject({
+      path: '/v1/opamp',
+      clientIp: '127.0.0.2',
+      transport: 'websocket',
+    });
+    const behindGateway = TrustedProxies.parse(['127.0.0.2']);
+    expect(connectionRequestOf(request, 'http', behindGateway).clientIp).toBe('203.0.113.7');
   });
 });
 

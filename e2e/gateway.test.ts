@@ -7,7 +7,11 @@
  * secrets.
  */
 import { readFile } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { createServer as createTlsServer, type Server as TlsServer } from 'node:tls';
 import {
+  HEARTBEAT_INTERVAL_SECONDS,
   AgentToServerSchema,
   OPAMP_HTTP_CONTENT_TYPE,
   create,
@@ -30,7 +34,8 @@ import {
   startTwoInstances,
   type TwoInstances,
 } from '../control-api/src/test-support/two-instances.js';
-import { H2Client, startGateway, type Gateway } from './support/gateway.js';
+import { GATEWAY_DIR, H2Client, startGateway, type Gateway } from './support/gateway.js';
+import { freePort } from './support/processes.js';
 
 /** The address the gateway connects to the instances from: the only one they trust. */
 const GATEWAY_SOURCE = '127.0.0.10';
@@ -119,6 +124,16 @@ describe('the gateway in front of two API instances', () => {
     }
   });
 
+  it('keeps a quiet OpAMP socket open longer than two heartbeats', async () => {
+    // Waiting out the timeouts would take minutes: the shipped values are read instead.
+    const config = await readFile(join(GATEWAY_DIR, 'nginx.conf'), 'utf8');
+    const opamp = /location = \/v1\/opamp \{([^}]*)\}/.exec(config)?.[1] ?? '';
+    for (const directive of ['proxy_read_timeout', 'proxy_send_timeout']) {
+      const seconds = Number(new RegExp(`${directive} (\\d+)s;`).exec(opamp)?.[1]);
+      expect(seconds, directive).toBeGreaterThan(2 * HEARTBEAT_INTERVAL_SECONDS);
+    }
+  });
+
   it('passes a plain-HTTP OpAMP POST on', async () => {
     const token = await instances.first.createAgentToken('gateway-http-agent');
     const uid = randomUUID();
@@ -148,6 +163,16 @@ describe('the gateway in front of two API instances', () => {
       expect(reply.json(), path).toMatchObject({ status: 404, code: 'not_found' });
       expect(reply.body.toString(), path).not.toContain('# TYPE');
     }
+  });
+
+  it('refuses a body over the OpAMP message limit with 413 problem+json', async () => {
+    const reply = await client.request('POST', '/v1/opamp', {
+      headers: { 'content-type': OPAMP_HTTP_CONTENT_TYPE },
+      body: Buffer.alloc(1024 * 1024 + 1),
+    });
+    expect(reply.status).toBe(413);
+    expect(reply.headers['content-type']).toBe('application/problem+json');
+    expect(reply.json()).toMatchObject({ status: 413, code: 'payload_too_large' });
   });
 
   it("lets the API see the client's address, not the gateway's nor a forged one", async () => {
@@ -240,6 +265,77 @@ describe('the gateway in front of two API instances', () => {
     expect(entry?.request_id).toMatch(/^[0-9a-f]{32}$/);
     for (const secret of [...Object.values(secrets), adminToken, ADMIN.password]) {
       expect(text).not.toContain(secret);
+    }
+  });
+});
+
+describe('the gateway with a failing upstream beside a live one', () => {
+  /** A gateway in front of the first instance and `other`, its access log from `client`. */
+  async function gatewayWith(other: string) {
+    const live = new URL(instances.first.url).host;
+    const beside = await startGateway({ upstreams: [instances.first.url, other], certs });
+    const h2 = await H2Client.connect(beside.url, { ca });
+    return { live, beside, h2 };
+  }
+  // A new username each time, so that the login lockout never answers instead.
+  const wrongLogin = () => ({
+    json: { username: `nobody-${randomUUID().slice(0, 8)}`, password: 'not-a-password' },
+  });
+
+  it('moves requests off an instance that refuses connections, POSTs included, and then skips it', async () => {
+    const dead = `127.0.0.1:${await freePort()}`;
+    const { live, beside, h2 } = await gatewayWith(`https://${dead}`);
+    try {
+      for (let i = 0; i < 8; i++) {
+        const reply = await h2.request('POST', '/api/v1/auth/login', wrongLogin());
+        expect(reply.status).toBe(401);
+      }
+      const tried = (await beside.accessLog()).map((e) => e.upstream);
+      // Refused connections: nothing was sent, so even a POST goes on to the next instance...
+      expect(tried).toContain(`${dead}, ${live}`);
+      // ...until max_fails marks the instance down for fail_timeout: then it is not tried.
+      expect(tried.slice(-2)).toEqual([live, live]);
+    } finally {
+      await h2.close();
+      await beside.stop();
+    }
+  });
+
+  it('never passes on a POST an instance received, while a GET moves to the live one', async () => {
+    // An instance that takes the request and drops the connection without answering.
+    const dropper: TlsServer = createTlsServer(
+      { cert: await readFile(certs.certFile), key: await readFile(certs.keyFile) },
+      (socket) => socket.once('data', () => socket.destroy()),
+    );
+    await new Promise<void>((done) => dropper.listen(0, '127.0.0.1', done));
+    const dropping = `127.0.0.1:${(dropper.address() as AddressInfo).port}`;
+    const { live, beside, h2 } = await gatewayWith(`https://${dropping}`);
+    try {
+      // Round-robin alternates, so each pair has one request for each instance (max_fails=3
+      // leaves the dropper in the rotation for the first four).
+      const replies = [];
+      for (const method of ['POST', 'POST', 'GET', 'GET']) {
+        const path = method === 'POST' ? '/api/v1/auth/login' : '/api/v1/openapi.json';
+        replies.push(await h2.request(method, path, method === 'POST' ? wrongLogin() : {}));
+      }
+      const log = await beside.accessLog();
+      const posts = log.filter((e) => e.method === 'POST');
+      const gets = log.filter((e) => e.method === 'GET');
+      expect(posts.map((e) => [e.upstream, e.status]).sort()).toEqual(
+        [
+          [dropping, 503],
+          [live, 401],
+        ].sort(),
+      );
+      expect(gets.map((e) => e.status)).toEqual([200, 200]);
+      expect(gets.map((e) => e.upstream)).toContain(`${dropping}, ${live}`);
+      const refused = replies.find((r) => r.status === 503);
+      expect(refused?.headers['content-type']).toBe('application/problem+json');
+      expect(refused?.json()).toMatchObject({ code: 'service_unavailable' });
+    } finally {
+      await h2.close();
+      await beside.stop();
+      dropper.close();
     }
   });
 });

@@ -5,11 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import { AGENT_ENVIRONMENT_VARIABLES, validateConfig } from '../collector-agent/src/index.js';
 import { API_PREFIX } from '../control-api/src/app.js';
-import {
-  DEFAULT_HEARTBEAT_SECONDS,
-  DEFAULT_PORT,
-  ENVIRONMENT_VARIABLES,
-} from '../control-api/src/config.js';
+import { ENVIRONMENT_VARIABLES, resolveConfig } from '../control-api/src/config.js';
 import {
   HEALTH_PATH,
   METRICS_PATH,
@@ -24,6 +20,8 @@ import { requirePythonTool } from './support/python-tools.js';
 const KUBERNETES_VERSION = '1.33.0';
 const root = resolve(import.meta.dirname, '..');
 const dir = join(root, 'deploy/kubernetes');
+/** The API's own defaults: its port and the heartbeat interval it asks of agents. */
+const apiDefaults = resolveConfig({}, {});
 /** Shows the keys of the Secrets the manifests reference; never applied, never filled in. */
 const SECRET_EXAMPLE = 'secret.example.yaml';
 
@@ -193,8 +191,10 @@ describe('deploy/kubernetes', () => {
   it("runs the API on its real port and scheme, probing the app's health paths", () => {
     const { container } = workload('Deployment', 'control-api');
     const env = environmentOf(container);
-    const port = Number(valueOf(env, 'PORT') ?? DEFAULT_PORT);
+    const port = Number(valueOf(env, 'PORT') ?? apiDefaults.port);
     expect(container.ports.map((p: any) => p.containerPort)).toEqual([port]);
+    const exposed = /^EXPOSE (\d+)$/m.exec(readFileSync(join(root, 'Dockerfile'), 'utf8'))?.[1];
+    expect(Number(exposed), 'the port the Dockerfile exposes').toBe(port);
     // With a certificate and key the API serves HTTPS (and WSS) on that one port.
     expect(valueOf(env, 'TLS_CERT_FILE')).toBeDefined();
     expect(valueOf(env, 'TLS_KEY_FILE')).toBeDefined();
@@ -258,6 +258,9 @@ describe('deploy/kubernetes', () => {
       expect(ingress.spec.tls.length, `${ingress.metadata.name} TLS`).toBeGreaterThan(0);
       const annotations = ingress.metadata.annotations ?? {};
       expect(annotations['nginx.ingress.kubernetes.io/backend-protocol']).toBe('HTTPS');
+      // The API's certificate is verified for the name the agents use too: the Service's.
+      expect(annotations['nginx.ingress.kubernetes.io/proxy-ssl-verify']).toBe('on');
+      expect(annotations['nginx.ingress.kubernetes.io/proxy-ssl-name']).toBe('control-api');
       for (const rule of ingress.spec.rules) {
         for (const p of rule.http.paths) {
           expect(p.backend.service.name).toBe('control-api');
@@ -279,7 +282,7 @@ describe('deploy/kubernetes', () => {
     const opamp = routed(OPAMP_PATH)!.ingress.metadata.annotations ?? {};
     for (const timeout of ['proxy-read-timeout', 'proxy-send-timeout']) {
       const seconds = Number(opamp[`nginx.ingress.kubernetes.io/${timeout}`]);
-      expect(seconds, timeout).toBeGreaterThan(2 * DEFAULT_HEARTBEAT_SECONDS);
+      expect(seconds, timeout).toBeGreaterThan(2 * apiDefaults.heartbeatSeconds);
     }
   });
 

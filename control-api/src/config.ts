@@ -10,15 +10,11 @@ export type { LogLevel };
 
 /** The design's REST rate: requests per minute per principal (RATE_LIMIT_PER_MINUTE). */
 export const DEFAULT_RATE_LIMIT_PER_MINUTE = 100;
-/** PORT when unset: the one port of REST, OpAMP and the probes (HTTPS with TLS_CERT_FILE). */
-export const DEFAULT_PORT = 8080;
-/** The heartbeat interval asked of agents; two missed heartbeats mean offline. */
-export const DEFAULT_HEARTBEAT_SECONDS = 30;
 
 /**
  * Every environment variable the API reads, so that deployment files can be checked against the
- * code (e2e/kubernetes-manifests.test.ts); config.test.ts proves resolveConfig reads no other.
- * The TLS and proxy names are the ones fixed for issue 11.
+ * code (e2e/kubernetes-manifests.test.ts); config-environment.test.ts proves resolveConfig reads
+ * no other. The TLS and proxy names are the ones fixed for issue 11.
  */
 export const ENVIRONMENT_VARIABLES = [
   'PORT',
@@ -166,7 +162,7 @@ export function resolveConfig(
     throw error;
   }
   return {
-    port: integer('PORT', options.port ?? env.PORT, DEFAULT_PORT, 0, 65535),
+    port: integer('PORT', options.port ?? env.PORT, 8080, 0, 65535),
     host: options.host ?? nonEmpty(env.HOST) ?? '127.0.0.1',
     dataDir: options.dataDir ?? './.data',
     databaseUrl: options.databaseUrl ?? nonEmpty(env.DATABASE_URL),
@@ -174,13 +170,7 @@ export function resolveConfig(
     jwtSecretFile: options.jwtSecretFile ?? nonEmpty(env.CYBERCORP_JWT_SECRET_FILE),
     adminUser: options.adminUser ?? nonEmpty(env.CYBERCORP_ADMIN_USER) ?? 'admin',
     adminPassword: options.adminPassword ?? nonEmpty(env.CYBERCORP_ADMIN_PASSWORD),
-    heartbeatSeconds: integer(
-      'heartbeatSeconds',
-      options.heartbeatSeconds,
-      DEFAULT_HEARTBEAT_SECONDS,
-      1,
-      86_400,
-    ),
+    heartbeatSeconds: integer('heartbeatSeconds', options.heartbeatSeconds, 30, 1, 86_400),
     commandTimeoutMs: integer('commandTimeoutMs', options.commandTimeoutMs, 5000, 1, 600_000),
     log,
     rateLimitPerMinute: integer(

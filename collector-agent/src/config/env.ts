@@ -5,7 +5,8 @@ import { join } from 'node:path';
  * Every environment variable the agent's code reads, so that deployment files can be checked
  * against it (e2e/kubernetes-manifests.test.ts); env.test.ts proves the readers read no other.
  * The OTLP exporter also reads the other standard OTEL_EXPORTER_OTLP_* variables itself. The
- * TLS and buffer names are the ones fixed for issues 11 and 12.
+ * TLS and buffer names are the ones fixed for issues 11 and 12 (ALLOW_PLAINTEXT_HTTP: ws:// to a
+ * host that is not loopback).
  */
 export const AGENT_ENVIRONMENT_VARIABLES = [
   'CYBERCORP_CONTROL_URL',
@@ -14,6 +15,7 @@ export const AGENT_ENVIRONMENT_VARIABLES = [
   'CYBERCORP_CA_FILE',
   'CYBERCORP_TLS_PIN_SHA256',
   'CYBERCORP_BUFFER_MAX_BYTES',
+  'ALLOW_PLAINTEXT_HTTP',
   'XDG_STATE_HOME',
   'HOME',
   'DISPLAY',
@@ -27,6 +29,9 @@ export const AGENT_ENVIRONMENT_VARIABLES = [
   'OTEL_EXPORTER_OTLP_CERTIFICATE',
   'OTEL_EXPORTER_OTLP_CLIENT_KEY',
   'OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE',
+  'OTEL_EXPORTER_OTLP_METRICS_CERTIFICATE',
+  'OTEL_EXPORTER_OTLP_METRICS_CLIENT_KEY',
+  'OTEL_EXPORTER_OTLP_METRICS_CLIENT_CERTIFICATE',
   'OTEL_METRIC_EXPORT_INTERVAL',
   'OTEL_METRICS_EXPORTER',
   'OTEL_RESOURCE_ATTRIBUTES',

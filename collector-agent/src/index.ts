@@ -17,7 +17,12 @@ export { ConfigStore, loadConfigFile } from './config/config-store.js';
 export { AgentConfigSchema, validateConfig, type AgentConfig } from './config/schema.js';
 export { ConfigError } from './config/config-error.js';
 export { DEFAULT_CONFIG } from './config/defaults.js';
-export { readEnvironment, resolveStateDir, type AgentEnvironment } from './config/env.js';
+export {
+  AGENT_ENVIRONMENT_VARIABLES,
+  readEnvironment,
+  resolveStateDir,
+  type AgentEnvironment,
+} from './config/env.js';
 export {
   buildResource,
   parseResourceAttributes,

@@ -10,6 +10,7 @@ import type { TrustedProxies } from './infra/client-ip.js';
 import type { PinoBackedLogger } from './infra/logger.js';
 import { noStore, responseHeaders } from './infra/http-headers.js';
 import type { Metrics } from './infra/metrics.js';
+import { HEALTH_PATH, METRICS_PATH, READY_PATH } from './infra/operational-paths.js';
 import { ApiError, PROBLEM_CONTENT_TYPE, problemOf } from './infra/problem.js';
 import { requestLogger } from './infra/request-logger.js';
 import type { RequestRateLimiter } from './infra/request-rate-limiter.js';
@@ -106,10 +107,10 @@ export function buildApp(deps: AppDeps): Express {
     }),
   );
 
-  app.get('/healthz', (_req, res) => {
+  app.get(HEALTH_PATH, (_req, res) => {
     res.json({ status: 'ok' });
   });
-  app.get('/readyz', async (_req, res) => {
+  app.get(READY_PATH, async (_req, res) => {
     // Each check gets a short deadline of its own, so that a frozen dependency makes the
     // probe fail fast instead of hanging it; the cause goes to the log, never to the caller.
     const checks: Record<string, string> = {};
@@ -140,7 +141,7 @@ export function buildApp(deps: AppDeps): Express {
     );
     res.status(503).type(PROBLEM_CONTENT_TYPE).send(JSON.stringify(problem));
   });
-  app.get('/metrics', async (_req, res) => {
+  app.get(METRICS_PATH, async (_req, res) => {
     res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
   });
 

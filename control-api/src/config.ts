@@ -24,6 +24,36 @@ export interface TlsSettings {
 /** The design's REST rate: requests per minute per principal (RATE_LIMIT_PER_MINUTE). */
 export const DEFAULT_RATE_LIMIT_PER_MINUTE = 100;
 
+/**
+ * Every environment variable the API reads, so that deployment files can be checked against the
+ * code (e2e/kubernetes-manifests.test.ts); config-environment.test.ts proves resolveConfig reads
+ * no other. The TLS and proxy names are the ones fixed for issue 11.
+ */
+export const ENVIRONMENT_VARIABLES = [
+  'PORT',
+  'HOST',
+  'DATABASE_URL',
+  'REDIS_URL',
+  'CYBERCORP_JWT_SECRET_FILE',
+  'CYBERCORP_ADMIN_USER',
+  'CYBERCORP_ADMIN_PASSWORD',
+  'RATE_LIMIT_PER_MINUTE',
+  'CORS_ORIGINS',
+  'OPAMP_MESSAGES_PER_MINUTE',
+  'OPAMP_MAX_CONNECTIONS',
+  'OPAMP_MAX_PENDING_UPGRADES',
+  'LOG_LEVEL',
+  'CYBERCORP_LOG_LEVEL',
+  'LOG_DEBUG_SAMPLE',
+  'LOG_FILE',
+  'LOG_FILE_COUNT',
+  'TLS_CERT_FILE',
+  'TLS_KEY_FILE',
+  'TLS_MIN_VERSION',
+  'ALLOW_PLAINTEXT_HTTP',
+  'TRUSTED_PROXIES',
+] as const;
+
 /** Options of `startControlApi`; each one overrides its environment variable. */
 export interface ControlApiOptions {
   /** PORT (8080); 0 picks a free port. */

@@ -2,29 +2,12 @@
  * schemathesis, the OpenAPI fuzzer, as `scripts/setup-python` installs it: a pinned version in a
  * virtualenv outside the work tree. A missing install fails the test that needs it, naming it.
  */
-import { accessSync, constants } from 'node:fs';
-import { homedir } from 'node:os';
-import { join } from 'node:path';
 import { runCommand, type RunResult } from './processes.js';
-
-/** The virtualenv `scripts/setup-python` creates (same rule, same override variable). */
-export function pythonVenvDir(env: NodeJS.ProcessEnv = process.env): string {
-  if (env.CYBERCORP_PYTHON_VENV) return env.CYBERCORP_PYTHON_VENV;
-  const cache = env.XDG_CACHE_HOME || join(homedir(), '.cache');
-  return join(cache, 'cybercorp', 'venv');
-}
+import { requirePythonTool } from './python-tools.js';
 
 /** Absolute path of the schemathesis CLI; throws (never skips) when it is not installed. */
 export function requireSchemathesis(): string {
-  const cli = join(pythonVenvDir(), 'bin', 'schemathesis');
-  try {
-    accessSync(cli, constants.X_OK);
-    return cli;
-  } catch {
-    throw new Error(
-      `schemathesis is not installed at ${cli}: run scripts/setup-python (scripts/setup-deps calls it)`,
-    );
-  }
+  return requirePythonTool('schemathesis');
 }
 
 export interface SchemathesisRun {

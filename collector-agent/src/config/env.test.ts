@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { readEnvironment, resolveStateDir, validateControlUrl } from './env.js';
+import { logSettingsFromEnv } from '../logger.js';
+import { exportIntervalFromEnv, metricsExporterFromEnv } from '../metrics/telemetry.js';
+import { buildResource } from '../resource.js';
+import {
+  AGENT_ENVIRONMENT_VARIABLES,
+  readEnvironment,
+  resolveStateDir,
+  validateControlUrl,
+} from './env.js';
 
 describe('agent environment', () => {
   it('reads the CyberCorp variables and treats blank as unset', () => {
@@ -56,5 +64,35 @@ describe('agent environment', () => {
     expect(validateControlUrl('wss://cp.example/v1/opamp').host).toBe('cp.example');
     expect(() => validateControlUrl('http://cp.example/v1/opamp')).toThrow(/ws:\/\/ or wss:\/\//);
     expect(() => validateControlUrl('not a url')).toThrow(/CYBERCORP_CONTROL_URL/);
+  });
+});
+
+describe('AGENT_ENVIRONMENT_VARIABLES', () => {
+  it('names every variable the environment readers read', async () => {
+    const read = new Set<string>();
+    const recording = new Proxy<NodeJS.ProcessEnv>(
+      {},
+      {
+        get: (_target, name) => {
+          if (typeof name === 'string') read.add(name);
+          return undefined;
+        },
+      },
+    );
+    readEnvironment(recording);
+    resolveStateDir(undefined, undefined, recording);
+    logSettingsFromEnv(recording);
+    exportIntervalFromEnv(recording);
+    metricsExporterFromEnv(recording);
+    await buildResource({
+      instanceUid: 'uid',
+      env: recording,
+      serviceVersion: '0.0.0',
+      hostname: () => 'host',
+      machineIdPaths: [],
+    });
+    expect(read.size).toBeGreaterThan(8);
+    const listed: readonly string[] = AGENT_ENVIRONMENT_VARIABLES;
+    expect([...read].filter((name) => !listed.includes(name))).toEqual([]);
   });
 });

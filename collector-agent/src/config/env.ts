@@ -3,6 +3,43 @@ import { join } from 'node:path';
 import { parseSpkiPins, PIN_VARIABLE } from '../opamp/spki-pins.js';
 import { ConfigError } from './config-error.js';
 
+/**
+ * Every environment variable the agent's code reads, so that deployment files can be checked
+ * against it (e2e/kubernetes-manifests.test.ts); env.test.ts proves the readers read no other.
+ * The OTLP exporter also reads the other standard OTEL_EXPORTER_OTLP_* variables itself. The
+ * TLS and buffer names are the ones fixed for issues 11 and 12 (ALLOW_PLAINTEXT_HTTP: ws:// to a
+ * host that is not loopback).
+ */
+export const AGENT_ENVIRONMENT_VARIABLES = [
+  'CYBERCORP_CONTROL_URL',
+  'CYBERCORP_AGENT_TOKEN',
+  'CYBERCORP_AGENT_STATE_DIR',
+  'CYBERCORP_CA_FILE',
+  'CYBERCORP_TLS_PIN_SHA256',
+  'CYBERCORP_BUFFER_MAX_BYTES',
+  'ALLOW_PLAINTEXT_HTTP',
+  'XDG_STATE_HOME',
+  'HOME',
+  'DISPLAY',
+  'LOG_LEVEL',
+  'CYBERCORP_LOG_LEVEL',
+  'LOG_DEBUG_SAMPLE',
+  'LOG_FILE',
+  'LOG_FILE_COUNT',
+  'OTEL_EXPORTER_OTLP_ENDPOINT',
+  'OTEL_EXPORTER_OTLP_METRICS_ENDPOINT',
+  'OTEL_EXPORTER_OTLP_CERTIFICATE',
+  'OTEL_EXPORTER_OTLP_CLIENT_KEY',
+  'OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE',
+  'OTEL_EXPORTER_OTLP_METRICS_CERTIFICATE',
+  'OTEL_EXPORTER_OTLP_METRICS_CLIENT_KEY',
+  'OTEL_EXPORTER_OTLP_METRICS_CLIENT_CERTIFICATE',
+  'OTEL_METRIC_EXPORT_INTERVAL',
+  'OTEL_METRICS_EXPORTER',
+  'OTEL_RESOURCE_ATTRIBUTES',
+  'OTEL_SERVICE_NAME',
+] as const;
+
 /** What the agent takes from its environment (secrets included, so never log this whole). */
 export interface AgentEnvironment {
   /** OpAMP WebSocket URL; without it the agent runs telemetry only. */

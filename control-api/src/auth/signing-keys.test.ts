@@ -79,4 +79,13 @@ describe('signing keys', () => {
     await expect(load({ dataDir: dir, jwtSecretFile: file })).rejects.toThrow(KeyFileError);
     expect(await readFile(file, 'utf8')).toContain('"x"');
   });
+
+  it('are read from an existing file without writing beside it (a read-only Secret volume)', async () => {
+    // A directory nobody can create files in, not even root (tests run as root in CI), holding
+    // a file of more than 32 bytes: what a Kubernetes Secret mounted read-only looks like.
+    const readOnly = '/proc/sys/kernel/random/boot_id';
+    const ring = await load({ dataDir: dir, jwtSecretFile: readOnly });
+    const [expected] = parseKeyFile(await readFile(readOnly, 'utf8'), readOnly);
+    expect((await ring.signingKey()).kid).toBe(expected?.kid);
+  });
 });

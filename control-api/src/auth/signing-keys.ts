@@ -103,8 +103,20 @@ const versionOf = (info: Stats) => `${info.mtimeMs}:${info.size}:${info.ino}`;
 const temporaryNameOf = (file: string) =>
   `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
 
+const exists = (file: string): Promise<boolean> =>
+  stat(file).then(
+    () => true,
+    (error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT') return false;
+      throw error;
+    },
+  );
+
 /** Creates the file with `keys` unless it exists; answers whether this call created it. */
 async function createExclusively(file: string, keys: readonly StoredKey[]): Promise<boolean> {
+  // An existing file is only read: it may sit on a read-only mount (a Kubernetes Secret), where
+  // the temporary file below cannot be written.
+  if (await exists(file)) return false;
   await mkdir(path.dirname(file), { recursive: true });
   const temporary = temporaryNameOf(file);
   await writeFile(temporary, serializeKeyFile(keys), { mode: 0o600 });

@@ -4,6 +4,7 @@ import type { Request, RequestHandler, Response } from 'express';
 import { pinoHttp } from 'pino-http';
 import { clientIp, type TrustedProxies } from './client-ip.js';
 import type { PinoBackedLogger } from './logger.js';
+import { HEALTH_PATH, METRICS_PATH, READY_PATH } from './operational-paths.js';
 import { routePattern } from './route-pattern.js';
 
 export const REQUEST_ID_HEADER = 'X-Request-Id';
@@ -12,7 +13,7 @@ export const REQUEST_ID_HEADER = 'X-Request-Id';
 const SANE_REQUEST_ID = /^[A-Za-z0-9._:+=/-]{1,128}$/;
 
 /** Probes and scrapes: every few seconds, all alike; logged at debug (sampled). */
-const PERIODIC_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
+const PERIODIC_PATHS = new Set([HEALTH_PATH, READY_PATH, METRICS_PATH]);
 
 /** The caller's X-Request-Id if sane, else a new UUID; answered in the response header. */
 export function requestId(req: IncomingMessage, res: ServerResponse): string {

@@ -52,6 +52,9 @@ export const ENVIRONMENT_VARIABLES = [
   'TLS_MIN_VERSION',
   'ALLOW_PLAINTEXT_HTTP',
   'TRUSTED_PROXIES',
+  'HISTORY_RETENTION_DAYS',
+  'AUDIT_RETENTION_DAYS',
+  'INVENTORY_INTERVAL',
 ] as const;
 
 /** Options of `startControlApi`; each one overrides its environment variable. */

@@ -21,6 +21,7 @@ import {
   instanceUidToString,
 } from '@cybercorp/protocol';
 import { randomUUID } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeDevCerts, type DevCerts } from '../control-api/src/test-support/dev-certs.js';
 import {
@@ -149,6 +150,43 @@ describe('the gateway in front of two API instances', () => {
     expect(reply.status).toBe(200);
     expect(reply.headers['content-type']).toBe(OPAMP_HTTP_CONTENT_TYPE);
     expect(instanceUidToString(decodeServerToAgent(reply.body).instanceUid)).toBe(uid);
+  });
+
+  it("passes the Collector's gzip OTLP export on to the history ingest", async () => {
+    const token = await instances.first.createServiceToken('gateway-collector', 'ingest');
+    const now = String(BigInt(Date.now()) * 1_000_000n);
+    const exportRequest = {
+      resourceMetrics: [
+        {
+          resource: { attributes: [{ key: 'host.name', value: { stringValue: 'gw-host' } }] },
+          scopeMetrics: [
+            {
+              metrics: [
+                {
+                  name: 'system.memory.usage',
+                  sum: { dataPoints: [{ timeUnixNano: now, asInt: '1' }] },
+                },
+              ],
+            },
+          ],
+        },
+      ],
+    };
+    const reply = await client.request('POST', '/v1/metrics', {
+      headers: {
+        authorization: `Bearer ${token}`,
+        'content-type': 'application/json',
+        'content-encoding': 'gzip',
+      },
+      body: gzipSync(JSON.stringify(exportRequest)),
+    });
+    expect(reply.status).toBe(200);
+    expect(reply.json()).toEqual({});
+    const refused = await client.request('POST', '/v1/metrics', {
+      headers: { 'content-type': 'application/json' },
+      body: Buffer.from('{}'),
+    });
+    expect(refused.status).toBe(401);
   });
 
   it('does not expose /metrics, which the API itself serves', async () => {

@@ -186,11 +186,12 @@ describe('point-in-time recovery (scripts/base-backup, scripts/restore-pitr)', (
   it('recovers to a moment before a deliberate DELETE: the rows are back', async () => {
     const { api, admin } = await startTestApiWithAdmin({ databaseUrl: primary!.url('cybercorp') });
     let target: string;
+    let baseDir: string;
     let atTarget: Awaited<ReturnType<typeof databaseSnapshot>>;
     try {
       const base = await run('base-backup', [], scriptEnv('cybercorp'));
       expect(base.code, base.stderr).toBe(0);
-      const baseDir = base.stdout.trim();
+      baseDir = base.stdout.trim();
       expect(baseDir).toMatch(/cybercorp-base-\d{8}T\d{6}Z$/);
       // Written after the base backup: only the archive's WAL brings these back.
       await auditedWrites(admin, 'after-base-backup', 10);
@@ -248,5 +249,45 @@ describe('point-in-time recovery (scripts/base-backup, scripts/restore-pitr)', (
     );
     expect(names.length).toBe(10);
     expect(await primary!.query('SELECT 1 FROM audit_events', [], 'cybercorp')).toEqual([]);
+
+    // A data directory in use is never overwritten.
+    const again = await runCommand(script('restore-pitr'), [
+      '--base',
+      baseDir,
+      '--archive',
+      archiveDir,
+      '--target-time',
+      target,
+      '--data-dir',
+      join(root.dir, 'pitr'),
+    ]);
+    expect(again.code).toBe(3);
+    expect(again.stderr).toContain('not empty');
+  });
+});
+
+describe('scripts/backup-schedule', () => {
+  it('runs daily at BACKUP_AT (UTC): the next run is less than a day away, at that minute', async () => {
+    const inTwoMinutes = new Date(Date.now() + 120_000);
+    const at = inTwoMinutes.toISOString().slice(11, 16);
+    const next = await runCommand(script('backup-schedule'), ['--next'], {
+      env: { ...process.env, BACKUP_AT: at },
+    });
+    expect(next.code, next.stderr).toBe(0);
+    const seconds = Number(next.stdout.trim());
+    expect(seconds).toBeGreaterThan(0);
+    expect(seconds).toBeLessThanOrEqual(120);
+    const midnight = await runCommand(script('backup-schedule'), ['--next'], {
+      env: { ...process.env, BACKUP_AT: '00:00' },
+    });
+    const untilMidnight = Number(midnight.stdout.trim());
+    expect(untilMidnight).toBeGreaterThan(0);
+    expect(untilMidnight).toBeLessThanOrEqual(86_400);
+    const offMidnight = (Date.now() / 1000 + untilMidnight) % 86_400;
+    expect(Math.min(offMidnight, 86_400 - offMidnight)).toBeLessThan(5);
+    const bad = await runCommand(script('backup-schedule'), ['--next'], {
+      env: { ...process.env, BACKUP_AT: '25:00' },
+    });
+    expect(bad.code).toBe(2);
   });
 });

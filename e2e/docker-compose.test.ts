@@ -37,6 +37,8 @@ describe('docker-compose.yml', () => {
         'grafana',
         'otel-collector',
         'postgres',
+        'postgres-backup',
+        'postgres-replica',
         'prometheus',
         'redis',
       ].sort(),
@@ -69,12 +71,46 @@ describe('docker-compose.yml', () => {
 
   it('gives the control API its database and Redis through the contract variables', () => {
     const env = service('control-api').environment ?? {};
-    expect(env.DATABASE_URL).toMatch(/^postgres:\/\/.*@postgres:5432\//);
+    // Both database hosts, libpq-style: the API writes to whichever is the primary.
+    expect(env.DATABASE_URL).toMatch(
+      /^postgres:\/\/.*@postgres:5432,postgres-replica:5432\/cybercorp\?target_session_attrs=read-write$/,
+    );
     expect(env.REDIS_URL).toBe('redis://redis:6379');
     expect(env).toHaveProperty('CYBERCORP_ADMIN_USER');
     expect(env).toHaveProperty('CYBERCORP_ADMIN_PASSWORD');
     // Secrets are required from the environment, never committed as literals.
     expect(env.CYBERCORP_ADMIN_PASSWORD).toMatch(/^\$\{CYBERCORP_ADMIN_PASSWORD:\?/);
+  });
+
+  it('archives WAL, replicates synchronously, and backs up daily into volumes', () => {
+    const primary = service('postgres');
+    const settings = (primary.command ?? []).filter((_, i, all) => all[i - 1] === '-c');
+    expect(settings).toEqual(
+      expect.arrayContaining(['wal_level=replica', 'archive_mode=on', 'synchronous_commit=on']),
+    );
+    const archive = settings.find((c) => c.startsWith('archive_command='));
+    expect(archive).toContain('/var/lib/postgresql/wal-archive/%f');
+    expect(primary.volumes).toContain('postgres-wal-archive:/var/lib/postgresql/wal-archive');
+    // The primary waits for the standby the replica service says it is.
+    expect(primary.environment?.POSTGRES_SYNCHRONOUS_STANDBY).toBe(
+      service('postgres-replica').environment?.STANDBY_NAME,
+    );
+
+    const backup = service('postgres-backup');
+    expect(existsSync(join(root, 'scripts/backup-schedule'))).toBe(true);
+    expect(backup.volumes).toEqual(
+      expect.arrayContaining([
+        './scripts:/opt/cybercorp/scripts:ro',
+        'backups:/backups',
+        'postgres-wal-archive:/wal-archive',
+      ]),
+    );
+    expect(backup.environment).toMatchObject({
+      BACKUP_DIR: '/backups',
+      BACKUP_RETENTION_DAYS: '${BACKUP_RETENTION_DAYS:-30}',
+      WAL_ARCHIVE_DIR: '/wal-archive',
+    });
+    expect(backup.environment?.DATABASE_URL).toBe(service('control-api').environment?.DATABASE_URL);
   });
 
   it('sets every variable the Collector configuration reads without a default', () => {

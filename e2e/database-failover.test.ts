@@ -57,7 +57,8 @@ beforeAll(async () => {
   await waitFor('the standby to be synchronous', async () =>
     (await replicationState(primary!))?.sync_state === 'sync' ? true : undefined,
   );
-  const url = `postgres://postgres:${encodeURIComponent(root.password)}@${primary.hostPort},${standby.hostPort}/cybercorp?target_session_attrs=read-write`;
+  // The standby first: the API must pass over a host that does not take writes.
+  const url = `postgres://postgres:${encodeURIComponent(root.password)}@${standby.hostPort},${primary.hostPort}/cybercorp?target_session_attrs=read-write`;
   ({ api, admin } = await startTestApiWithAdmin({ databaseUrl: url }));
 });
 
@@ -84,6 +85,37 @@ describe('synchronous streaming replication', () => {
       (await writeUser('standby-back')).status === 201 ? true : undefined,
     );
     expect(await auditedUser(standby, 'standby-back')).toBe(true);
+  });
+});
+
+describe('a primary that turns read-only', () => {
+  it('answers 503 while no host takes writes, and writes again once one does', async () => {
+    // How an operator fences a primary before a switchover: writes fail with 25006.
+    const readOnly = async (on: boolean) => {
+      await primary!.query(`ALTER SYSTEM SET default_transaction_read_only = ${on ? 'on' : 'off'}`);
+      await primary!.query('SELECT pg_reload_conf()');
+    };
+    const answers = new Set<string>();
+    const write = async (name: string) => {
+      const reply = await writeUser(`${name}-${answers.size}-${Date.now()}`);
+      answers.add(
+        `${reply.status} ${typeof reply.body.code === 'string' ? reply.body.code : ''}`.trim(),
+      );
+      return reply;
+    };
+    await readOnly(true);
+    try {
+      await waitFor('writes to be refused', async () =>
+        (await write('fenced')).status === 503 ? true : undefined,
+      );
+    } finally {
+      await readOnly(false);
+    }
+    await waitFor('a write to be acknowledged again', async () =>
+      (await write('unfenced')).status === 201 ? true : undefined,
+    );
+    // Never a 500: acknowledged, or refused as the database being unavailable.
+    expect([...answers].sort()).toEqual(['201', '503 database_unavailable']);
   });
 });
 

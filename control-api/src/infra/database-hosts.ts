@@ -96,6 +96,8 @@ export interface HostSelectorOptions {
   /** How long one host may take to accept a connection and answer. */
   connectMs: number;
   queryMs: number;
+  /** Told each time a probe round picks a host (at start, and after a failover). */
+  onChoose?: (chosen: DatabaseEndpoint, passedOver: { host: string; error: Error }[]) => void;
 }
 
 /**
@@ -140,6 +142,11 @@ export class HostSelector {
       const failure = await this.probe(e);
       if (!failure) {
         this.chosen = e;
+        const passedOver = failures.map((error, i) => ({
+          host: label(this.target.endpoints[i] as DatabaseEndpoint),
+          error,
+        }));
+        this.options.onChoose?.(e, passedOver);
         return e;
       }
       failures.push(failure);

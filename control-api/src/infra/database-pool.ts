@@ -99,7 +99,10 @@ function selectingClient(selector: HostSelector) {
  * The pool's settings for a DATABASE_URL: as is for one host, through a HostSelector for
  * several hosts or `target_session_attrs=read-write` (see database-hosts.ts).
  */
-function poolTarget(connectionString: string): {
+function poolTarget(
+  connectionString: string,
+  logger: Logger,
+): {
   config: pg.PoolConfig;
   selector?: HostSelector;
 } {
@@ -108,6 +111,11 @@ function poolTarget(connectionString: string): {
   const selector = new HostSelector(target, {
     connectMs: DATABASE_TIMEOUTS.connectMs,
     queryMs: DATABASE_TIMEOUTS.queryMs,
+    onChoose: (chosen, passedOver) =>
+      logger.info('database host chosen', {
+        host: `${chosen.host}:${chosen.port}`,
+        passedOver: passedOver.map((p) => `${p.host}: ${p.error.message}`),
+      }),
   });
   return {
     config: { connectionString: target.baseUrl, Client: selectingClient(selector) },
@@ -118,7 +126,7 @@ function poolTarget(connectionString: string): {
 const endpointOf = (client: unknown) => (client as { endpoint?: DatabaseEndpoint }).endpoint;
 
 export function createDatabasePool(connectionString: string, logger: Logger): DatabasePool {
-  const { config, selector } = poolTarget(connectionString);
+  const { config, selector } = poolTarget(connectionString, logger);
   const pool = new pg.Pool({
     ...config,
     max: 10,

@@ -180,6 +180,40 @@ describe('scripts/backup and scripts/restore', () => {
       await rm(shims, { recursive: true, force: true });
     }
   });
+
+  it('takes the connection from PG* variables, and a URL password with any character', async () => {
+    // libpq's own variables, the password in a PGPASSFILE of the operator's.
+    const { DATABASE_URL: _unused, ...withoutUrl } = scriptEnv('cybercorp');
+    const pgEnv = {
+      ...withoutUrl,
+      PGHOST: '127.0.0.1',
+      PGPORT: String(primary!.port),
+      PGUSER: 'postgres',
+      PGDATABASE: 'cybercorp',
+      PGPASSFILE: await root.passFile(),
+      BACKUP_PREFIX: 'by-pg-variables',
+    };
+    const backup = await run('backup', [], pgEnv);
+    expect(backup.code, backup.stderr).toBe(0);
+    expect(backup.stdout.trim()).toMatch(/by-pg-variables-\d{8}T\d{6}Z\.dump$/);
+    const restore = await run('restore', ['--force', backup.stdout.trim()], pgEnv);
+    expect(restore.code, restore.stderr).toBe(0);
+    expect(await databaseSnapshot(primary!, 'cybercorp')).toEqual(atBackup);
+
+    // The characters a URL percent-encodes and a .pgpass file escapes.
+    const password = 'p@ss:w%rd\\ /?#x';
+    await primary!.query(
+      `CREATE ROLE backup_operator LOGIN PASSWORD '${password.replace(/'/g, "''")}' IN ROLE pg_read_all_data`,
+    );
+    const url = `postgres://backup_operator:${encodeURIComponent(password)}@${primary!.hostPort}/cybercorp`;
+    const special = await runCommand(script('backup'), [], {
+      env: { ...scriptEnv('cybercorp'), DATABASE_URL: url, BACKUP_PREFIX: 'special' },
+      timeoutMs: 120_000,
+    });
+    expect(special.code, special.stderr).toBe(0);
+    expect(special.stdout + special.stderr).not.toContain(password);
+    expect(special.stdout.trim()).toMatch(/special-\d{8}T\d{6}Z\.dump$/);
+  });
 });
 
 describe('point-in-time recovery (scripts/base-backup, scripts/restore-pitr)', () => {

@@ -9,6 +9,7 @@ import {
   ClusterRoot,
   initCluster,
   PG_BINDIR,
+  serverAccountName,
   startServer,
   waitForPrimary,
   type PostgresServer,
@@ -264,7 +265,7 @@ describe('point-in-time recovery (scripts/base-backup, scripts/restore-pitr)', (
           '--data-dir',
           dataDir,
           '--owner',
-          'postgres',
+          serverAccountName(),
         ],
         { timeoutMs: 120_000 },
       );

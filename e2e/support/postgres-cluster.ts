@@ -10,7 +10,7 @@
 import { randomBytes } from 'node:crypto';
 import { accessSync, constants } from 'node:fs';
 import { chmod, chown, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import {
@@ -40,7 +40,14 @@ export function pgProgram(name: string): string {
   return path;
 }
 
+/** The name of the account servers run as: `postgres` as root, else the test's own. */
+export const serverAccountName = (): string =>
+  process.getuid?.() === 0 ? SERVER_ACCOUNT : userInfo().username;
+
+/** The account servers run as: `postgres` as root, else the test's own. */
 async function serverAccount(): Promise<{ uid: number; gid: number }> {
+  if (process.getuid?.() !== 0)
+    return { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 };
   const id = async (flag: string) => {
     const result = await runCommand('id', [flag, SERVER_ACCOUNT]);
     if (result.code !== 0) {

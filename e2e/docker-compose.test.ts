@@ -75,6 +75,8 @@ describe('docker-compose.yml', () => {
         'grafana',
         'otel-collector',
         'postgres',
+        'postgres-backup',
+        'postgres-replica',
         'prometheus',
         'redis',
       ].sort(),
@@ -125,7 +127,10 @@ describe('docker-compose.yml', () => {
     const [first, second] = API_REPLICAS.map(service) as [ComposeService, ComposeService];
     expect(second.environment).toEqual(first.environment);
     const env = first.environment ?? {};
-    expect(env.DATABASE_URL).toMatch(/^postgres:\/\/.*@postgres:5432\//);
+    // Both database hosts, libpq-style: the API writes to whichever is the primary.
+    expect(env.DATABASE_URL).toMatch(
+      /^postgres:\/\/.*@postgres:5432,postgres-replica:5432\/cybercorp\?target_session_attrs=read-write$/,
+    );
     expect(env.REDIS_URL).toBe('redis://redis:6379');
     expect(env).toHaveProperty('CYBERCORP_ADMIN_USER');
     expect(env).toHaveProperty('CYBERCORP_ADMIN_PASSWORD');
@@ -213,6 +218,39 @@ describe('docker-compose.yml', () => {
       const text = JSON.stringify(svc.environment ?? {});
       expect(text, `${name} reaches the API directly`).not.toMatch(/\/\/control-api(-\d)?[:/]/);
     }
+  });
+
+  it('archives WAL, replicates synchronously, and backs up daily into volumes', () => {
+    const primary = service('postgres');
+    const settings = (primary.command ?? []).filter((_, i, all) => all[i - 1] === '-c');
+    expect(settings).toEqual(
+      expect.arrayContaining(['wal_level=replica', 'archive_mode=on', 'synchronous_commit=on']),
+    );
+    const archive = settings.find((c) => c.startsWith('archive_command='));
+    expect(archive).toContain('/var/lib/postgresql/wal-archive/%f');
+    expect(primary.volumes).toContain('postgres-wal-archive:/var/lib/postgresql/wal-archive');
+    // The primary waits for the standby the replica service says it is.
+    expect(primary.environment?.POSTGRES_SYNCHRONOUS_STANDBY).toBe(
+      service('postgres-replica').environment?.STANDBY_NAME,
+    );
+
+    const backup = service('postgres-backup');
+    expect(existsSync(join(root, 'scripts/backup-schedule'))).toBe(true);
+    expect(backup.volumes).toEqual(
+      expect.arrayContaining([
+        './scripts:/opt/cybercorp/scripts:ro',
+        'backups:/backups',
+        'postgres-wal-archive:/wal-archive',
+      ]),
+    );
+    expect(backup.environment).toMatchObject({
+      BACKUP_DIR: '/backups',
+      BACKUP_RETENTION_DAYS: '${BACKUP_RETENTION_DAYS:-30}',
+      WAL_ARCHIVE_DIR: '/wal-archive',
+    });
+    expect(backup.environment?.DATABASE_URL).toBe(
+      service('control-api-1').environment?.DATABASE_URL,
+    );
   });
 
   it('sets every variable the Collector configuration reads without a default', () => {

@@ -75,6 +75,14 @@ describe('resolveConfig', () => {
     });
   });
 
+  it('takes a DATABASE_URL with several hosts, and refuses one it cannot honour', () => {
+    const url = 'postgres://u:p@db-1:5432,db-2:5432/cybercorp?target_session_attrs=read-write';
+    expect(resolveConfig({}, { DATABASE_URL: url }).databaseUrl).toBe(url);
+    expect(() =>
+      resolveConfig({}, { DATABASE_URL: 'postgres://a,b/db?target_session_attrs=standby' }),
+    ).toThrow(ConfigError);
+  });
+
   it('refuses a port that is not a number', () => {
     expect(() => resolveConfig({}, { PORT: 'http' })).toThrow(ConfigError);
   });

@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import { TrustedProxies, TrustedProxiesError } from './infra/client-ip.js';
 import type { Clock } from './infra/clock.js';
+import { DatabaseUrlError, parseDatabaseUrl } from './infra/database-hosts.js';
 import {
   logSettingsFromEnv,
   LogSettingsError,
@@ -65,7 +66,11 @@ export interface ControlApiOptions {
   host?: string;
   /** Where the embedded PostgreSQL cluster lives when no database URL is given (./.data). */
   dataDir?: string;
-  /** DATABASE_URL; unset → embedded PostgreSQL under dataDir. */
+  /**
+   * DATABASE_URL; unset → embedded PostgreSQL under dataDir. Several hosts as libpq takes them,
+   * `postgres://u:p@h1:5432,h2:5432/db?target_session_attrs=read-write`: connections go to the
+   * first host that accepts writes, and move when it is lost (failover to a promoted replica).
+   */
   databaseUrl?: string;
   /** REDIS_URL; needed for more than one instance. */
   redisUrl?: string;
@@ -263,6 +268,18 @@ function trustedProxies(raw: string[] | string | undefined): string[] {
   return entries;
 }
 
+/** A DATABASE_URL the pool can use (one host or several, see infra/database-hosts.ts). */
+function databaseUrl(raw: string | undefined): string | undefined {
+  if (raw === undefined) return undefined;
+  try {
+    parseDatabaseUrl(raw);
+  } catch (error) {
+    if (error instanceof DatabaseUrlError) throw new ConfigError(error.message);
+    throw error;
+  }
+  return raw;
+}
+
 export function resolveConfig(
   options: ControlApiOptions = {},
   env: NodeJS.ProcessEnv = process.env,
@@ -279,7 +296,7 @@ export function resolveConfig(
     port: integer('PORT', options.port ?? env.PORT, 8080, 0, 65535),
     host,
     dataDir: options.dataDir ?? './.data',
-    databaseUrl: options.databaseUrl ?? nonEmpty(env.DATABASE_URL),
+    databaseUrl: databaseUrl(options.databaseUrl ?? nonEmpty(env.DATABASE_URL)),
     redisUrl: options.redisUrl ?? nonEmpty(env.REDIS_URL),
     jwtSecretFile: options.jwtSecretFile ?? nonEmpty(env.CYBERCORP_JWT_SECRET_FILE),
     adminUser: options.adminUser ?? nonEmpty(env.CYBERCORP_ADMIN_USER) ?? 'admin',

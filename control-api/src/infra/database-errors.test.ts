@@ -17,6 +17,14 @@ describe('isDatabaseUnavailable', () => {
       withCode('canceling statement due to statement timeout', '57014'),
       withCode('connection failure', '08006'),
       withCode('sorry, too many clients already', '53300'),
+      withCode('cannot execute INSERT in a read-only transaction', '25006'),
+      new AggregateError(
+        [
+          withCode('a', 'ECONNREFUSED'),
+          withCode('database host b does not accept writes', '25006'),
+        ],
+        'no database host accepts writes',
+      ),
       Object.assign(
         new AggregateError([withCode('a', 'ECONNREFUSED'), withCode('b', 'ECONNREFUSED')]),
         {},

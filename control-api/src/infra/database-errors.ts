@@ -10,6 +10,7 @@ const UNAVAILABLE_SQLSTATES = new Set([
   '57P02', // crash_shutdown
   '57P03', // cannot_connect_now: starting up or shutting down
   '57P05', // idle_session_timeout
+  '25006', // read_only_sql_transaction: the host is a standby (a failover is under way)
 ]);
 
 /** Socket-level failures reaching the server. */

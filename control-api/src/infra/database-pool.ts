@@ -1,4 +1,12 @@
 import pg from 'pg';
+import { isDatabaseUnavailable } from './database-errors.js';
+import {
+  HostSelector,
+  needsHostSelection,
+  parseDatabaseUrl,
+  READ_ONLY_SQLSTATE,
+  type DatabaseEndpoint,
+} from './database-hosts.js';
 import type { Logger } from './logger.js';
 
 /** How long shutdown waits for pooled connections to say goodbye to the server. */
@@ -31,9 +39,96 @@ export interface DatabasePool {
   end(): Promise<void>;
 }
 
+type ConnectCallback = (error: Error | null, client?: pg.Client) => void;
+
+/**
+ * A client whose host is picked when it connects (the selector's current choice), and which
+ * refuses to join the pool when that host does not qualify (e.g. a standby for `read-write`).
+ */
+function selectingClient(selector: HostSelector) {
+  return class SelectingClient extends pg.Client {
+    endpoint: DatabaseEndpoint | undefined;
+
+    override connect(): Promise<pg.Client>;
+    override connect(callback: ConnectCallback): void;
+    override connect(callback?: ConnectCallback): Promise<pg.Client> | void {
+      if (!callback) {
+        return new Promise((resolve, reject) =>
+          this.connect((error) => (error ? reject(error) : resolve(this))),
+        );
+      }
+      selector.choose().then(
+        (endpoint) => this.connectTo(endpoint, callback),
+        (error: Error) => callback(error),
+      );
+    }
+
+    private connectTo(endpoint: DatabaseEndpoint, callback: ConnectCallback): void {
+      // The pool's connection timeout fired while the host was being chosen.
+      if (this.connection.stream.destroyed) {
+        callback(new Error('Connection terminated while choosing a database host'));
+        return;
+      }
+      this.endpoint = endpoint;
+      this.host = endpoint.host;
+      this.port = endpoint.port;
+      super.connect((error: Error | null) => {
+        if (error) {
+          selector.lost(endpoint);
+          callback(error);
+          return;
+        }
+        selector.verify(this, endpoint).then(
+          (refusal) => {
+            if (!refusal) return callback(null, this);
+            void this.end().catch(() => undefined);
+            callback(refusal);
+          },
+          (failure: Error) => {
+            selector.lost(endpoint);
+            void this.end().catch(() => undefined);
+            callback(failure);
+          },
+        );
+      });
+    }
+  };
+}
+
+/**
+ * The pool's settings for a DATABASE_URL: as is for one host, through a HostSelector for
+ * several hosts or `target_session_attrs=read-write` (see database-hosts.ts).
+ */
+function poolTarget(
+  connectionString: string,
+  logger: Logger,
+): {
+  config: pg.PoolConfig;
+  selector?: HostSelector;
+} {
+  const target = parseDatabaseUrl(connectionString);
+  if (!needsHostSelection(target)) return { config: { connectionString } };
+  const selector = new HostSelector(target, {
+    connectMs: DATABASE_TIMEOUTS.connectMs,
+    queryMs: DATABASE_TIMEOUTS.queryMs,
+    onChoose: (chosen, passedOver) =>
+      logger.info('database host chosen', {
+        host: `${chosen.host}:${chosen.port}`,
+        passedOver: passedOver.map((p) => `${p.host}: ${p.error.message}`),
+      }),
+  });
+  return {
+    config: { connectionString: target.baseUrl, Client: selectingClient(selector) },
+    selector,
+  };
+}
+
+const endpointOf = (client: unknown) => (client as { endpoint?: DatabaseEndpoint }).endpoint;
+
 export function createDatabasePool(connectionString: string, logger: Logger): DatabasePool {
+  const { config, selector } = poolTarget(connectionString, logger);
   const pool = new pg.Pool({
-    connectionString,
+    ...config,
     max: 10,
     connectionTimeoutMillis: DATABASE_TIMEOUTS.connectMs,
     statement_timeout: DATABASE_TIMEOUTS.statementMs,
@@ -50,7 +145,19 @@ export function createDatabasePool(connectionString: string, logger: Logger): Da
   });
   // An idle connection broken by a database restart: the pool drops it and opens a new one
   // on demand, so there is nothing to repair here.
-  pool.on('error', (error) => logger.warn('idle database connection failed', { err: error }));
+  pool.on('error', (error, client) => {
+    logger.warn('idle database connection failed', { err: error });
+    const endpoint = endpointOf(client);
+    if (endpoint) selector?.lost(endpoint);
+  });
+  // A connection lost mid-query, or a write refused by a host that turned read-only: the pool
+  // discards that connection (released with an error) and the next one chooses its host again.
+  pool.on('release', (error: unknown, client) => {
+    const endpoint = endpointOf(client);
+    if (!endpoint || !error) return;
+    const code = (error as { code?: unknown }).code;
+    if (code === READ_ONLY_SQLSTATE || isDatabaseUnavailable(error)) selector?.lost(endpoint);
+  });
   return {
     pool,
     end: async () => {

@@ -135,8 +135,9 @@ describe('real agent → Collector → Prometheus', () => {
     // Several export intervals without a Collector: the agent keeps running.
     await new Promise((resolve) => setTimeout(resolve, 8_000));
     agent!.assertRunning();
-    // Nothing is queued while the Collector is away, so memory stays where it was (give or take
-    // the garbage collector's rhythm), instead of growing with every failed export.
+    // The offline buffer holds these few intervals (a few hundred KB, bounded by
+    // CYBERCORP_BUFFER_MAX_BYTES), so memory stays where it was give or take the garbage
+    // collector's rhythm; e2e/agent-offline-buffer.test.ts covers the buffer itself.
     expect(rssBytes(agent!.pid)).toBeLessThan(rssBefore + 32 * 1024 * 1024);
     expect(agent!.output()).toMatch(/unreachable|outage|unavailable|failed/i);
 

@@ -20,3 +20,4 @@ export {
   type LogLevel,
   type LogSettings,
 } from './settings.js';
+export { LogThrottle } from './log-throttle.js';

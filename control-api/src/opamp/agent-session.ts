@@ -12,6 +12,7 @@ import {
   type ControlCommand,
   type ServerToAgent,
 } from '@cybercorp/protocol';
+import { LogThrottle } from '@cybercorp/logging';
 import type { RawData, WebSocket } from 'ws';
 import type { Clock } from '../infra/clock.js';
 import type { Logger } from '../infra/logger.js';
@@ -21,7 +22,6 @@ import type { CommandRelay } from '../services/command-relay.js';
 import type { Presence } from '../services/presence.js';
 import { errorResponseOf, type ConnectionGate, type Refusal } from './connection-gate.js';
 import type { CommandChannel, ConnectionRegistry } from './connection-registry.js';
-import { LogThrottle } from './log-throttle.js';
 import { MessageRateLimit } from './message-rate-limit.js';
 import type { OpampService } from './opamp-service.js';
 import { serverErrorReply } from './server-errors.js';

@@ -11,6 +11,7 @@ import {
   type AgentToServer,
   type ServerToAgent,
 } from '@cybercorp/protocol';
+import { LogThrottle } from '@cybercorp/logging';
 import type { Clock } from '../infra/clock.js';
 import { isDatabaseUnavailable } from '../infra/database-errors.js';
 import type { Logger } from '../infra/logger.js';
@@ -20,7 +21,6 @@ import type { CommandRelay } from '../services/command-relay.js';
 import type { Presence, Transport } from '../services/presence.js';
 import type { WindowSnapshots } from '../services/window-snapshots.js';
 import { describeAgent } from './agent-description.js';
-import { LogThrottle } from './log-throttle.js';
 import { SequenceTracker } from './sequence-tracker.js';
 import { SightingThrottle } from './sighting-throttle.js';
 

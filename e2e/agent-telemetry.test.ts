@@ -5,7 +5,7 @@
  * spawns shows up by pid within the series budget, and a Collector outage is survived.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,6 +15,7 @@ import { AGENT_BIN } from './support/control-stack.js';
 import {
   freePort,
   requireBinary,
+  rssBytes,
   startProcess,
   waitFor,
   type StartedProcess,
@@ -23,13 +24,6 @@ import { queryPrometheus, startPrometheus, type RunningServer } from './support/
 
 const TOP_N = 3;
 const HOST_NAME = `e2e-agent-${process.pid}`;
-
-/** Resident set size of a process, from /proc (kB → bytes). */
-function rssBytes(pid: number): number {
-  const line = readFileSync(`/proc/${pid}/status`, 'utf8').match(/^VmRSS:\s+(\d+) kB$/m);
-  if (!line) throw new Error(`no VmRSS for pid ${pid}`);
-  return Number(line[1]) * 1024;
-}
 
 describe('real agent → Collector → Prometheus', () => {
   const dir = mkdtempSync(join(tmpdir(), 'agent-telemetry-'));

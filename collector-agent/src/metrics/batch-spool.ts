@@ -20,6 +20,8 @@ function fileName(sequence: number): string {
  * leaves no half batch under a batch's name.
  */
 export class FileBatchStore implements BatchStore {
+  readonly persistent = true;
+
   constructor(readonly directory: string) {
     mkdirSync(directory, { recursive: true, mode: 0o700 });
   }

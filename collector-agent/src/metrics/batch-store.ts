@@ -9,6 +9,8 @@ export interface StoredBatch {
  * order; a store only holds bytes by sequence number.
  */
 export interface BatchStore {
+  /** Whether what it holds outlives the process. */
+  readonly persistent: boolean;
   /** Batches an earlier run left behind (a spool on disk), read once at start; in any order. */
   list(): StoredBatch[];
   write(sequence: number, bytes: Buffer): Promise<void>;
@@ -20,6 +22,7 @@ export interface BatchStore {
 
 /** The default store: the encoded batches in this process's memory, gone when it exits. */
 export class MemoryBatchStore implements BatchStore {
+  readonly persistent = false;
   private readonly batches = new Map<number, Buffer>();
 
   list(): StoredBatch[] {

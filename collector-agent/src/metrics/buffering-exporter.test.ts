@@ -19,6 +19,7 @@ function setup(sendsPerInterval: number, limitBytes = 1024 * 1024) {
   const buffer = new ExportBuffer(new MemoryBatchStore(), limitBytes, {
     dropped: (reason) => drops.push(reason),
     restored: () => undefined,
+    closing: () => undefined,
   });
   const exporter = new BufferingExporter(inner, buffer, sendsPerInterval);
   const answers: number[] = [];
@@ -112,6 +113,7 @@ describe('BufferingExporter', () => {
     const buffer = new ExportBuffer(new MemoryBatchStore(), 0, {
       dropped: () => undefined,
       restored: () => undefined,
+      closing: () => undefined,
     });
     expect(
       new BufferingExporter(inner, buffer).selectAggregationTemporality?.('COUNTER' as never),

@@ -25,6 +25,10 @@ class RecordedEvents implements BufferEvents {
   restored(stats: BufferStats): void {
     this.restores.push([stats.intervals, stats.bytes]);
   }
+  readonly closings: Array<[number, boolean]> = [];
+  closing(stats: BufferStats, kept: boolean): void {
+    this.closings.push([stats.intervals, kept]);
+  }
 }
 
 async function drain(buffer: ExportBuffer): Promise<number[]> {
@@ -52,7 +56,10 @@ describe('ExportBuffer in memory', () => {
       limitBytes: 10 * BATCH_BYTES,
       dropped: { buffer_full: 0, rejected: 0, spool_error: 0 },
     });
-    expect(await drain(buffer)).toEqual([1, 2, 3]);
+    await buffer.add(buffer.reserveSequence(), literalBatch(4));
+    await buffer.close();
+    expect(events.closings).toEqual([[4, false]]); // lost with the process: said so
+    expect(await drain(buffer)).toEqual([1, 2, 3, 4]);
     expect(buffer.stats()).toMatchObject({ bytes: 0, intervals: 0 });
     expect(events.drops).toEqual([]);
   });
@@ -110,12 +117,11 @@ describe('ExportBuffer spooled to files', () => {
   const spool = () => join(dir, 'export-spool');
 
   it('writes one 0600 file per batch and gives them back after a restart, oldest first', async () => {
-    const first = new ExportBuffer(
-      new FileBatchStore(spool()),
-      10 * BATCH_BYTES,
-      new RecordedEvents(),
-    );
+    const firstEvents = new RecordedEvents();
+    const first = new ExportBuffer(new FileBatchStore(spool()), 10 * BATCH_BYTES, firstEvents);
     await addAll(first, [1, 2, 3]);
+    await first.close();
+    expect(firstEvents.closings).toEqual([[3, true]]);
     const files = readdirSync(spool()).sort();
     expect(files).toEqual([
       '0000000000000001.json',

@@ -11,6 +11,8 @@ export interface BufferEvents {
   dropped(reason: DropReason, detail: string, stats: BufferStats): void;
   /** Batches an earlier run left in the spool were found at start. */
   restored(stats: BufferStats): void;
+  /** The agent stops while batches are held: kept in the spool, or lost with the process. */
+  closing(stats: BufferStats, kept: boolean): void;
 }
 
 export interface BufferStats {
@@ -132,6 +134,12 @@ export class ExportBuffer {
   /** The Collector refused a batch for good (malformed): it is dropped, not retried. */
   countRejected(reason: string): void {
     this.drop('rejected', reason);
+  }
+
+  /** The agent stops: says what happens to what is still held, once every write has settled. */
+  async close(): Promise<void> {
+    await this.settled();
+    if (this.entries.length > 0) this.events.closing(this.stats(), this.store.persistent);
   }
 
   /** Resolves once every write and removal asked for so far has settled. */

@@ -100,6 +100,16 @@ export class OutageLoggingExporter implements PushMetricExporter, BufferEvents {
     );
   }
 
+  closing(stats: BufferStats, kept: boolean): void {
+    const held = `${stats.intervals} buffered metrics interval(s) (${formatBytes(stats.bytes)})`;
+    if (kept) this.logger.info(`stopping with ${held} kept in the spool for the next start`);
+    else
+      this.logger.warn(
+        `stopping with ${held} in memory, lost now ` +
+          '(CYBERCORP_BUFFER_SPOOL=file keeps them across restarts)',
+      );
+  }
+
   private failed(error: Error | undefined): void {
     this.failedExports += 1;
     if (this.failingSinceMillis !== undefined) return;

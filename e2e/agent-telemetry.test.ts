@@ -5,7 +5,7 @@
  * spawns shows up by pid within the series budget, and a Collector outage is survived.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,6 +15,7 @@ import { AGENT_BIN } from './support/control-stack.js';
 import {
   freePort,
   requireBinary,
+  rssBytes,
   startProcess,
   waitFor,
   type StartedProcess,
@@ -23,13 +24,6 @@ import { queryPrometheus, startPrometheus, type RunningServer } from './support/
 
 const TOP_N = 3;
 const HOST_NAME = `e2e-agent-${process.pid}`;
-
-/** Resident set size of a process, from /proc (kB → bytes). */
-function rssBytes(pid: number): number {
-  const line = readFileSync(`/proc/${pid}/status`, 'utf8').match(/^VmRSS:\s+(\d+) kB$/m);
-  if (!line) throw new Error(`no VmRSS for pid ${pid}`);
-  return Number(line[1]) * 1024;
-}
 
 describe('real agent → Collector → Prometheus', () => {
   const dir = mkdtempSync(join(tmpdir(), 'agent-telemetry-'));
@@ -135,8 +129,9 @@ describe('real agent → Collector → Prometheus', () => {
     // Several export intervals without a Collector: the agent keeps running.
     await new Promise((resolve) => setTimeout(resolve, 8_000));
     agent!.assertRunning();
-    // Nothing is queued while the Collector is away, so memory stays where it was (give or take
-    // the garbage collector's rhythm), instead of growing with every failed export.
+    // The offline buffer holds these few intervals (a few hundred KB, bounded by
+    // CYBERCORP_BUFFER_MAX_BYTES), so memory stays where it was give or take the garbage
+    // collector's rhythm; e2e/agent-offline-buffer.test.ts covers the buffer itself.
     expect(rssBytes(agent!.pid)).toBeLessThan(rssBefore + 32 * 1024 * 1024);
     expect(agent!.output()).toMatch(/unreachable|outage|unavailable|failed/i);
 

@@ -1,24 +1,42 @@
 // Runs the CyberCorp agent (telemetry only) and prometheus-node-exporter side by side and
-// compares what each costs the host, measured the same way for both: CPU time over the same
-// window after the same 15 s warm-up — from the scheduler's nanosecond counters of every thread
+// compares what each costs the host, in three cases of the agent's offline buffer (below),
+// measured the same way for both: CPU time over the same window after the same 15 s warm-up — from the scheduler's nanosecond counters of every thread
 // (/proc/<pid>/task/*/schedstat; the ratio uses these), cross-checked with utime+stime from
 // /proc/<pid>/stat (10 ms ticks, too coarse alone for ~0.1 s over two minutes) — and peak resident
 // memory (VmHWM from /proc/<pid>/status, the peak over each process's whole life, startup
 // included). Both work on the same 10 s cadence: the agent exports every 10 s, this script
 // scrapes node_exporter every 10 s; the output says how many series each side produces.
 //
-// Usage: npx tsc -b collector-agent && node bench/agent-overhead/run.mjs
+// Usage: npm run build (the bundle the launcher runs) && node bench/agent-overhead/run.mjs
 //   BENCH_SECONDS           measured duration after a 15 s warm-up (default 120)
 //   BENCH_AGENT_NODE_FLAGS  unset: the agent runs as installed, through its launcher
 //                           (collector-agent/bin/cybercorp-agent.js and the node flags on its
 //                           first line). Set (even to ""): the bundle the launcher runs,
 //                           dist/cybercorp-agent.mjs, runs under
 //                           `node <these flags>` instead, to compare flag sets.
+//   BENCH_CASES             comma-separated, default all three, each measured in turn against a
+//                           fresh node_exporter:
+//                           normal   the Collector answers: every batch goes straight out and
+//                                    the offline buffer stays empty
+//                           outage   nothing listens at the OTLP endpoint: every interval's
+//                                    batch is encoded into the in-memory buffer and one send is
+//                                    tried (and fails) per interval
+//                           spool    the same outage with CYBERCORP_BUFFER_SPOOL=file: each
+//                                    batch is also written to a 0600 file; the output gives the
+//                                    measured batch size and what a full default buffer holds
 // The agent exports to a real Collector when scripts/build-otelcol can provide one, otherwise to
 // a local OTLP/gRPC sink in this process; the output says which.
-// Budget: our CPU <= 1.0x node_exporter's, our peak RSS < 60 MB.
+// Budget, in every case: our CPU <= 1.0x node_exporter's, our peak RSS < 60 MB.
 import { execFile, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -38,6 +56,12 @@ const TICKS_PER_SECOND = 100;
 const RSS_BUDGET_MB = 60;
 const CPU_BUDGET_RATIO = 1.0;
 const seconds = Number(process.env.BENCH_SECONDS ?? 120);
+const CASES = ['normal', 'outage', 'spool'];
+const cases = (process.env.BENCH_CASES ?? CASES.join(',')).split(',').map((c) => c.trim());
+for (const name of cases)
+  if (!CASES.includes(name)) throw new Error(`BENCH_CASES: unknown case ${name} (${CASES})`);
+/** CYBERCORP_BUFFER_MAX_BYTES unset. */
+const DEFAULT_BUFFER_MAX_BYTES = 32 * 1024 * 1024;
 const rawAgentFlags = process.env.BENCH_AGENT_NODE_FLAGS?.split(/\s+/).filter(Boolean);
 const agentCommand = rawAgentFlags
   ? { command: process.execPath, args: [...rawAgentFlags, AGENT_BIN] }
@@ -76,11 +100,12 @@ function start(name, command, args, env = process.env) {
   child.stderr.on('data', (chunk) => {
     stderr = (stderr + chunk).slice(-4000);
   });
+  const entry = { name, child, stderr: () => stderr, stopped: false };
   child.on('exit', (code, signal) => {
-    if (!stopping)
+    if (!stopping && !entry.stopped)
       console.error(`${name} exited early (code ${code}, signal ${signal}):\n${stderr}`);
   });
-  children.push({ name, child, stderr: () => stderr });
+  children.push(entry);
   return child;
 }
 
@@ -212,6 +237,120 @@ async function scrape(url) {
   return text.split('\n').filter((line) => line && !line.startsWith('#')).length;
 }
 
+const f = (n, d = 2) => n.toFixed(d);
+
+/** Stops children this script started, by their own handles, and forgets them. */
+async function stopChildren(stopped) {
+  for (const entry of stopped) entry.stopped = true;
+  for (const { child } of stopped)
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+  await sleep(300);
+  for (const { child } of stopped)
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  for (const entry of stopped) children.splice(children.indexOf(entry), 1);
+}
+
+/**
+ * Runs the agent (with `agentEnv`) and a fresh node_exporter side by side, measures both over
+ * the same window after the same warm-up, prints the table, and stops them.
+ */
+async function measureCase(agentEnv) {
+  const agent = start('cybercorp-agent', agentCommand.command, agentCommand.args, {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    LOG_LEVEL: 'warn',
+    OTEL_METRIC_EXPORT_INTERVAL: String(CADENCE_MS),
+    ...agentEnv,
+  });
+  const exporterPort = await freePort();
+  const exporter = start(NODE_EXPORTER, NODE_EXPORTER, [
+    `--web.listen-address=127.0.0.1:${exporterPort}`,
+    '--collector.disable-defaults',
+    ...NODE_EXPORTER_COLLECTORS.map((c) => `--collector.${c}`),
+  ]);
+  const pair = children.slice(-2);
+  try {
+    await waitForPort(exporterPort, 'node_exporter');
+    const scrapeUrl = `http://127.0.0.1:${exporterPort}/metrics`;
+    console.log(`agent pid ${agent.pid}, node_exporter pid ${exporter.pid}`);
+    await scrape(scrapeUrl);
+    await sleep(WARMUP_MS);
+    const base = {
+      agent: cpuSeconds(agent.pid),
+      exporter: cpuSeconds(exporter.pid),
+      agentSched: schedSeconds(agent.pid),
+      exporterSched: schedSeconds(exporter.pid),
+    };
+    const started = Date.now();
+    let series = 0;
+    for (let t = CADENCE_MS; t <= seconds * 1000; t += CADENCE_MS) {
+      series = await scrape(scrapeUrl);
+      await sleep(Math.max(0, started + t - Date.now()));
+      for (const { name, child } of children) {
+        if (child.exitCode !== null || child.signalCode !== null)
+          throw new Error(`${name} died during the run`);
+      }
+    }
+    const elapsed = (Date.now() - started) / 1000;
+    const ours = {
+      cpu: schedSeconds(agent.pid) - base.agentSched,
+      ticks: cpuSeconds(agent.pid) - base.agent,
+      hwmMb: statusKb(agent.pid, 'VmHWM') / 1024,
+      rssMb: statusKb(agent.pid, 'VmRSS') / 1024,
+    };
+    const theirs = {
+      cpu: schedSeconds(exporter.pid) - base.exporterSched,
+      ticks: cpuSeconds(exporter.pid) - base.exporter,
+      hwmMb: statusKb(exporter.pid, 'VmHWM') / 1024,
+      rssMb: statusKb(exporter.pid, 'VmRSS') / 1024,
+    };
+    console.log(
+      `measured ${f(elapsed, 0)} s (${Math.round(elapsed / (CADENCE_MS / 1000))} cycles of ${CADENCE_MS / 1000} s)`,
+    );
+    console.log(
+      `                 CPU s   (ticks)   CPU ms/cycle   CPU % of 1 core   peak RSS MB   RSS now MB`,
+    );
+    const cycles = elapsed / (CADENCE_MS / 1000);
+    const row = (name, m) =>
+      console.log(
+        `${name.padEnd(15)} ${f(m.cpu, 3).padStart(6)}   ${f(m.ticks).padStart(7)}   ${f((1000 * m.cpu) / cycles).padStart(12)}   ${f((100 * m.cpu) / elapsed, 3).padStart(15)}   ${f(m.hwmMb, 1).padStart(11)}   ${f(m.rssMb, 1).padStart(10)}`,
+      );
+    row('cybercorp-agent', ours);
+    row('node_exporter', theirs);
+    console.log(
+      'CPU s from schedstat (ns, live threads); ticks from /proc/<pid>/stat as a cross-check',
+    );
+    console.log("peak RSS = VmHWM over each process's whole life (startup included)");
+    console.log(`node_exporter series per scrape: ${series}`);
+    return {
+      cpuRatio: ours.cpu / theirs.cpu,
+      rssRatio: ours.hwmMb / theirs.hwmMb,
+      hwmMb: ours.hwmMb,
+    };
+  } finally {
+    await stopChildren(pair);
+  }
+}
+
+/** The encoded size of the batches the spool case wrote, and what a full default buffer holds. */
+function reportBatchSize(spool) {
+  const sizes = readdirSync(spool)
+    .filter((name) => name.endsWith('.json'))
+    .map((name) => statSync(join(spool, name)).size);
+  if (sizes.length === 0) {
+    console.log(`spool ${spool}: NO batch files (check the agent)`);
+    return;
+  }
+  const mean = sizes.reduce((a, b) => a + b, 0) / sizes.length;
+  const intervals = DEFAULT_BUFFER_MAX_BYTES / mean;
+  const hours = (intervals * CADENCE_MS) / 3_600_000;
+  console.log(
+    `spool: ${sizes.length} batches held, ${f(mean / 1000, 1)} kB each on average ` +
+      `(${f(Math.min(...sizes) / 1000, 1)}-${f(Math.max(...sizes) / 1000, 1)}); a full default buffer ` +
+      `(32 MiB) holds ${Math.round(intervals)} intervals = ${f(hours, 2)} h at ${CADENCE_MS / 1000} s`,
+  );
+}
+
 let stopping = false;
 const dir = mkdtempSync(join(tmpdir(), 'agent-overhead-'));
 try {
@@ -234,87 +373,32 @@ try {
     target = `a local OTLP/gRPC sink in the bench process (${collector.reason})`;
   }
 
-  const agent = start('cybercorp-agent', agentCommand.command, agentCommand.args, {
-    PATH: process.env.PATH,
-    HOME: process.env.HOME,
-    CYBERCORP_AGENT_STATE_DIR: join(dir, 'agent-state'),
-    LOG_LEVEL: 'warn',
-    OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${otlpPort}`,
-    OTEL_METRIC_EXPORT_INTERVAL: String(CADENCE_MS),
-  });
-
-  const exporterPort = await freePort();
-  const exporter = start(NODE_EXPORTER, NODE_EXPORTER, [
-    `--web.listen-address=127.0.0.1:${exporterPort}`,
-    '--collector.disable-defaults',
-    ...NODE_EXPORTER_COLLECTORS.map((c) => `--collector.${c}`),
-  ]);
-  await waitForPort(exporterPort, 'node_exporter');
-  const scrapeUrl = `http://127.0.0.1:${exporterPort}/metrics`;
-
   const how = rawAgentFlags
     ? `node ${[...rawAgentFlags, AGENT_BIN].join(' ')}`
     : `${AGENT_LAUNCHER}, ${readFileSync(AGENT_LAUNCHER, 'utf8').split('\n', 1)[0]}`;
-  console.log(`agent pid ${agent.pid} (${how})`);
-  console.log(`agent exports every ${CADENCE_MS / 1000} s to ${target}`);
+  console.log(`agent: ${how}, exporting every ${CADENCE_MS / 1000} s`);
   console.log(
-    `node_exporter ${NODE_EXPORTER} pid ${exporter.pid}, collectors: ${NODE_EXPORTER_COLLECTORS.join(',')}; scraped every ${CADENCE_MS / 1000} s`,
+    `node_exporter ${NODE_EXPORTER}, collectors: ${NODE_EXPORTER_COLLECTORS.join(',')}; scraped every ${CADENCE_MS / 1000} s`,
   );
-  console.log(`warm-up ${WARMUP_MS / 1000} s, then measuring ${seconds} s`);
-
-  await scrape(scrapeUrl);
-  await sleep(WARMUP_MS);
-  const base = {
-    agent: cpuSeconds(agent.pid),
-    exporter: cpuSeconds(exporter.pid),
-    agentSched: schedSeconds(agent.pid),
-    exporterSched: schedSeconds(exporter.pid),
-  };
-  const started = Date.now();
-  let series = 0;
-  for (let t = CADENCE_MS; t <= seconds * 1000; t += CADENCE_MS) {
-    series = await scrape(scrapeUrl);
-    await sleep(Math.max(0, started + t - Date.now()));
-    for (const { name, child } of children) {
-      if (child.exitCode !== null || child.signalCode !== null)
-        throw new Error(`${name} died during the run`);
-    }
-  }
-  const elapsed = (Date.now() - started) / 1000;
-  const ours = {
-    cpu: schedSeconds(agent.pid) - base.agentSched,
-    ticks: cpuSeconds(agent.pid) - base.agent,
-    hwmMb: statusKb(agent.pid, 'VmHWM') / 1024,
-    rssMb: statusKb(agent.pid, 'VmRSS') / 1024,
-  };
-  const theirs = {
-    cpu: schedSeconds(exporter.pid) - base.exporterSched,
-    ticks: cpuSeconds(exporter.pid) - base.exporter,
-    hwmMb: statusKb(exporter.pid, 'VmHWM') / 1024,
-    rssMb: statusKb(exporter.pid, 'VmRSS') / 1024,
-  };
-  const cpuRatio = ours.cpu / theirs.cpu;
-  const rssRatio = ours.hwmMb / theirs.hwmMb;
-  const f = (n, d = 2) => n.toFixed(d);
-  console.log('');
-  console.log(
-    `measured ${f(elapsed, 0)} s (${Math.round(elapsed / (CADENCE_MS / 1000))} cycles of ${CADENCE_MS / 1000} s)`,
-  );
-  console.log(
-    `                 CPU s   (ticks)   CPU ms/cycle   CPU % of 1 core   peak RSS MB   RSS now MB`,
-  );
-  const cycles = elapsed / (CADENCE_MS / 1000);
-  const row = (name, m) =>
+  console.log(`each case: warm-up ${WARMUP_MS / 1000} s, then measuring ${seconds} s`);
+  // Nothing listens here: the outage cases' Collector is away for the whole run.
+  const unreachablePort = await freePort();
+  const summary = [];
+  for (const name of cases) {
+    const outage = name !== 'normal';
+    const stateDir = join(dir, `agent-state-${name}`);
+    console.log('');
     console.log(
-      `${name.padEnd(15)} ${f(m.cpu, 3).padStart(6)}   ${f(m.ticks).padStart(7)}   ${f((1000 * m.cpu) / cycles).padStart(12)}   ${f((100 * m.cpu) / elapsed, 3).padStart(15)}   ${f(m.hwmMb, 1).padStart(11)}   ${f(m.rssMb, 1).padStart(10)}`,
+      `== ${name}: ${outage ? `no Collector at 127.0.0.1:${unreachablePort}, buffer ${name === 'spool' ? 'spooled to files' : 'in memory'}` : `exporting to ${target}`}`,
     );
-  row('cybercorp-agent', ours);
-  row('node_exporter', theirs);
-  console.log(
-    'CPU s from schedstat (ns, live threads); ticks from /proc/<pid>/stat as a cross-check',
-  );
-  console.log("peak RSS = VmHWM over each process's whole life (startup included)");
-  console.log(`node_exporter series per scrape: ${series}`);
+    const result = await measureCase({
+      CYBERCORP_AGENT_STATE_DIR: stateDir,
+      OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${outage ? unreachablePort : otlpPort}`,
+      ...(name === 'spool' ? { CYBERCORP_BUFFER_SPOOL: 'file' } : {}),
+    });
+    summary.push({ name, ...result });
+    if (name === 'spool') reportBatchSize(join(stateDir, 'export-spool'));
+  }
   if (sinkExports) console.log(`exports received by the sink: ${sinkExports()}`);
   const otelcol = children.find((c) => c.name === 'otelcol');
   if (otelcol) {
@@ -332,13 +416,12 @@ try {
     );
   }
   console.log('');
-  console.log(
-    `ratio CPU agent/node_exporter:      ${f(cpuRatio)}x  (budget <= ${CPU_BUDGET_RATIO}x: ${cpuRatio <= CPU_BUDGET_RATIO ? 'within' : 'OVER'})`,
-  );
-  console.log(`ratio peak RSS agent/node_exporter: ${f(rssRatio)}x`);
-  console.log(
-    `agent peak RSS ${f(ours.hwmMb, 1)} MB  (budget < ${RSS_BUDGET_MB} MB: ${ours.hwmMb < RSS_BUDGET_MB ? 'within' : 'OVER'})`,
-  );
+  for (const { name, cpuRatio, rssRatio, hwmMb } of summary) {
+    console.log(
+      `${name.padEnd(7)} ratio CPU agent/node_exporter: ${f(cpuRatio)}x  (budget <= ${CPU_BUDGET_RATIO}x: ${cpuRatio <= CPU_BUDGET_RATIO ? 'within' : 'OVER'});  ` +
+        `peak RSS ratio ${f(rssRatio)}x, agent peak RSS ${f(hwmMb, 1)} MB (budget < ${RSS_BUDGET_MB} MB: ${hwmMb < RSS_BUDGET_MB ? 'within' : 'OVER'})`,
+    );
+  }
 } finally {
   stopping = true;
   // Only the processes this script started, by their own handles.

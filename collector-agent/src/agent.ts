@@ -18,6 +18,8 @@ export interface TelemetryContext {
   processTable: ProcessTable;
   config: ConfigStore;
   log: Logger;
+  /** The agent's state directory (instance uid, export spool). */
+  stateDir: string;
 }
 
 export interface Telemetry {
@@ -79,7 +81,13 @@ export async function startAgent(options: AgentOptions = {}): Promise<RunningAge
   const processTable = options.processTable ?? createProcessTable();
   const windows = options.windows;
 
-  const telemetry = await options.telemetry?.({ resource, processTable, config, log: root });
+  const telemetry = await options.telemetry?.({
+    resource,
+    processTable,
+    config,
+    log: root,
+    stateDir,
+  });
 
   let control: ControlPlane | undefined;
   if (controlUrl === undefined) {

@@ -16,7 +16,11 @@ Environment:
   CYBERCORP_TLS_PIN_SHA256   comma-separated SPKI SHA-256 pins (RFC 7469, base64); the server's
                              chain must carry one of them. Keep a backup pin for key rotation
   ALLOW_PLAINTEXT_HTTP       true: allow the token over ws:// to a host other than loopback
-  CYBERCORP_AGENT_STATE_DIR  where the instance uid is kept
+  CYBERCORP_AGENT_STATE_DIR  where the instance uid (and the export spool) is kept
+  CYBERCORP_BUFFER_MAX_BYTES bound on metrics held while the Collector is unreachable
+                             (default 33554432, 32 MiB; 0: keep nothing)
+  CYBERCORP_BUFFER_SPOOL     memory (default) or file: hold them in 0600 files under the
+                             state directory, kept across restarts
   LOG_LEVEL                  debug, info, warn, error, fatal (unset: info and 1 % of debug lines)
   LOG_DEBUG_SAMPLE           share of debug lines written (0-1)
   LOG_FILE, LOG_FILE_COUNT   also log to this file, rotated daily, keeping COUNT (30) old files

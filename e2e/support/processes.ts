@@ -7,7 +7,7 @@
  * Tests only ever signal pids they spawned through `startProcess`.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
+import { accessSync, constants, readFileSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import { delimiter, join } from 'node:path';
 import { promisify } from 'node:util';
@@ -290,6 +290,13 @@ export function exitOf(child: ChildProcess): Promise<ExitStatus> {
     return Promise.resolve({ code: child.exitCode, signal: child.signalCode });
   }
   return new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+}
+
+/** Resident set size of a process the test started, from /proc (kB → bytes). */
+export function rssBytes(pid: number): number {
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8').match(/^VmRSS:\s+(\d+) kB$/m);
+  if (!line) throw new Error(`no VmRSS for pid ${pid}`);
+  return Number(line[1]) * 1024;
 }
 
 /** A `sleep 300` owned by the test: the only kind of process process-control tests act on. */

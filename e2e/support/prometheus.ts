@@ -105,6 +105,38 @@ export async function queryPrometheus(baseUrl: string, promql: string): Promise<
   return body.data.result;
 }
 
+export interface PromSeries {
+  metric: Record<string, string>;
+  /** [unix seconds, value] pairs, oldest first. */
+  values: Array<[number, string]>;
+}
+
+/**
+ * The raw samples a range selector (`metric{...}[60s]`) holds at `atSeconds`: each sample as
+ * stored, without the step and lookback a range query would fill gaps with.
+ */
+export async function rawSamples(
+  baseUrl: string,
+  rangeSelector: string,
+  atSeconds: number,
+): Promise<PromSeries[]> {
+  const response = await fetch(
+    `${baseUrl}/api/v1/query?query=${encodeURIComponent(rangeSelector)}&time=${atSeconds}`,
+    { signal: AbortSignal.timeout(5_000) },
+  );
+  const body = (await response.json()) as {
+    status: string;
+    error?: string;
+    data?: { resultType: string; result: PromSeries[] };
+  };
+  if (body.status !== 'success' || body.data?.resultType !== 'matrix') {
+    throw new Error(
+      `Prometheus query '${rangeSelector}' gave no matrix: ${response.status} ${body.error ?? ''}`,
+    );
+  }
+  return body.data.result;
+}
+
 export interface RuleState {
   group: string;
   name: string;

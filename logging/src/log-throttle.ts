@@ -1,5 +1,5 @@
 /**
- * At most one log line per key (a connection) and interval, so that a flood of the same event
+ * At most one log line per key (a connection, a cause) and interval, so that a flood of the same event
  * costs a counter increment each and a line now and then, never a line each.
  */
 export class LogThrottle {

@@ -47,6 +47,7 @@ describe('startAgentTelemetry', () => {
         processTable: table,
         config,
         log: silentLogger,
+        stateDir: dir,
       },
       { exporter, files: new FixtureHostFiles(PROC), exportIntervalMillis: 60_000, cpuCount: 1 },
     );

@@ -1,4 +1,6 @@
+import { join } from 'node:path';
 import type { TelemetryContext } from '../agent.js';
+import { SPOOL_DIRECTORY_NAME } from './batch-spool.js';
 import {
   startTelemetry as startPipeline,
   type Telemetry,
@@ -7,7 +9,8 @@ import {
 
 /**
  * Starts the metrics for the agent's composition root: identity, process table, `metrics.topN`
- * (followed across config reloads) and the agent's logger all come from the agent.
+ * (followed across config reloads), the agent's logger and its state directory (home of the
+ * export spool, CYBERCORP_BUFFER_SPOOL=file) all come from the agent.
  */
 export function startAgentTelemetry(
   context: TelemetryContext,
@@ -20,6 +23,7 @@ export function startAgentTelemetry(
     resource: context.resource.resource,
     processTable: context.processTable,
     topN: context.config.current().metrics.topN,
+    spoolDirectory: join(context.stateDir, SPOOL_DIRECTORY_NAME),
     logger: { info: (message) => log.info(message), warn: (message) => log.warn(message) },
   });
   const unsubscribe = context.config.onChange((next, previous) => {

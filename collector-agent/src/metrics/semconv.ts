@@ -33,6 +33,11 @@ export const METRIC_SYSTEM_UPTIME = 'system.uptime';
 export const METRIC_PROCESS_CPU_TIME = 'process.cpu.time';
 export const METRIC_PROCESS_CPU_UTILIZATION = 'process.cpu.utilization';
 export const METRIC_PROCESS_MEMORY_USAGE = 'process.memory.usage';
+// The agent's own telemetry (not semconv): its offline export buffer.
+export const METRIC_AGENT_EXPORT_BUFFER_SIZE = 'cybercorp.agent.export.buffer.size';
+export const METRIC_AGENT_EXPORT_BUFFER_LIMIT = 'cybercorp.agent.export.buffer.limit';
+export const METRIC_AGENT_EXPORT_BUFFER_INTERVALS = 'cybercorp.agent.export.buffer.intervals';
+export const METRIC_AGENT_EXPORT_BUFFER_DROPPED = 'cybercorp.agent.export.buffer.dropped';
 
 // Units (UCUM, as semconv writes them). The Collector's Prometheus translation turns "By" into
 // `_bytes`, "s" into `_seconds`, "1" on a gauge into `_ratio`, and drops `{annotations}`.
@@ -45,6 +50,8 @@ export const UNIT_ERRORS = '{error}';
 export const UNIT_OPERATIONS = '{operation}';
 /** Load is a count of runnable threads averaged over time; the annotation keeps the name bare. */
 export const UNIT_THREADS = '{thread}';
+/** One export interval's batch. */
+export const UNIT_INTERVALS = '{interval}';
 
 // Attribute names.
 export const ATTR_CPU_MODE = 'cpu.mode';
@@ -63,6 +70,8 @@ export const ATTR_PROCESS_PID = 'process.pid';
 export const ATTR_PROCESS_EXECUTABLE_NAME = 'process.executable.name';
 export const ATTR_PROCESS_OWNER = 'process.owner';
 export const ATTR_SERVICE_INSTANCE_ID = 'service.instance.id';
+/** Why the buffer dropped an interval: buffer_full, rejected, spool_error. */
+export const ATTR_DROP_REASON = 'reason';
 
 // Attribute values.
 export const CPU_MODES = [

@@ -76,6 +76,10 @@ describe('startTelemetry', () => {
       .flatMap((s) => s.metrics.map((m) => m.descriptor.name))
       .sort();
     expect(names).toEqual([
+      'cybercorp.agent.export.buffer.dropped',
+      'cybercorp.agent.export.buffer.intervals',
+      'cybercorp.agent.export.buffer.limit',
+      'cybercorp.agent.export.buffer.size',
       'process.cpu.time',
       'process.cpu.utilization',
       'process.memory.usage',

@@ -8,10 +8,16 @@ import {
   type MetricCollectOptions,
   type PushMetricExporter,
 } from '@opentelemetry/sdk-metrics';
+import { bufferSettingsFromEnv, type BufferSettings } from '../config/buffer-settings.js';
 import { ConfigError } from '../config/config-error.js';
 import type { ProcessTable } from '../control/processes.js';
 import type { HostFiles } from './host-files.js';
 import { LinuxHostFiles } from './host-files.linux.js';
+import { FileBatchStore } from './batch-spool.js';
+import { MemoryBatchStore, type BatchStore } from './batch-store.js';
+import { BufferingExporter } from './buffering-exporter.js';
+import { ExportBufferCollector } from './collectors/export-buffer.js';
+import { ExportBuffer, type BufferStats } from './export-buffer.js';
 import { HostMetricsProducer } from './host-metrics.js';
 import { checkOtlpTls, describeOtlpTls, otlpTlsFromEnv } from './otlp-tls.js';
 import { OutageLoggingExporter } from './outage-logging-exporter.js';
@@ -42,6 +48,10 @@ export interface TelemetryOptions {
   exportIntervalMillis?: number;
   /** Default: OTLP over gRPC, configured by the standard OTEL_EXPORTER_OTLP_* variables. */
   exporter?: PushMetricExporter;
+  /** The offline buffer. Default: CYBERCORP_BUFFER_MAX_BYTES and CYBERCORP_BUFFER_SPOOL. */
+  buffer?: BufferSettings;
+  /** Directory of the file spool (`buffer.spool: 'file'`); the agent uses its state directory. */
+  spoolDirectory?: string;
   logger?: TelemetryLogger;
   files?: HostFiles;
   cpuCount?: number;
@@ -99,6 +109,16 @@ function otlpExporter(env: NodeJS.ProcessEnv, logger: TelemetryLogger): PushMetr
   return new OTLPMetricExporter({ concurrencyLimit: EXPORT_CONCURRENCY_LIMIT });
 }
 
+function bufferStore(settings: BufferSettings, spoolDirectory: string | undefined): BatchStore {
+  if (settings.spool === 'memory') return new MemoryBatchStore();
+  if (spoolDirectory === undefined) {
+    throw new ConfigError(
+      "CYBERCORP_BUFFER_SPOOL=file needs the agent's state directory; this telemetry has none",
+    );
+  }
+  return new FileBatchStore(spoolDirectory);
+}
+
 /** The periodic reader, with collection errors logged once per distinct cause. */
 class LoggingPeriodicReader extends PeriodicExportingMetricReader {
   constructor(
@@ -116,15 +136,19 @@ class LoggingPeriodicReader extends PeriodicExportingMetricReader {
 }
 
 /**
- * Starts the agent's metrics: the host collectors and the top-N process metrics, produced on a
- * MeterProvider's periodic reader and exported over OTLP. When the Collector is unreachable the agent keeps running; each failed
- * batch is dropped, and the outage is logged once and its end once.
+ * Starts the agent's metrics: the host collectors, the top-N process metrics and the agent's
+ * own buffer metrics, produced on a MeterProvider's periodic reader and exported over OTLP.
+ * When the Collector is unreachable the agent keeps running and keeps each interval's batch in
+ * its bounded offline buffer, to send oldest first when the Collector is back; the outage is
+ * logged once and its end once, dropped intervals at most once a minute.
  */
 export function startTelemetry(options: TelemetryOptions): Telemetry {
   const env = options.env ?? process.env;
   const logger = options.logger ?? consoleTelemetryLogger;
   if (!options.exporter && metricsExporterFromEnv(env) === 'none') return disabledTelemetry;
   const exportIntervalMillis = options.exportIntervalMillis ?? exportIntervalFromEnv(env);
+  const bufferSettings = options.buffer ?? bufferSettingsFromEnv(env);
+  const store = bufferStore(bufferSettings, options.spoolDirectory);
   const errors = new DistinctErrorLog(logger);
   // One table read serves the concurrent collectors of one cycle, never two cycles.
   const snapshot = new ProcessSnapshot(
@@ -136,6 +160,16 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
     topN: options.topN,
     cpuCount: options.cpuCount ?? availableParallelism(),
   });
+  // The outage log reports on the buffer, and the buffer reports its drops to the outage log.
+  const stats = (): BufferStats => buffer.stats();
+  const outageLog = new OutageLoggingExporter(
+    options.exporter ?? otlpExporter(env, logger),
+    logger,
+    options.exporter ? 'the configured exporter' : otlpTlsFromEnv(env).endpoint,
+    Date.now,
+    stats,
+  );
+  const buffer = new ExportBuffer(store, bufferSettings.maxBytes, outageLog);
   const collectors = new HostMetricsProducer([
     ...createHostCollectors({
       files: options.files ?? new LinuxHostFiles(),
@@ -143,15 +177,11 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
       reportError: (error) => errors.report(error),
     }),
     processes,
+    new ExportBufferCollector(stats),
   ]);
-  const exporter = new OutageLoggingExporter(
-    options.exporter ?? otlpExporter(env, logger),
-    logger,
-    options.exporter ? 'the configured exporter' : otlpTlsFromEnv(env).endpoint,
-  );
   const reader = new LoggingPeriodicReader(
     {
-      exporter,
+      exporter: new BufferingExporter(outageLog, buffer),
       exportIntervalMillis,
       exportTimeoutMillis: Math.min(exportIntervalMillis, 30_000),
       metricProducers: [collectors],

@@ -2,7 +2,17 @@
  * Test support for the metrics collectors: an in-memory reader and literal-fixture host files.
  * Used by the *.test.ts files of metrics/; test-support/ folders are left out of the build.
  */
-import { MeterProvider, MetricReader, type MetricData } from '@opentelemetry/sdk-metrics';
+import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import {
+  AggregationTemporality,
+  DataPointType,
+  MeterProvider,
+  MetricReader,
+  type MetricData,
+  type PushMetricExporter,
+  type ResourceMetrics,
+} from '@opentelemetry/sdk-metrics';
 import type { ProcessSample, ProcessSummary, ProcessTable } from '../../control/processes.js';
 import type { MetricsCollector } from '../collector.js';
 import type { FilesystemStats, HostFiles } from '../host-files.js';
@@ -119,3 +129,68 @@ export class FakeSummaryProcessTable extends FakeProcessTable {
     return super.get(pid);
   }
 }
+
+/**
+ * One literal export batch: `system.uptime` = `value` at `second` (on an otherwise empty host),
+ * so a test can tell batches apart by their value and check their order.
+ */
+export function literalBatch(second: number, value = second): ResourceMetrics {
+  return {
+    resource: resourceFromAttributes({ 'host.name': 'web-1', 'service.name': 'cybercorp-agent' }),
+    scopeMetrics: [
+      {
+        scope: { name: '@cybercorp/collector-agent' },
+        metrics: [
+          {
+            descriptor: { name: 'system.uptime', description: '', unit: 's', valueType: 1 },
+            aggregationTemporality: AggregationTemporality.CUMULATIVE,
+            dataPointType: DataPointType.GAUGE,
+            dataPoints: [{ attributes: {}, startTime: [0, 0], endTime: [second, 0], value }],
+          },
+        ],
+      },
+    ],
+  };
+}
+
+/** The `system.uptime` value of a literalBatch. */
+export function valueOf(batch: ResourceMetrics): number | undefined {
+  return batch.scopeMetrics[0]?.metrics[0]?.dataPoints[0]?.value as number | undefined;
+}
+
+/** An exporter answering each export with the next scripted result, keeping what it was sent. */
+export class ScriptedExporter implements PushMetricExporter {
+  readonly sent: ResourceMetrics[] = [];
+
+  constructor(public results: ExportResult[]) {}
+
+  export(metrics: ResourceMetrics, callback: (result: ExportResult) => void): void {
+    const next = this.results.shift();
+    if (!next) throw new Error('no scripted result left');
+    if (next.code === ExportResultCode.SUCCESS) this.sent.push(metrics);
+    callback(next);
+  }
+
+  async forceFlush(): Promise<void> {}
+  async shutdown(): Promise<void> {}
+}
+
+export const EXPORT_OK: ExportResult = { code: ExportResultCode.SUCCESS };
+/** What the gRPC exporter reports while no Collector listens. */
+export const EXPORT_UNAVAILABLE: ExportResult = {
+  code: ExportResultCode.FAILED,
+  error: Object.assign(new Error('14 UNAVAILABLE: No connection established'), {
+    code: 14,
+    details: 'No connection established',
+    metadata: {},
+  }),
+};
+/** What the Collector answers for a request it can never accept. */
+export const EXPORT_INVALID: ExportResult = {
+  code: ExportResultCode.FAILED,
+  error: Object.assign(new Error('3 INVALID_ARGUMENT: malformed'), {
+    code: 3,
+    details: 'malformed',
+    metadata: {},
+  }),
+};

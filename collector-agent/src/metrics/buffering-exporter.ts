@@ -1,0 +1,136 @@
+import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
+import type {
+  AggregationOption,
+  AggregationTemporality,
+  InstrumentType,
+  PushMetricExporter,
+  ResourceMetrics,
+} from '@opentelemetry/sdk-metrics';
+import type { ExportBuffer } from './export-buffer.js';
+import { isPermanentExportError } from './export-errors.js';
+
+/**
+ * Sends per export interval, the fresh batch included: after an outage the backlog goes out at
+ * up to this many times the normal rate, so a fleet coming back does not flood its Collector
+ * (whose memory limiter answering UNAVAILABLE also ends a round). A full default buffer
+ * (about 1,265 intervals of a measured 26.5 KB, see prometheus/prometheus.yml) is caught up in
+ * about 320 intervals; the oldest waiting sample only gets younger meanwhile.
+ */
+export const SENDS_PER_INTERVAL = 5;
+
+type SendOutcome = { sent: true } | { sent: false; permanent: boolean; error: string };
+
+/**
+ * Offline mode: hands every interval's batch to the Collector through `inner`, and keeps what
+ * could not be delivered in `buffer` to send later, oldest first.
+ *
+ * The reader gets its answer at once: the batch is accepted, for delivery now or later. Holding
+ * the callback for a send would make it wait behind the backlog, and the periodic reader skips a
+ * whole cycle while the previous export has not answered (sdk-metrics 2.x) and gives up on one
+ * after its export timeout — a gap either way. Each send is bounded by the OTLP exporter's own
+ * timeout (OTEL_EXPORTER_OTLP_TIMEOUT), and there is never more than one in flight, so batches
+ * arrive in production order. Points keep their original timestamps: re-sent cumulative sums
+ * are the same points, and delta points (if that temporality is chosen) each cover their own
+ * interval once.
+ *
+ * When the buffer is empty and nothing is in flight, a batch goes straight out without being
+ * encoded, which is the normal case. Each interval allows SENDS_PER_INTERVAL sends; the first
+ * failure that may pass later ends the round, and a batch the Collector refused for good
+ * (malformed) is dropped and counted instead of blocking the ones behind it forever.
+ */
+export class BufferingExporter implements PushMetricExporter {
+  readonly selectAggregationTemporality?: (type: InstrumentType) => AggregationTemporality;
+  readonly selectAggregation?: (type: InstrumentType) => AggregationOption;
+  private sending: Promise<void> | undefined;
+  /** The latest batch on its way into the buffer (a file write, with the spool). */
+  private handoff: Promise<void> = Promise.resolve();
+  private budget = 0;
+  private closing = false;
+
+  constructor(
+    private readonly inner: PushMetricExporter,
+    private readonly buffer: ExportBuffer,
+    private readonly sendsPerInterval = SENDS_PER_INTERVAL,
+  ) {
+    this.selectAggregationTemporality = inner.selectAggregationTemporality?.bind(inner);
+    this.selectAggregation = inner.selectAggregation?.bind(inner);
+  }
+
+  export(metrics: ResourceMetrics, resultCallback: (result: ExportResult) => void): void {
+    const sequence = this.buffer.reserveSequence();
+    this.budget = this.sendsPerInterval;
+    if (this.sending === undefined && this.buffer.isEmpty) {
+      this.startSending({ sequence, batch: metrics });
+    } else {
+      this.handoff = this.buffer.add(sequence, metrics).then(() => this.startSending(undefined));
+    }
+    resultCallback({ code: ExportResultCode.SUCCESS });
+  }
+
+  /** Waits for the send in flight (and the sends of this round), not for the whole backlog. */
+  async forceFlush(): Promise<void> {
+    await this.handoff;
+    await this.sending;
+    await this.buffer.settled();
+    await this.inner.forceFlush();
+  }
+
+  async shutdown(): Promise<void> {
+    this.closing = true;
+    await this.handoff;
+    await this.sending;
+    await this.buffer.close();
+    await this.inner.shutdown();
+  }
+
+  private startSending(fresh: { sequence: number; batch: ResourceMetrics } | undefined): void {
+    if (this.sending !== undefined || this.closing) {
+      if (fresh) void this.buffer.add(fresh.sequence, fresh.batch);
+      return;
+    }
+    this.sending = this.sendRound(fresh).finally(() => {
+      this.sending = undefined;
+    });
+  }
+
+  private async sendRound(fresh?: { sequence: number; batch: ResourceMetrics }): Promise<void> {
+    if (fresh) {
+      this.budget -= 1;
+      const outcome = await this.send(fresh.batch);
+      if (!outcome.sent && !outcome.permanent) {
+        await this.buffer.add(fresh.sequence, fresh.batch);
+        return;
+      }
+      if (!outcome.sent) this.buffer.countRejected(outcome.error);
+    }
+    while (this.budget > 0 && !this.closing) {
+      const next = await this.buffer.oldest();
+      if (!next) return;
+      this.budget -= 1;
+      const outcome = await this.send(next.batch);
+      if (!outcome.sent && !outcome.permanent) return;
+      if (!outcome.sent) this.buffer.countRejected(outcome.error);
+      await this.buffer.remove(next.sequence);
+    }
+  }
+
+  private send(batch: ResourceMetrics): Promise<SendOutcome> {
+    return new Promise((resolve) => {
+      try {
+        this.inner.export(batch, (result) => {
+          // The OTLP exporter pins its own copy of @opentelemetry/core: same numbers, two enums.
+          // eslint-disable-next-line @typescript-eslint/no-unsafe-enum-comparison
+          if (result.code === ExportResultCode.SUCCESS) resolve({ sent: true });
+          else
+            resolve({
+              sent: false,
+              permanent: isPermanentExportError(result.error),
+              error: result.error?.message ?? 'unknown error',
+            });
+        });
+      } catch (error) {
+        resolve({ sent: false, permanent: false, error: String(error) });
+      }
+    });
+  }
+}

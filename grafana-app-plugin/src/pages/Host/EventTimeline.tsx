@@ -35,6 +35,8 @@ const getStyles = (theme: GrafanaTheme2) => ({
     background: theme.colors.warning.main,
   }),
   failure: css({ background: theme.colors.error.main }),
+  // A busy day must not push the host's processes off the screen.
+  list: css({ maxHeight: 240, overflowY: 'auto', marginBottom: theme.spacing(2) }),
   ticks: css({
     display: 'flex',
     justifyContent: 'space-between',
@@ -94,22 +96,24 @@ export function EventTimeline({ agentId, hostname }: { agentId: string; hostname
           {events.data.items.length === 0 ? (
             <p>No events in the last 24 hours.</p>
           ) : (
-            <table className={list.table} data-testid={testIds.events.table}>
-              <thead>
-                <tr>
-                  <th>Time</th>
-                  <th>Event</th>
-                </tr>
-              </thead>
-              <tbody>
-                {events.data.items.map((event: HistoryEvent) => (
-                  <tr key={event.id}>
-                    <td className={list.nowrap}>{formatTime(event.at)}</td>
-                    <td>{describeEvent(event)}</td>
+            <div className={styles.list}>
+              <table className={list.table} data-testid={testIds.events.table}>
+                <thead>
+                  <tr>
+                    <th>Time</th>
+                    <th>Event</th>
                   </tr>
-                ))}
-              </tbody>
-            </table>
+                </thead>
+                <tbody>
+                  {events.data.items.map((event: HistoryEvent) => (
+                    <tr key={event.id}>
+                      <td className={list.nowrap}>{formatTime(event.at)}</td>
+                      <td>{describeEvent(event)}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
           )}
           {events.data.truncated && (
             <p>Only the newest {events.data.items.length} events are shown.</p>

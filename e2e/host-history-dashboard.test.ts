@@ -1,22 +1,33 @@
 /**
  * The "Host history" dashboard's SQL, as Grafana's PostgreSQL data source sends it (macros and
  * variables expanded), run on the real history store after known points went through the
- * real OTLP ingest.
+ * real OTLP ingest; its events annotation after a real agent was acted on through the API.
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApi, type TestApi } from '../control-api/src/test-support/test-api.js';
+import { FakeAgent } from '../control-api/src/test-support/fake-agent.js';
+import { ApiClient } from '../control-api/src/test-support/rest-client.js';
+import { ADMIN, startTestApi, type TestApi } from '../control-api/src/test-support/test-api.js';
+import { startAgent, waitForAgent } from './support/control-stack.js';
 import { REPO_ROOT } from './support/otelcol.js';
+import { exitOf, spawnSleeper, waitFor } from './support/processes.js';
 
 interface SqlPanel {
   title: string;
   datasource: { type: string; uid: string };
   targets: { rawSql: string; format: string }[];
 }
+interface SqlAnnotation {
+  name: string;
+  enable: boolean;
+  datasource: { type: string; uid: string };
+  target: { rawSql: string; format: string };
+}
 interface SqlDashboard {
   panels: SqlPanel[];
+  annotations: { list: SqlAnnotation[] };
   templating: { list: { name: string; type: string; query: unknown }[] };
 }
 
@@ -123,6 +134,8 @@ function hostExport(host: string, t0: number) {
 }
 
 type Row = { time: Date; metric?: string; [column: string]: unknown };
+/** The columns Grafana reads from an annotation query. */
+type AnnotationRow = { time: Date; text: string; tags: string };
 
 describe('the Host history dashboard on the real history store', () => {
   let api: TestApi;
@@ -158,6 +171,13 @@ describe('the Host history dashboard on the real history store', () => {
     await api?.stop();
   });
 
+  /** The "Events" annotation query over `[from, to]` for `host`, as Grafana would send it. */
+  const annotations = async (host: string, from: Date, to: Date) => {
+    const annotation = dashboard.annotations.list.find((a) => a.name === 'Events')!;
+    const sql = expandMacros(annotation.target.rawSql, { from, to, intervalMs: 60_000 }, { host });
+    return (await db.query(sql)).rows as AnnotationRow[];
+  };
+
   it('queries every panel through the ${datasource} PostgreSQL variable, host from $host', () => {
     const variables = Object.fromEntries(dashboard.templating.list.map((v) => [v.name, v]));
     expect(variables.datasource).toMatchObject({
@@ -172,6 +192,14 @@ describe('the Host history dashboard on the real history store', () => {
       expect(panel.targets[0]!.rawSql, panel.title).toContain("s.host = '$host'");
       expect(panel.targets[0]!.rawSql, panel.title).toMatch(/\$__timeGroup/);
     }
+    expect(dashboard.annotations.list).toEqual([
+      expect.objectContaining({
+        name: 'Events',
+        enable: true,
+        datasource: { type: 'grafana-postgresql-datasource', uid: '${datasource}' },
+        target: expect.objectContaining({ format: 'table' }),
+      }),
+    ]);
   });
 
   it('lists the hosts of the history in the $host variable', async () => {
@@ -208,5 +236,86 @@ describe('the Host history dashboard on the real history store', () => {
         ['15m', 1],
       ]),
     );
+  });
+
+  it("marks the host's events (a kill through the API with actor, outcome and reason, the agent connecting and going away) as annotations, and no other host's", async () => {
+    const start = new Date();
+    const client = new ApiClient(api.url);
+    const adminToken = (await client.login(ADMIN.username, ADMIN.password)).accessToken;
+    const admin = client.as(adminToken);
+    const act = (agentId: string, pid: number, reason: string) =>
+      admin.request<{ code?: string }>(
+        'POST',
+        `/api/v1/agents/${agentId}/processes/${pid}/actions`,
+        { action: 'kill', reason },
+      );
+
+    // Another host's agent is acted on too: its events must stay off web-3's panels.
+    const other = await FakeAgent.start({
+      url: api.opampUrl,
+      token: await api.createAgentToken('other-host'),
+      hostname: 'db-1',
+    });
+    expect((await act(other.instanceUid, 4242, 'on another host')).status).toBe(200);
+    await other.drop();
+
+    // The real agent (protected-process policy on) reports host.name web-3, the host of the
+    // metrics above.
+    const agent = startAgent({
+      controlUrl: api.opampUrl,
+      token: await api.createAgentToken('annotated-host'),
+      env: { OTEL_RESOURCE_ATTRIBUTES: 'host.name=web-3' },
+    });
+    const sleeper = spawnSleeper();
+    try {
+      const agentId = (
+        await waitForAgent(client, adminToken, (a) => a.hostname === 'web-3', {
+          process: agent.process,
+        })
+      ).id as string;
+      const exit = exitOf(sleeper);
+      expect((await act(agentId, sleeper.pid, 'runaway sleeper')).status).toBe(200);
+      expect(await exit).toEqual({ code: null, signal: 'SIGKILL' });
+      const refused = await act(agentId, 1, 'not allowed');
+      expect(refused.body.code).toBe('protected_process');
+    } finally {
+      if (sleeper.exitCode === null && sleeper.signalCode === null) sleeper.kill('SIGKILL');
+      await agent.stop();
+    }
+
+    // Presence events are group-committed: wait for the departure to be written.
+    const rows = await waitFor('the agent going away in the annotation query', async () => {
+      const found = await annotations('web-3', start, new Date(Date.now() + 60_000));
+      return found.some((r) => r.tags === 'agent.disconnected') ? found : undefined;
+    });
+    expect(rows.map((r) => r.tags)).toEqual([
+      'agent.connected',
+      'process.kill,succeeded',
+      'process.kill,failed',
+      'agent.disconnected',
+    ]);
+    const [connected, killed, refused, gone] = rows;
+    expect(connected!.text).toBe('agent connected');
+    // Must hold 5: the kill done through the API, with who did it, how it ended and why.
+    expect(killed!.text).toBe(
+      `process.kill ${sleeper.pid} · by admin · succeeded · reason: runaway sleeper`,
+    );
+    expect(refused!.text).toMatch(
+      /^process\.kill 1 · by admin · failed \(protected_process\) · reason: not allowed$/,
+    );
+    expect(gone!.text).toMatch(/^agent disconnected/);
+    // Each marker sits at its event's instant, in order, inside the dashboard's range.
+    for (const row of rows) expect(row.time).toBeInstanceOf(Date);
+    const times = rows.map((r) => r.time.getTime());
+    expect(times).toEqual([...times].sort((a, b) => a - b));
+    expect(times[0]).toBeGreaterThanOrEqual(start.getTime() - 1_000);
+    expect(rows.map((r) => r.text).join('\n')).not.toContain('on another host');
+
+    // The same query for db-1 shows only db-1's events; a range before them shows nothing.
+    const otherRows = await annotations('db-1', start, new Date(Date.now() + 60_000));
+    expect(otherRows.map((r) => r.text)).toContain(
+      'process.kill 4242 · by admin · succeeded · reason: on another host',
+    );
+    expect(await annotations('web-3', new Date(start.getTime() - 3_600_000), start)).toEqual([]);
   });
 });

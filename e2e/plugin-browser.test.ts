@@ -267,6 +267,29 @@ describe('plugin pages in Chromium against the real control API and agent', () =
     await screenshot('audit');
   });
 
+  it("marks those actions and the agent's connection on the Host page's event timeline", async () => {
+    const pid = sleeper.pid;
+    await openPage(`${APP}/hosts/${agentId}/processes`);
+    const table = byId(testIds.events.table);
+    await table
+      .locator('tr', { hasText: `process.terminate ${pid}` })
+      .first()
+      .waitFor({
+        timeout: UI_WAIT_MS,
+      });
+    const rows = await table.locator('tbody tr').allInnerTexts();
+    expect(rows.find((r) => r.includes(`process.terminate ${pid}`))).toMatch(
+      new RegExp(
+        `by grafana:${GRAFANA_USER} via service token grafana-act · succeeded · reason: browser test: done with it`,
+      ),
+    );
+    expect(rows.find((r) => r.includes('process.suspend 1 '))).toContain('(protected_process)');
+    expect(rows.some((r) => r.includes('agent connected'))).toBe(true);
+    // One marker on the time axis per listed event.
+    expect(await byId(testIds.events.axis).locator('[role="img"]').count()).toBe(rows.length);
+    await screenshot('host-events', false);
+  });
+
   it('tests the connection on the configuration page through the read route', async () => {
     await openPage('/plugins/cybercorp-fleet-app');
     expect(await byId(testIds.appConfig.apiUrl).inputValue()).toBe(api.url);

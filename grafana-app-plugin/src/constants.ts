@@ -29,6 +29,9 @@ export const SETTINGS_URL = `/api/plugins/${PLUGIN_ID}/settings`;
 /** Live lists (processes, windows) refresh this often while their tab is open. */
 export const LIVE_REFRESH_MS = 5_000;
 export const PAGE_SIZE = 100;
+/** The Host page's event timeline covers this much of the past, refreshed this often. */
+export const EVENTS_WINDOW_MS = 24 * 60 * 60 * 1000;
+export const EVENTS_REFRESH_MS = 60_000;
 
 export function prefixRoute(route: string): string {
   return `${PLUGIN_BASE_URL}/${route}`;
@@ -41,4 +44,12 @@ export function hostUrl(agentId: string, tab: HOST_TABS = HOST_TABS.Processes): 
 /** The bundled Host overview dashboard (uid from src/dashboards/host-overview.json) for one host. */
 export function hostDashboardUrl(hostname: string): string {
   return `/d/cybercorp-host-overview/cybercorp-host-overview?var-host_name=${encodeURIComponent(hostname)}`;
+}
+
+/**
+ * The bundled Host history dashboard (uid from src/dashboards/host-history.json) for one host:
+ * its charts carry the same events as annotations.
+ */
+export function hostHistoryDashboardUrl(hostname: string): string {
+  return `/d/cybercorp-host-history/cybercorp-host-history?var-host=${encodeURIComponent(hostname)}`;
 }

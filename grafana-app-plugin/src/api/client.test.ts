@@ -44,6 +44,40 @@ describe('FleetApiClient', () => {
     });
   });
 
+  it("asks for one agent's events in a range, as one page of the largest size, and says if more were left", async () => {
+    const backend = new FakeBackend().reply('GET', `${READ}/events`, {
+      items: [
+        {
+          id: '11',
+          at: '2026-11-25T12:00:00Z',
+          type: 'process.kill',
+          agentId: 'a1',
+          actor: 'alice',
+          outcome: 'succeeded',
+          targetType: 'process',
+          targetId: '120',
+          commandId: null,
+          auditId: '7',
+          details: { reason: 'runaway worker' },
+        },
+      ],
+      nextCursor: '11',
+    });
+    const page = await new FleetApiClient(backend).listEvents(
+      'a1',
+      '2026-11-24T18:00:00Z',
+      '2026-11-25T18:00:00Z',
+    );
+    expect(page.items.map((e) => [e.type, e.targetId])).toEqual([['process.kill', '120']]);
+    expect(page.truncated).toBe(true);
+    expect(backend.sent('GET', `${READ}/events`)[0]?.params).toEqual({
+      agentId: 'a1',
+      since: '2026-11-24T18:00:00Z',
+      until: '2026-11-25T18:00:00Z',
+      limit: 500,
+    });
+  });
+
   it('sends actions as POST on the Editor route with the action and reason as JSON', async () => {
     const backend = new FakeBackend().reply('POST', `${ACT}/agents/a%2F1/processes/4242/actions`, {
       commandId: '7d1f8b8e-0000-4000-8000-000000000001',

@@ -4,6 +4,9 @@ import type {
   AgentList,
   AuditList,
   AuditQuery,
+  EventList,
+  EventQuery,
+  HistoryEvent,
   Me,
   ProcessAction,
   ProcessActionBody,
@@ -24,6 +27,8 @@ export type BackendFetcher = Pick<BackendSrv, 'fetch'>;
 
 /** What the Audit page filters by; the API applies every one of them. */
 export type AuditFilter = Pick<AuditQuery, 'agentId' | 'actor' | 'action' | 'since' | 'until'>;
+/** The most events one host's timeline asks for (the API's largest page). */
+export const EVENT_PAGE_LIMIT = 500;
 type Params = Record<string, string | number | undefined>;
 
 function segment(value: string | number): string {
@@ -143,5 +148,21 @@ export class FleetApiClient {
       cursor,
     } satisfies Record<keyof AuditQuery, string | number | undefined>;
     return this.get<AuditList>('/audit', query);
+  }
+
+  /**
+   * The agent's events in [since, until] (RFC 3339), newest first: one page of at most
+   * EVENT_PAGE_LIMIT; `truncated` says older ones in the range were left out.
+   */
+  async listEvents(
+    agentId: string,
+    since: string,
+    until: string,
+  ): Promise<{ items: HistoryEvent[]; truncated: boolean }> {
+    const query = { agentId, since, until, limit: EVENT_PAGE_LIMIT } satisfies Partial<
+      Record<keyof EventQuery, string | number>
+    >;
+    const page = await this.get<EventList>('/events', query);
+    return { items: page.items, truncated: page.nextCursor !== null };
   }
 }

@@ -1,7 +1,7 @@
 import type { ActionResult, ProcessAction, WindowAction } from '@cybercorp/protocol';
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 
-import { LIVE_REFRESH_MS } from '../constants';
+import { EVENTS_REFRESH_MS, LIVE_REFRESH_MS } from '../constants';
 import { useApiClient } from './context';
 import type { ApiError } from './problem';
 import type { AuditFilter } from './client';
@@ -21,6 +21,8 @@ export const queryKeys = {
   processes: (agentId: string) => ['agents', agentId, 'processes'] as const,
   windows: (agentId: string) => ['agents', agentId, 'windows'] as const,
   audit: (filter: AuditFilter) => ['audit', filter] as const,
+  events: (agentId: string, windowMs: number) =>
+    ['agents', agentId, 'events', { windowMs }] as const,
 };
 
 export function useAgents() {
@@ -66,6 +68,24 @@ export function useAudit(filter: AuditFilter) {
   });
 }
 
+/**
+ * The agent's events of the last `windowMs`, with the range they were asked for: each fetch
+ * (every minute, or after an action here) moves the range up to its own now.
+ */
+export function useEvents(agentId: string, windowMs: number) {
+  const client = useApiClient();
+  return useQuery({
+    queryKey: queryKeys.events(agentId, windowMs),
+    queryFn: async () => {
+      const until = new Date();
+      const since = new Date(until.getTime() - windowMs);
+      const page = await client.listEvents(agentId, since.toISOString(), until.toISOString());
+      return { ...page, since, until };
+    },
+    refetchInterval: EVENTS_REFRESH_MS,
+  });
+}
+
 export interface ProcessActionInput {
   pid: number;
   /** The listed row's start time, so that a reused pid is refused rather than signalled. */
@@ -80,7 +100,11 @@ export function useProcessAction(agentId: string) {
   return useMutation<ActionResult, ApiError, ProcessActionInput>({
     mutationFn: ({ pid, startedAt, action, reason }) =>
       client.actOnProcess(agentId, pid, action, reason, startedAt),
-    onSettled: () => queryClient.invalidateQueries({ queryKey: queryKeys.processes(agentId) }),
+    onSettled: async () => {
+      await queryClient.invalidateQueries({ queryKey: queryKeys.processes(agentId) });
+      // The action is one of the host's events now: its timeline is fetched again.
+      await queryClient.invalidateQueries({ queryKey: [...queryKeys.agent(agentId), 'events'] });
+    },
   });
 }
 

@@ -26,6 +26,12 @@ export const testIds = {
     tabProcesses: 'data-testid host-tab-processes',
     tabWindows: 'data-testid host-tab-windows',
   },
+  events: {
+    container: 'data-testid events-container',
+    axis: 'data-testid events-axis',
+    marker: (eventId: string) => `data-testid events-marker-${eventId}`,
+    table: 'data-testid events-table',
+  },
   processes: {
     filter: 'data-testid processes-filter',
     table: 'data-testid processes-table',

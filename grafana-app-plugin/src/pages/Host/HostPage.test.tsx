@@ -12,6 +12,8 @@ const AGENT_ID = '0190a1b2-0000-7000-8000-000000000001';
 const READ = `/api/plugin-proxy/cybercorp-fleet-app/read/agents/${AGENT_ID}`;
 const ACT = `/api/plugin-proxy/cybercorp-fleet-app/act/agents/${AGENT_ID}`;
 const HOST = `/a/cybercorp-fleet-app/hosts/${AGENT_ID}`;
+const EVENTS = '/api/plugin-proxy/cybercorp-fleet-app/read/events';
+const NO_EVENTS = { items: [], nextCursor: null };
 
 const agent = {
   id: AGENT_ID,
@@ -69,6 +71,7 @@ function pidsInTable(): string[] {
 function hostBackend() {
   return new FakeBackend()
     .reply('GET', READ, agent)
+    .reply('GET', EVENTS, NO_EVENTS)
     .reply('GET', `${READ}/processes`, { items: PROCESSES })
     .reply('GET', `${READ}/windows`, { items: WINDOWS });
 }
@@ -188,6 +191,7 @@ describe('Host page, Processes tab', () => {
   it('shows agent_offline when the process list cannot be fetched', async () => {
     const backend = new FakeBackend()
       .reply('GET', READ, { ...agent, online: false })
+      .reply('GET', EVENTS, NO_EVENTS)
       .fail(
         'GET',
         `${READ}/processes`,
@@ -228,6 +232,7 @@ describe('Host page, Processes tab', () => {
       let calls = 0;
       const backend = new FakeBackend()
         .reply('GET', READ, agent)
+        .reply('GET', EVENTS, NO_EVENTS)
         .reply('GET', `${READ}/processes`, () => {
           calls += 1;
           if (calls === 1) return { items: PROCESSES };
@@ -314,5 +319,135 @@ describe('Host page, Windows tab', () => {
     const backend = hostBackend().reply('GET', `${READ}/windows`, { items: [] });
     renderApp(backend, `${HOST}/windows`);
     expect(await screen.findByTestId(testIds.state.empty)).toHaveTextContent('no desktop windows');
+  });
+});
+
+function event(id: string, at: string, fields: Record<string, unknown>) {
+  return {
+    id,
+    at,
+    agentId: AGENT_ID,
+    actor: null,
+    outcome: null,
+    targetType: null,
+    targetId: null,
+    commandId: null,
+    auditId: null,
+    details: {},
+    ...fields,
+  };
+}
+// Newest first, as the API answers; the page is opened at 18:00, so the day runs from 18:00 the
+// day before.
+const HOST_EVENTS = [
+  event('12', '2026-11-25T17:00:00Z', {
+    type: 'agent.disconnected',
+    details: { reason: 'closed' },
+  }),
+  event('11', '2026-11-25T12:00:00Z', {
+    type: 'process.kill',
+    actor: 'alice',
+    outcome: 'succeeded',
+    targetType: 'process',
+    targetId: '120',
+    auditId: '7',
+    details: { reason: 'runaway worker' },
+  }),
+  event('10', '2026-11-25T06:00:00Z', {
+    type: 'process.kill',
+    actor: 'bob',
+    outcome: 'failed',
+    targetType: 'process',
+    targetId: '1',
+    auditId: '6',
+    details: { reason: 'test', errorCode: 'protected_process' },
+  }),
+  event('9', '2026-11-24T18:00:00Z', {
+    type: 'agent.connected',
+    details: { transport: 'websocket' },
+  }),
+];
+const OPENED_AT = new Date('2026-11-25T18:00:00Z');
+
+describe('Host page, events', () => {
+  it("asks for the agent's last day of events and marks each at its instant on the time axis", async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(OPENED_AT);
+    try {
+      const backend = hostBackend().reply('GET', EVENTS, { items: HOST_EVENTS, nextCursor: null });
+      renderApp(backend, `${HOST}/processes`);
+      const table = await screen.findByTestId(testIds.events.table);
+
+      expect(backend.sent('GET', EVENTS)[0]?.params).toEqual({
+        agentId: AGENT_ID,
+        since: '2026-11-24T18:00:00.000Z',
+        until: '2026-11-25T18:00:00.000Z',
+        limit: 500,
+      });
+      const left = (id: string) => screen.getByTestId(testIds.events.marker(id)).style.left;
+      expect([left('9'), left('10'), left('11'), left('12')]).toEqual([
+        '0%',
+        '50%',
+        '75%',
+        `${(23 / 24) * 100}%`,
+      ]);
+      expect(screen.getByTestId(testIds.events.marker('11'))).toHaveAccessibleName(
+        'process.kill 120 · by alice · succeeded · reason: runaway worker',
+      );
+      const rows = within(table).getAllByRole('row').slice(1);
+      expect(rows.map((row) => within(row).getAllByRole('cell')[1]!.textContent)).toEqual([
+        'agent disconnected: closed',
+        'process.kill 120 · by alice · succeeded · reason: runaway worker',
+        'process.kill 1 · by bob · failed (protected_process) · reason: test',
+        'agent connected',
+      ]);
+      expect(screen.getByRole('link', { name: /Host history dashboard/ })).toHaveAttribute(
+        'href',
+        '/d/cybercorp-host-history/cybercorp-host-history?var-host=web-1',
+      );
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('says when the day had no events, and when only the newest page is shown', async () => {
+    renderApp(hostBackend(), `${HOST}/processes`);
+    expect(await screen.findByText('No events in the last 24 hours.')).toBeInTheDocument();
+
+    const truncated = hostBackend().reply('GET', EVENTS, {
+      items: HOST_EVENTS.slice(0, 2),
+      nextCursor: '11',
+    });
+    renderApp(truncated, `${HOST}/windows`);
+    expect(await screen.findByText('Only the newest 2 events are shown.')).toBeInTheDocument();
+  });
+
+  it("shows the API's error for the events and keeps the rest of the page working", async () => {
+    const backend = hostBackend().fail(
+      'GET',
+      EVENTS,
+      problem(403, 'forbidden', 'this token may not read the audit'),
+    );
+    renderApp(backend, `${HOST}/processes`);
+    expect(await screen.findByTestId(testIds.state.error)).toHaveTextContent(
+      'this token may not read the audit (forbidden)',
+    );
+    expect(await screen.findByTestId(testIds.processes.table)).toBeInTheDocument();
+  });
+
+  it('fetches the events again after an action, so the action shows up on the timeline', async () => {
+    const backend = hostBackend().reply('POST', `${ACT}/processes/300/actions`, {
+      commandId: '11111111-2222-4333-8444-555555555555',
+      status: 'succeeded',
+    });
+    renderApp(backend, `${HOST}/processes`);
+    await screen.findByTestId(testIds.processes.table);
+    await waitFor(() => expect(backend.sent('GET', EVENTS)).toHaveLength(1));
+
+    await userEvent.click(screen.getByTestId(testIds.processes.action(300, 'kill')));
+    await userEvent.type(screen.getByTestId(testIds.processes.reason), 'runaway worker');
+    await userEvent.click(screen.getByTestId(testIds.processes.confirm));
+    await screen.findByTestId(testIds.processes.result);
+    await waitFor(() => expect(backend.sent('GET', EVENTS)).toHaveLength(2));
   });
 });

@@ -9,6 +9,7 @@ import { HOST_TABS, hostDashboardUrl, hostUrl } from '../../constants';
 import { ErrorState, Loading } from '../../components/QueryState';
 import { formatTime } from '../../format';
 import { testIds } from '../../components/testIds';
+import { EventTimeline } from './EventTimeline';
 import { ProcessesTab } from './ProcessesTab';
 import { WindowsTab } from './WindowsTab';
 
@@ -59,6 +60,7 @@ export function HostPage() {
                 but its processes and windows are not available here.
               </Alert>
             )}
+            <EventTimeline agentId={agentId} hostname={hostname} />
             <TabsBar>
               <Tab
                 data-testid={testIds.host.tabProcesses}

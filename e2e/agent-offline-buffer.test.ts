@@ -13,6 +13,8 @@
  * The spooled agent also starts with a two-hour-old batch in its spool, as an earlier run that
  * stopped during an outage leaves it: it is sent first, and Prometheus takes it thanks to the
  * out-of-order window. One outage serves all three agents: the file takes about two minutes.
+ * The Collector also runs its history pipeline into a real control API's OTLP ingest, so the
+ * PostgreSQL history must have the outage minute too.
  */
 import {
   mkdirSync,
@@ -28,9 +30,11 @@ import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { AggregationTemporality, DataPointType } from '@opentelemetry/sdk-metrics';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { encodeBatch } from '../collector-agent/src/metrics/batch-codec.js';
+import { startTestApi, type TestApi } from '../control-api/src/test-support/test-api.js';
 import { AGENT_BIN } from './support/control-stack.js';
 import {
   buildCollector,
@@ -121,6 +125,8 @@ describe('agent offline buffer: Collector outage → Prometheus without a gap', 
   let collector: Awaited<ReturnType<typeof startCollector>> | undefined;
   let prometheus: RunningServer | undefined;
   let remoteWriteUrl: string;
+  let api: TestApi | undefined;
+  let history: { endpoint: string; token: string };
   const agents = new Map<AgentName, StartedProcess>();
   const stateDir = (name: AgentName) => join(dir, `state-${name}`);
   /** Unix seconds. */
@@ -150,7 +156,9 @@ describe('agent offline buffer: Collector outage → Prometheus without a gap', 
     collectorBinary = await buildCollector();
     const prometheusPort = await freePort();
     remoteWriteUrl = `http://127.0.0.1:${prometheusPort}/api/v1/write`;
-    collector = await startCollector(collectorBinary, remoteWriteUrl);
+    api = await startTestApi();
+    history = { endpoint: api.url, token: await api.createServiceToken('collector', 'ingest') };
+    collector = await startCollector(collectorBinary, remoteWriteUrl, undefined, { history });
     writeFileSync(join(dir, 'prometheus.yml'), projectPrometheusConfig());
     prometheus = await startPrometheus(join(dir, 'prometheus.yml'), dir, prometheusPort);
 
@@ -206,6 +214,7 @@ describe('agent offline buffer: Collector outage → Prometheus without a gap', 
     for (const started of agents.values()) await started.stop();
     await collector?.stop();
     await prometheus?.stop();
+    await api?.stop();
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -240,7 +249,7 @@ describe('agent offline buffer: Collector outage → Prometheus without a gap', 
       if (spoolFilesDuringOutage.length === 0 && Date.now() > outageEnds - OUTAGE_MS / 2)
         spoolFilesDuringOutage = readdirSync(join(stateDir('spooled'), 'export-spool'));
     }
-    collector = await startCollector(collectorBinary, remoteWriteUrl, ports);
+    collector = await startCollector(collectorBinary, remoteWriteUrl, ports, { history });
     restartedAt = Date.now() / 1000;
     console.log(`Collector stopped for ${(restartedAt - stoppedAt).toFixed(1)} s`);
 
@@ -298,6 +307,39 @@ describe('agent offline buffer: Collector outage → Prometheus without a gap', 
       expect(gap).toBeLessThanOrEqual((2 * INTERVAL_MS) / 1000 + 0.5);
     },
   );
+
+  it("the PostgreSQL history has the memory agent's samples for the outage minute too", async () => {
+    const from = stoppedAt - 5;
+    const to = restartedAt + 5;
+    const db = new pg.Pool({ connectionString: api!.databaseUrl, max: 1 });
+    db.on('error', () => undefined);
+    try {
+      // The Collector's history queue may still be sending what the agent replayed.
+      const timestamps = await waitFor(
+        'the outage minute in the history store',
+        async () => {
+          const { rows } = await db.query<{ t: number }>(
+            `SELECT extract(epoch FROM m.time)::float8 AS t FROM system_metrics m
+             JOIN metric_series s ON s.id = m.series_id
+             WHERE s.host = $1 AND s.name = 'system.uptime' AND m.time BETWEEN to_timestamp($2) AND to_timestamp($3)
+             ORDER BY m.time`,
+            [HOSTS.memory, from, to],
+          );
+          const found = rows.map((r) => r.t);
+          return found.length > 0 && found.at(-1)! > restartedAt ? found : undefined;
+        },
+        { timeoutMs: 60_000, intervalMs: 1_000 },
+      );
+      const { gap, count } = largestGap(timestamps);
+      console.log(
+        `history store: ${count} samples over the outage, largest gap ${gap.toFixed(2)} s`,
+      );
+      expect(timestamps[0]).toBeLessThan(stoppedAt);
+      expect(gap).toBeLessThanOrEqual((2 * INTERVAL_MS) / 1000 + 0.5);
+    } finally {
+      await db.end();
+    }
+  });
 
   it('the spooled agent held the outage in 0600 files under its state directory, and none remain', () => {
     expect(spoolFilesDuringOutage.length).toBeGreaterThan(10);

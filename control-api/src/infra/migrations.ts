@@ -153,6 +153,15 @@ ALTER TABLE audit_events ADD CONSTRAINT audit_events_outcome_check
   CHECK (outcome IN ('succeeded', 'failed', 'denied', 'unknown')) NOT VALID;
 `,
   },
+  {
+    version: 7,
+    name: 'pending commands by deadline',
+    // The instances look for actions left pending by an instance that died (command-relay.ts):
+    // a partial index keeps that look-up to the few rows that are pending.
+    sql: `
+CREATE INDEX commands_pending_deadline ON commands (deadline_at) WHERE status = 'pending';
+`,
+  },
 ];
 
 const MIGRATION_LOCK_KEY = 7_319_001;

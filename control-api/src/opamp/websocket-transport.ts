@@ -5,8 +5,8 @@ import type { AgentTokenRow } from '../repositories/agent-tokens.js';
 import { opampEndpointOf } from './opamp-endpoint.js';
 import { AgentSession, type WebSocketTransportDeps } from './agent-session.js';
 import {
-  CLOSE_GOING_AWAY,
   CLOSE_HEARTBEAT_TIMEOUT,
+  CLOSE_SERVICE_RESTART,
   MAX_OPAMP_MESSAGE_BYTES,
 } from './close-codes.js';
 
@@ -83,11 +83,21 @@ export class WebSocketTransport {
     for (const session of this.sessions) if (session.tokenId === tokenId) session.closeRevoked();
   }
 
+  /**
+   * Writes the presence of every agent connected here again, e.g. when Redis is back after an
+   * outage (a restarted Redis has forgotten them), instead of waiting for each one's next
+   * heartbeat. Resolves to how many could not be written.
+   */
+  async renewPresence(): Promise<number> {
+    const renewed = await Promise.all([...this.sessions].map((s) => s.renewPresence()));
+    return renewed.filter((ok) => !ok).length;
+  }
+
   /** Closes every socket; their pending commands fail as the sockets close. */
   async close(): Promise<void> {
     clearInterval(this.sweeper);
     const closing = [...this.sessions].map((s) =>
-      s.closeAndWait(CLOSE_GOING_AWAY, 'server shutting down', 'shutdown'),
+      s.closeAndWait(CLOSE_SERVICE_RESTART, 'server shutting down', 'shutdown'),
     );
     await Promise.all(closing);
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));

@@ -1,13 +1,14 @@
 import { ReplyError, type RedisOptions } from 'ioredis';
 
 /** How long one Redis command may take before it fails (a frozen Redis must not hang a request). */
-export const REDIS_COMMAND_TIMEOUT_MS = 1000;
+export const REDIS_COMMAND_TIMEOUT_MS = 3000;
 
 /**
  * Client options that make Redis trouble quick to see: while the connection is down a command
  * fails at once instead of waiting in ioredis' offline queue for a reconnection, and a command
- * on a connection that stopped answering fails after REDIS_COMMAND_TIMEOUT_MS. ioredis keeps
- * reconnecting in the background, and re-subscribes the subscriber's channels once it is back.
+ * on a connection that stopped answering fails after REDIS_COMMAND_TIMEOUT_MS (generous, so
+ * that a busy event loop does not fail healthy commands). ioredis keeps reconnecting in the
+ * background, and re-subscribes the subscriber's channels once it is back.
  */
 export const REDIS_CLIENT_OPTIONS = {
   lazyConnect: true,

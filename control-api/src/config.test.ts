@@ -60,6 +60,7 @@ describe('resolveConfig', () => {
     const env = {
       PORT: '9000',
       HOST: '0.0.0.0',
+      ALLOW_PLAINTEXT_HTTP: 'true',
       DATABASE_URL: 'postgres://db',
       REDIS_URL: 'redis://r',
     };
@@ -94,5 +95,89 @@ describe('resolveConfig: logging', () => {
   it('refuses an unknown LOG_LEVEL with a ConfigError naming it', () => {
     expect(() => resolveConfig({}, { LOG_LEVEL: 'verbose' })).toThrow(ConfigError);
     expect(() => resolveConfig({}, { LOG_LEVEL: 'verbose' })).toThrow(/LOG_LEVEL/);
+  });
+});
+
+describe('resolveConfig: TLS and plain HTTP', () => {
+  const pair = { TLS_CERT_FILE: '/certs/server.crt', TLS_KEY_FILE: '/certs/server.key' };
+
+  it('serves plain HTTP on loopback by default, TLS 1.3 and up with a certificate', () => {
+    expect(resolveConfig({}, {})).toMatchObject({ tls: undefined, allowPlaintextHttp: false });
+    expect(resolveConfig({}, { ...pair, HOST: '0.0.0.0' }).tls).toEqual({
+      certFile: '/certs/server.crt',
+      keyFile: '/certs/server.key',
+      minVersion: 'TLSv1.3',
+    });
+    expect(resolveConfig({}, { ...pair, TLS_MIN_VERSION: 'TLSv1.2' }).tls?.minVersion).toBe(
+      'TLSv1.2',
+    );
+    expect(
+      resolveConfig({ tlsCertFile: '/a.crt', tlsKeyFile: '/a.key', tlsMinVersion: 'TLSv1.2' }, {})
+        .tls,
+    ).toEqual({ certFile: '/a.crt', keyFile: '/a.key', minVersion: 'TLSv1.2' });
+  });
+
+  it('needs both TLS files or neither, naming the missing one', () => {
+    expect(() => resolveConfig({}, { TLS_CERT_FILE: '/c' })).toThrow(ConfigError);
+    expect(() => resolveConfig({}, { TLS_CERT_FILE: '/c' })).toThrow(/TLS_KEY_FILE is missing/);
+    expect(() => resolveConfig({}, { TLS_KEY_FILE: '/k' })).toThrow(/TLS_CERT_FILE is missing/);
+  });
+
+  it('refuses a TLS_MIN_VERSION other than TLSv1.2 and TLSv1.3', () => {
+    for (const version of ['TLSv1.1', 'TLSv1', 'tls1.3', '1.3']) {
+      expect(() => resolveConfig({}, { ...pair, TLS_MIN_VERSION: version }), version).toThrow(
+        /TLS_MIN_VERSION must be TLSv1.3 or TLSv1.2/,
+      );
+    }
+  });
+
+  it('refuses plain HTTP on a HOST that is not loopback unless ALLOW_PLAINTEXT_HTTP=true', () => {
+    for (const host of ['0.0.0.0', '::', '10.0.0.4', 'control-api', '128.0.0.1']) {
+      expect(() => resolveConfig({}, { HOST: host }), host).toThrow(ConfigError);
+      expect(() => resolveConfig({}, { HOST: host }), host).toThrow(
+        /refusing plain HTTP on HOST .* not loopback: set TLS_CERT_FILE and TLS_KEY_FILE .* or ALLOW_PLAINTEXT_HTTP=true/,
+      );
+      expect(resolveConfig({}, { HOST: host, ALLOW_PLAINTEXT_HTTP: 'true' })).toMatchObject({
+        tls: undefined,
+        allowPlaintextHttp: true,
+      });
+    }
+    for (const host of [
+      '127.0.0.1',
+      '127.0.0.9',
+      'localhost',
+      '::1',
+      '[::1]',
+      '::ffff:127.0.0.1',
+    ]) {
+      expect(resolveConfig({}, { HOST: host }).tls, host).toBeUndefined();
+    }
+    expect(() => resolveConfig({}, { HOST: '0.0.0.0', ALLOW_PLAINTEXT_HTTP: 'false' })).toThrow(
+      ConfigError,
+    );
+    expect(() => resolveConfig({}, { ALLOW_PLAINTEXT_HTTP: 'yes' })).toThrow(
+      /ALLOW_PLAINTEXT_HTTP must be true or false/,
+    );
+    expect(resolveConfig({ host: '0.0.0.0', allowPlaintextHttp: true }, {}).host).toBe('0.0.0.0');
+  });
+});
+
+describe('resolveConfig: trusted proxies', () => {
+  it('reads TRUSTED_PROXIES as comma-separated IPs and CIDRs, none by default', () => {
+    expect(resolveConfig({}, {}).trustedProxies).toEqual([]);
+    expect(
+      resolveConfig({}, { TRUSTED_PROXIES: ' 127.0.0.2, 10.0.0.0/8,fd00::/8 ,::1,' })
+        .trustedProxies,
+    ).toEqual(['127.0.0.2', '10.0.0.0/8', 'fd00::/8', '::1']);
+    expect(
+      resolveConfig({ trustedProxies: ['192.0.2.1'] }, { TRUSTED_PROXIES: '::1' }),
+    ).toMatchObject({ trustedProxies: ['192.0.2.1'] });
+  });
+
+  it('refuses an entry that is neither, naming it', () => {
+    for (const bad of ['gateway', '10.0.0.0/40', '10.0.0.1,nope']) {
+      expect(() => resolveConfig({}, { TRUSTED_PROXIES: bad }), bad).toThrow(ConfigError);
+      expect(() => resolveConfig({}, { TRUSTED_PROXIES: bad }), bad).toThrow(/TRUSTED_PROXIES/);
+    }
   });
 });

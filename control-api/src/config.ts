@@ -1,3 +1,5 @@
+import { isIP } from 'node:net';
+import { TrustedProxies, TrustedProxiesError } from './infra/client-ip.js';
 import type { Clock } from './infra/clock.js';
 import {
   logSettingsFromEnv,
@@ -7,6 +9,17 @@ import {
 } from './infra/logger.js';
 
 export type { LogLevel };
+
+/** The oldest TLS version the API accepts (TLS_MIN_VERSION). */
+export const TLS_MIN_VERSIONS = ['TLSv1.3', 'TLSv1.2'] as const;
+export type TlsMinVersion = (typeof TLS_MIN_VERSIONS)[number];
+
+/** The certificate the API serves HTTPS and WSS with. */
+export interface TlsSettings {
+  certFile: string;
+  keyFile: string;
+  minVersion: TlsMinVersion;
+}
 
 /** The design's REST rate: requests per minute per principal (RATE_LIMIT_PER_MINUTE). */
 export const DEFAULT_RATE_LIMIT_PER_MINUTE = 100;
@@ -51,6 +64,22 @@ export interface ControlApiOptions {
   opampMaxConnections?: number;
   /** OPAMP_MAX_PENDING_UPGRADES (256): OpAMP WebSocket handshakes in progress at once. */
   opampMaxPendingUpgrades?: number;
+  /** TLS_CERT_FILE (PEM, with its chain): with `tlsKeyFile`, the API serves HTTPS and WSS. */
+  tlsCertFile?: string;
+  /** TLS_KEY_FILE (PEM): the certificate's private key. */
+  tlsKeyFile?: string;
+  /** TLS_MIN_VERSION (TLSv1.3): the oldest TLS version accepted. */
+  tlsMinVersion?: TlsMinVersion;
+  /**
+   * ALLOW_PLAINTEXT_HTTP (false): serve plain HTTP on a HOST that is not loopback, e.g. behind a
+   * TLS-terminating proxy on a private network. On loopback plain HTTP is always allowed.
+   */
+  allowPlaintextHttp?: boolean;
+  /**
+   * TRUSTED_PROXIES (comma-separated IPs and CIDRs, none by default): peers whose
+   * `X-Forwarded-For` names the client (infra/client-ip.ts).
+   */
+  trustedProxies?: string[];
   clock?: Clock;
   /** Receives the one-time notice with a generated admin password (default: stdout). */
   announce?: (message: string) => void;
@@ -74,6 +103,11 @@ export interface Config {
   opampMessagesPerMinute: number;
   opampMaxConnections: number;
   opampMaxPendingUpgrades: number;
+  /** Undefined: plain HTTP. */
+  tls: TlsSettings | undefined;
+  allowPlaintextHttp: boolean;
+  /** The TRUSTED_PROXIES entries, each an IP or a CIDR. */
+  trustedProxies: string[];
 }
 
 export class ConfigError extends Error {
@@ -120,6 +154,73 @@ function origins(raw: string[] | string | undefined): string[] {
 const nonEmpty = (value: string | undefined) =>
   value === undefined || value === '' ? undefined : value;
 
+function boolean(name: string, raw: boolean | string | undefined, fallback: boolean): boolean {
+  if (raw === undefined || raw === '') return fallback;
+  if (typeof raw === 'boolean') return raw;
+  if (raw === 'true') return true;
+  if (raw === 'false') return false;
+  throw new ConfigError(`${name} must be true or false, got ${raw}`);
+}
+
+/** Loopback names and addresses: plain HTTP there never leaves the machine. */
+export function isLoopbackHost(host: string): boolean {
+  const bare = host.replace(/^\[(.*)\]$/, '$1').toLowerCase();
+  if (bare === 'localhost' || bare === '::1') return true;
+  const ipv4 = bare.startsWith('::ffff:') ? bare.slice(7) : bare;
+  return isIP(ipv4) === 4 && ipv4.startsWith('127.');
+}
+
+function tlsSettings(
+  options: ControlApiOptions,
+  env: NodeJS.ProcessEnv,
+  host: string,
+): Pick<Config, 'tls' | 'allowPlaintextHttp'> {
+  const certFile = options.tlsCertFile ?? nonEmpty(env.TLS_CERT_FILE);
+  const keyFile = options.tlsKeyFile ?? nonEmpty(env.TLS_KEY_FILE);
+  const minVersion = options.tlsMinVersion ?? nonEmpty(env.TLS_MIN_VERSION) ?? 'TLSv1.3';
+  const allowPlaintextHttp = boolean(
+    'ALLOW_PLAINTEXT_HTTP',
+    options.allowPlaintextHttp ?? env.ALLOW_PLAINTEXT_HTTP,
+    false,
+  );
+  if (!(TLS_MIN_VERSIONS as readonly string[]).includes(minVersion)) {
+    throw new ConfigError(
+      `TLS_MIN_VERSION must be ${TLS_MIN_VERSIONS.join(' or ')}, got ${minVersion}`,
+    );
+  }
+  if ((certFile === undefined) !== (keyFile === undefined)) {
+    throw new ConfigError(
+      `TLS_CERT_FILE and TLS_KEY_FILE go together: ${certFile === undefined ? 'TLS_CERT_FILE' : 'TLS_KEY_FILE'} is missing`,
+    );
+  }
+  if (certFile !== undefined && keyFile !== undefined) {
+    return {
+      tls: { certFile, keyFile, minVersion: minVersion as TlsMinVersion },
+      allowPlaintextHttp,
+    };
+  }
+  if (!allowPlaintextHttp && !isLoopbackHost(host)) {
+    throw new ConfigError(
+      `refusing plain HTTP on HOST ${host}, which is not loopback: set TLS_CERT_FILE and TLS_KEY_FILE to serve HTTPS, or ALLOW_PLAINTEXT_HTTP=true behind a TLS-terminating proxy on a private network`,
+    );
+  }
+  return { tls: undefined, allowPlaintextHttp };
+}
+
+function trustedProxies(raw: string[] | string | undefined): string[] {
+  const list = typeof raw === 'string' ? raw.split(',') : (raw ?? []);
+  const entries = list.map((entry) => entry.trim()).filter((entry) => entry !== '');
+  try {
+    TrustedProxies.parse(entries);
+  } catch (error) {
+    if (error instanceof TrustedProxiesError) {
+      throw new ConfigError(`TRUSTED_PROXIES: ${error.message}`);
+    }
+    throw error;
+  }
+  return entries;
+}
+
 export function resolveConfig(
   options: ControlApiOptions = {},
   env: NodeJS.ProcessEnv = process.env,
@@ -131,9 +232,10 @@ export function resolveConfig(
     if (error instanceof LogSettingsError) throw new ConfigError(error.message);
     throw error;
   }
+  const host = options.host ?? nonEmpty(env.HOST) ?? '127.0.0.1';
   return {
     port: integer('PORT', options.port ?? env.PORT, 8080, 0, 65535),
-    host: options.host ?? nonEmpty(env.HOST) ?? '127.0.0.1',
+    host,
     dataDir: options.dataDir ?? './.data',
     databaseUrl: options.databaseUrl ?? nonEmpty(env.DATABASE_URL),
     redisUrl: options.redisUrl ?? nonEmpty(env.REDIS_URL),
@@ -172,5 +274,7 @@ export function resolveConfig(
       1,
       100_000,
     ),
+    ...tlsSettings(options, env, host),
+    trustedProxies: trustedProxies(options.trustedProxies ?? env.TRUSTED_PROXIES),
   };
 }

@@ -1,4 +1,5 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server as HttpServer } from 'node:http';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { OPAMP_PATH, UNLIMITED_AGENTS, type MaxAgents } from '@cybercorp/protocol';
 import { Redis } from 'ioredis';
@@ -11,12 +12,21 @@ import { startEmbeddedPostgres } from './infra/embedded-postgres.js';
 import { openLogger, type Logger } from './infra/logger.js';
 import { REDIS_CLIENT_OPTIONS, REDIS_SUBSCRIBER_OPTIONS } from './infra/redis.js';
 import { runMigrations } from './infra/migrations.js';
+import {
+  loadTlsCredentials,
+  secureContextOptions,
+  TlsReloader,
+  type TlsCredentials,
+  type TlsReloadOutcome,
+} from './infra/tls-context.js';
 import type { ServiceTokenRole } from './repositories/service-tokens.js';
 
+type Server = HttpServer | HttpsServer;
+
 export interface ControlApi {
-  /** Base URL, e.g. http://127.0.0.1:8080 */
+  /** Base URL, e.g. http://127.0.0.1:8080, or https://… when serving TLS. */
   url: string;
-  /** WebSocket URL of the OpAMP endpoint. */
+  /** WebSocket URL of the OpAMP endpoint (ws://…, or wss://… when serving TLS). */
   opampUrl: string;
   port: number;
   host: string;
@@ -35,6 +45,12 @@ export interface ControlApi {
   isAgentTokenActive(token: string): Promise<boolean>;
   /** Creates a service token (e.g. for the Grafana plugin proxy); the secret is returned only here. */
   createServiceToken(name: string, role: ServiceTokenRole): Promise<string>;
+  /**
+   * Re-reads TLS_CERT_FILE and TLS_KEY_FILE and serves them to new connections (the binary does
+   * on SIGHUP; file changes do it by themselves). A bad pair is refused and logged, and the
+   * current certificate stays. Without TLS: `not_serving_tls`.
+   */
+  reloadTls(): Promise<TlsReloadOutcome | { status: 'not_serving_tls' }>;
   /** The API's own log (component `server`), e.g. for the binary's lines. */
   logger: Logger;
   /** Graceful shutdown: closes agent sockets, fails in-flight commands, drains HTTP, stops the database. */
@@ -63,6 +79,8 @@ export async function startControlApi(options: ControlApiOptions = {}): Promise<
 
   let plane: ControlPlane | undefined;
   try {
+    // A certificate that cannot be served fails the start before any backing service opens.
+    const tls = config.tls ? await loadTlsCredentials(config.tls) : undefined;
     const { databaseUrl, ...backing } = await openBackingServices(config, logger, cleanups);
     plane = await buildControlPlane(config, { ...backing, clock, logger });
     const bootstrap = await plane.users.bootstrapAdmin(config.adminUser, config.adminPassword);
@@ -73,15 +91,23 @@ export async function startControlApi(options: ControlApiOptions = {}): Promise<
     }
     await plane.start();
 
-    const server = createServer(plane.app);
+    const { server, reloader } = createListener(config, plane, tls, logger);
+    if (reloader) cleanups.push(async () => reloader.close());
     server.on('clientError', answerClientError);
     server.on('upgrade', plane.onUpgrade);
     await listen(server, config.port, config.host);
+    reloader?.watch();
     const { port } = server.address() as AddressInfo;
     const hostForUrl = config.host.includes(':') ? `[${config.host}]` : config.host;
-    const url = `http://${hostForUrl}:${port}`;
+    const secure = reloader !== undefined;
+    const url = `${secure ? 'https' : 'http'}://${hostForUrl}:${port}`;
     const { instanceId, agentTokens, serviceTokens } = plane;
-    logger.info('control API listening', { url, instanceId, redis: Boolean(backing.redis) });
+    logger.info('control API listening', {
+      url,
+      instanceId,
+      redis: Boolean(backing.redis),
+      ...(tls && { tlsMinVersion: config.tls?.minVersion, fingerprint256: tls.fingerprint256 }),
+    });
 
     const running = plane;
     let closing: Promise<void> | undefined;
@@ -89,7 +115,7 @@ export async function startControlApi(options: ControlApiOptions = {}): Promise<
 
     return {
       url,
-      opampUrl: `ws://${hostForUrl}:${port}${OPAMP_PATH}`,
+      opampUrl: `${secure ? 'wss' : 'ws'}://${hostForUrl}:${port}${OPAMP_PATH}`,
       port,
       host: config.host,
       instanceId,
@@ -106,6 +132,8 @@ export async function startControlApi(options: ControlApiOptions = {}): Promise<
         (await agentTokens.authenticate(`Bearer ${token}`)) !== null,
       createServiceToken: async (name, role) =>
         (await serviceTokens.create(name, role, 'system')).token,
+      reloadTls: () =>
+        reloader ? reloader.reload('request') : Promise.resolve({ status: 'not_serving_tls' }),
       logger,
       close,
     };
@@ -114,6 +142,19 @@ export async function startControlApi(options: ControlApiOptions = {}): Promise<
     await cleanup();
     throw error;
   }
+}
+
+/** HTTPS (and WSS) with the certificate, kept current by a TlsReloader; plain HTTP without. */
+function createListener(
+  config: Config,
+  plane: ControlPlane,
+  tls: TlsCredentials | undefined,
+  logger: Logger,
+): { server: Server; reloader?: TlsReloader } {
+  if (!tls || !config.tls) return { server: createServer(plane.app) };
+  const server = createHttpsServer(secureContextOptions(tls, config.tls), plane.app);
+  const reloader = new TlsReloader({ target: server, settings: config.tls, initial: tls, logger });
+  return { server, reloader };
 }
 
 /** PostgreSQL (migrated) and, when configured, Redis; each pushes its own cleanup. */

@@ -5,13 +5,20 @@ import helmet from 'helmet';
 
 /** Headers a browser may read from a cross-origin answer besides the CORS-safelisted ones. */
 const EXPOSED_HEADERS = ['RateLimit', 'RateLimit-Policy', 'Retry-After', 'WWW-Authenticate'];
+/** One year, the usual HSTS lifetime; no includeSubDomains: the API does not own its parent domain. */
+const HSTS_MAX_AGE_SECONDS = 365 * 24 * 60 * 60;
 const JSON_CONTENT_TYPE = /^application\/(?:[\w.-]+\+)?json\b/i;
 
 /**
  * Response headers of every answer: helmet's security headers for a JSON-only API (nothing may
- * be framed, run or loaded from it), CORS for the allowed origins only, gzip of JSON.
+ * be framed, run or loaded from it), CORS for the allowed origins only, gzip of JSON. HSTS only
+ * when the API serves TLS itself: over plain HTTP browsers ignore it, and behind a terminating
+ * proxy it is the proxy's to send.
  */
-export function responseHeaders(corsOrigins: readonly string[]): RequestHandler[] {
+export function responseHeaders(
+  corsOrigins: readonly string[],
+  { hsts }: { hsts: boolean },
+): RequestHandler[] {
   const handlers: RequestHandler[] = [
     helmet({
       contentSecurityPolicy: {
@@ -19,6 +26,7 @@ export function responseHeaders(corsOrigins: readonly string[]): RequestHandler[
         directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] },
       },
       xFrameOptions: { action: 'deny' },
+      strictTransportSecurity: hsts ? { maxAge: HSTS_MAX_AGE_SECONDS } : false,
     }),
   ];
   if (corsOrigins.length > 0) handlers.push(corsFor(corsOrigins));

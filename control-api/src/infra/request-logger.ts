@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Request, RequestHandler, Response } from 'express';
 import { pinoHttp } from 'pino-http';
+import { clientIp, TrustedProxies } from './client-ip.js';
 import type { PinoBackedLogger } from './logger.js';
 import { routePattern } from './route-pattern.js';
 
@@ -25,9 +26,13 @@ export function requestId(req: IncomingMessage, res: ServerResponse): string {
 /**
  * One line per request as it ends (pino-http): `req` (id, method, url, headers, with
  * authorization and cookies redacted), `res.statusCode`, `route` (the Express pattern) and
- * `durationMs`.
+ * `durationMs`, and `clientIp` (infra/client-ip.ts: behind a trusted proxy, the forwarded client;
+ * `req.remoteAddress` stays the socket peer).
  */
-export function requestLogger(logger: PinoBackedLogger): RequestHandler {
+export function requestLogger(
+  logger: PinoBackedLogger,
+  trustedProxies: TrustedProxies = TrustedProxies.NONE,
+): RequestHandler {
   const withRoute = (req: Request, res: Response, value: object) => ({
     ...value,
     route: routePattern(req, res),
@@ -36,6 +41,7 @@ export function requestLogger(logger: PinoBackedLogger): RequestHandler {
     logger: logger.pino,
     genReqId: requestId,
     customAttributeKeys: { responseTime: 'durationMs' },
+    customProps: (req) => ({ clientIp: clientIp(req, trustedProxies) }),
     customLogLevel: (req, res, err) => {
       if (err || res.statusCode >= 500) return 'error';
       if (res.statusCode < 400 && PERIODIC_PATHS.has(req.path)) return 'debug';

@@ -1,7 +1,7 @@
 import type { Request, RequestHandler, Response } from 'express';
 import { RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { UserPrincipal } from '../auth/access-tokens.js';
-import { addressKey, clientIp } from './client-ip.js';
+import { addressKey, clientIp, type TrustedProxies } from './client-ip.js';
 import type { LimiterFactory } from './limiter-store.js';
 import { ApiError } from './problem.js';
 
@@ -22,6 +22,7 @@ export class RequestRateLimiter {
   constructor(
     store: LimiterFactory,
     readonly perMinute: number,
+    private readonly trustedProxies: TrustedProxies,
     private readonly onRefused: () => void = () => undefined,
   ) {
     this.counter = store({
@@ -39,7 +40,7 @@ export class RequestRateLimiter {
     let result: RateLimiterRes;
     let refused = false;
     try {
-      result = await this.counter.consume(keyOf(req, principal), 1);
+      result = await this.counter.consume(this.keyOf(req, principal), 1);
     } catch (error) {
       if (!(error instanceof RateLimiterRes)) throw error;
       result = error;
@@ -66,10 +67,10 @@ export class RequestRateLimiter {
       this.admit(req, res, undefined).then(() => next(), next);
     };
   }
-}
 
-function keyOf(req: Request, principal: UserPrincipal | undefined): string {
-  if (!principal) return `address:${addressKey(clientIp(req))}`;
-  const serviceToken = (principal as { serviceToken?: { id: string } }).serviceToken;
-  return serviceToken ? `service-token:${serviceToken.id}` : `user:${principal.userId}`;
+  private keyOf(req: Request, principal: UserPrincipal | undefined): string {
+    if (!principal) return `address:${addressKey(clientIp(req, this.trustedProxies))}`;
+    const serviceToken = (principal as { serviceToken?: { id: string } }).serviceToken;
+    return serviceToken ? `service-token:${serviceToken.id}` : `user:${principal.userId}`;
+  }
 }

@@ -74,7 +74,7 @@ const IDENTITY: AgentIdentity = {
 const request = (overrides: Partial<ConnectionRequest> = {}): ConnectionRequest => ({
   path: '/v1/opamp',
   headers: { authorization: 'Bearer cca_valid', host: '127.0.0.1:8080' },
-  remoteAddress: '127.0.0.1',
+  clientIp: '127.0.0.1',
   transport: 'websocket',
   ...overrides,
 });

@@ -5,6 +5,7 @@ import {
   ServerErrorResponseType,
   create,
 } from '@cybercorp/protocol';
+import { clientIp, type TrustedProxies } from '../infra/client-ip.js';
 import type { Clock } from '../infra/clock.js';
 import { isDatabaseUnavailable } from '../infra/database-errors.js';
 import type { Logger } from '../infra/logger.js';
@@ -21,7 +22,8 @@ export interface ConnectionRequest {
   /** The path without its query string. */
   path: string;
   headers: IncomingHttpHeaders;
-  remoteAddress: string | undefined;
+  /** The agent's address (infra/client-ip.ts decides it). */
+  clientIp: string;
   /** A WebSocket upgrade (counted against the connection caps) or one plain-HTTP poll. */
   transport: 'websocket' | 'http';
 }
@@ -60,11 +62,12 @@ const CONFLICT_LOG_ENTRIES = 10_000;
 export function connectionRequestOf(
   request: IncomingMessage,
   transport: ConnectionRequest['transport'],
+  trustedProxies: TrustedProxies,
 ): ConnectionRequest {
   return {
     path: new URL(request.url ?? '/', 'http://localhost').pathname,
     headers: request.headers,
-    remoteAddress: request.socket.remoteAddress,
+    clientIp: clientIp(request, trustedProxies),
     transport,
   };
 }

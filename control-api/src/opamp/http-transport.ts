@@ -5,6 +5,7 @@ import {
   type AgentToServer,
 } from '@cybercorp/protocol';
 import type { Request, Response } from 'express';
+import type { TrustedProxies } from '../infra/client-ip.js';
 import type { Clock } from '../infra/clock.js';
 import type { Metrics } from '../infra/metrics.js';
 import { ApiError, PROBLEM_CONTENT_TYPE } from '../infra/problem.js';
@@ -28,12 +29,15 @@ export class HttpTransport {
       gate: ConnectionGate;
       metrics: Metrics;
       clock: Clock;
+      trustedProxies: TrustedProxies;
     },
   ) {}
 
   readonly handle = async (req: Request, res: Response): Promise<void> => {
     const { deps } = this;
-    const decision = await deps.gate.onConnecting(connectionRequestOf(req, 'http'));
+    const decision = await deps.gate.onConnecting(
+      connectionRequestOf(req, 'http', deps.trustedProxies),
+    );
     if (!decision.accepted) {
       sendRefusal(res, decision.refusal);
       return;

@@ -1,5 +1,6 @@
 import { STATUS_CODES, type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
+import type { TrustedProxies } from '../infra/client-ip.js';
 import type { Logger } from '../infra/logger.js';
 import { PROBLEM_CONTENT_TYPE } from '../infra/problem.js';
 import { connectionRequestOf, type ConnectionGate, type Refusal } from './connection-gate.js';
@@ -15,11 +16,14 @@ export function opampUpgradeListener(deps: {
   gate: ConnectionGate;
   transport: WebSocketTransport;
   logger: Logger;
+  trustedProxies: TrustedProxies;
 }): UpgradeListener {
   return (request, socket, head) => {
     socket.on('error', () => socket.destroy());
     const upgrade = async () => {
-      const decision = await deps.gate.onConnecting(connectionRequestOf(request, 'websocket'));
+      const decision = await deps.gate.onConnecting(
+        connectionRequestOf(request, 'websocket', deps.trustedProxies),
+      );
       if (!decision.accepted) {
         abortHandshake(socket, decision.refusal);
         return;

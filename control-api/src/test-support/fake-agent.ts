@@ -37,6 +37,8 @@ export interface FakeAgentOptions {
   capabilities?: bigint;
   /** Whether to answer the server's WebSocket pings (default true; false plays a hung agent). */
   autoPong?: boolean;
+  /** For a `wss://` URL: the PEM CA the server's certificate is checked against. */
+  ca?: string | Buffer;
 }
 
 export const ok = (command: ControlCommand, data: unknown = {}): CommandResult => ({
@@ -99,6 +101,7 @@ export class FakeAgent {
       const ws = new WebSocket(options.url, {
         headers: { authorization: `Bearer ${options.token}` },
         autoPong: options.autoPong ?? true,
+        ...(options.ca !== undefined && { ca: options.ca }),
       });
       ws.once('unexpected-response', (_req, res) => {
         reject(

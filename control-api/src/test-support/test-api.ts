@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { ControlApiOptions } from '../config.js';
 import { startControlApi, type ControlApi } from '../server.js';
+import type { DevCerts } from './dev-certs.js';
 import { ApiClient } from './rest-client.js';
 
 /** The REST rate limit of test instances unless a test asks for another. */
@@ -15,15 +16,22 @@ export interface TestApi extends ControlApi {
   stop(): Promise<void>;
 }
 
+/** The options of a test API: the API's own, and `certs` to serve HTTPS and WSS with. */
+export interface TestApiOptions extends ControlApiOptions {
+  /** From `makeDevCerts()`: sets tlsCertFile and tlsKeyFile, so `url` is https://… */
+  certs?: Pick<DevCerts, 'certFile' | 'keyFile'>;
+}
+
 /**
  * A real control API on a free port over the embedded PostgreSQL in `dataDir`, which it leaves
  * in place when stopped (to be started on again).
  */
 export async function startTestApiOn(
   dataDir: string,
-  options: ControlApiOptions = {},
+  { certs, ...options }: TestApiOptions = {},
 ): Promise<TestApi> {
   const api = await startControlApi({
+    ...(certs && { tlsCertFile: certs.certFile, tlsKeyFile: certs.keyFile }),
     port: 0,
     host: '127.0.0.1',
     dataDir,
@@ -36,7 +44,7 @@ export async function startTestApiOn(
 }
 
 /** A real control API on a free port with its own embedded PostgreSQL in a temporary directory. */
-export async function startTestApi(options: ControlApiOptions = {}): Promise<TestApi> {
+export async function startTestApi(options: TestApiOptions = {}): Promise<TestApi> {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'control-api-'));
   try {
     const api = await startTestApiOn(dataDir, {
@@ -59,7 +67,7 @@ export async function startTestApi(options: ControlApiOptions = {}): Promise<Tes
 
 /** A test API and a client logged in as its seeded admin. */
 export async function startTestApiWithAdmin(
-  options: ControlApiOptions = {},
+  options: TestApiOptions = {},
 ): Promise<{ api: TestApi; admin: ApiClient }> {
   const api = await startTestApi(options);
   const admin = new ApiClient(api.url);

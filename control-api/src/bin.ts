@@ -39,7 +39,7 @@ async function main(): Promise<void> {
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, stop);
   // SIGHUP, as for most daemons, reloads: a renewed certificate (the reloader logs the outcome).
   process.on('SIGHUP', () => {
-    api.reloadTls().then(
+    api.reloadTls('signal').then(
       (outcome) => {
         if (outcome.status === 'not_serving_tls') {
           api.logger.info('SIGHUP: nothing to reload without TLS', { signal: 'SIGHUP' });

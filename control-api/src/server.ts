@@ -18,6 +18,7 @@ import {
   TlsReloader,
   type TlsCredentials,
   type TlsReloadOutcome,
+  type TlsReloadTrigger,
 } from './infra/tls-context.js';
 import type { ServiceTokenRole } from './repositories/service-tokens.js';
 
@@ -50,7 +51,7 @@ export interface ControlApi {
    * on SIGHUP; file changes do it by themselves). A bad pair is refused and logged, and the
    * current certificate stays. Without TLS: `not_serving_tls`.
    */
-  reloadTls(): Promise<TlsReloadOutcome | { status: 'not_serving_tls' }>;
+  reloadTls(trigger?: TlsReloadTrigger): Promise<TlsReloadOutcome | { status: 'not_serving_tls' }>;
   /** The API's own log (component `server`), e.g. for the binary's lines. */
   logger: Logger;
   /** Graceful shutdown: closes agent sockets, fails in-flight commands, drains HTTP, stops the database. */
@@ -132,8 +133,8 @@ export async function startControlApi(options: ControlApiOptions = {}): Promise<
         (await agentTokens.authenticate(`Bearer ${token}`)) !== null,
       createServiceToken: async (name, role) =>
         (await serviceTokens.create(name, role, 'system')).token,
-      reloadTls: () =>
-        reloader ? reloader.reload('request') : Promise.resolve({ status: 'not_serving_tls' }),
+      reloadTls: (trigger = 'request') =>
+        reloader ? reloader.reload(trigger) : Promise.resolve({ status: 'not_serving_tls' }),
       logger,
       close,
     };

@@ -1,7 +1,7 @@
 import { ServerErrorResponseType } from '@cybercorp/protocol';
 import { Counter } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import { silentLogger, type Logger } from '../infra/logger.js';
+import type { Logger } from '../infra/logger.js';
 import type { AgentTokenRow } from '../repositories/agent-tokens.js';
 import type { ClaimOutcome } from '../repositories/agents.js';
 import {
@@ -11,6 +11,7 @@ import {
   type ConnectionRequest,
 } from './connection-gate.js';
 import { ConnectionLimits } from './connection-limits.js';
+import { recordingLogger } from '../test-support/recording-logger.js';
 
 const AGENT_TOKEN: AgentTokenRow = {
   id: '6f1c2b1e-0a51-4f0e-9a43-1d2f3c4b5a69',
@@ -25,14 +26,6 @@ const agentTokens = {
   authenticate: async (authorization: string | undefined) =>
     authorization === 'Bearer cca_valid' ? AGENT_TOKEN : null,
 };
-
-function recordingLogger(): Logger & { lines: string[] } {
-  const lines: string[] = [];
-  const write = (message: string, fields?: Record<string, unknown>) => {
-    lines.push(JSON.stringify({ message, ...fields }));
-  };
-  return { ...silentLogger, lines, info: write, warn: write, error: write };
-}
 
 type GateDeps = ConstructorParameters<typeof ConnectionGate>[0];
 

@@ -124,6 +124,9 @@ describe('an instance that loses Redis', () => {
     expect(here.isOpen && there.isOpen).toBe(true);
     const again = await kill(viaFirst, here.instanceUid, 'local again');
     expect(again.status).toBe(200);
+    // An agent connecting meanwhile is taken in, and served, too.
+    const newcomer = await agentOn(first, { hostname: 'arrived-without-redis' });
+    expect((await kill(viaFirst, newcomer.instanceUid, 'newcomer')).status).toBe(200);
 
     // What needs the shared presence says why instead of guessing.
     const list = await viaFirst.request('GET', '/api/v1/agents');
@@ -173,6 +176,33 @@ describe('an instance that loses Redis', () => {
     expect(await auditOf(silent.instanceUid)).toEqual([
       expect.objectContaining({ commandId: reply.body.commandId, outcome: 'unknown' }),
     ]);
+  });
+
+  it('ends access tokens on the other instance through the database while Redis is away', async () => {
+    const user = await viaFirst.userClient('vera', 'viewer');
+    const onSecond = new ApiClient(second.url, user.accessToken);
+    expect((await onSecond.request('GET', '/api/v1/me')).status).toBe(200);
+    await deployment.redis.stop();
+    try {
+      expect(
+        (await viaFirst.request('PATCH', '/api/v1/users/vera', { disabled: true })).status,
+      ).toBe(200);
+      // Refused here at once; the other instance cannot hear it over Redis, and re-reads the user
+      // from the database within seconds (token-validity.ts).
+      expect(
+        (await new ApiClient(first.url, user.accessToken).request('GET', '/api/v1/me')).status,
+      ).toBe(401);
+      const refusedAfterMs = await until(
+        async () => (await onSecond.request('GET', '/api/v1/me')).status === 401,
+        "the other instance to refuse the disabled user's token",
+        30_000,
+      );
+      console.log(
+        `other instance refused the token ${refusedAfterMs} ms after the change, without Redis`,
+      );
+    } finally {
+      await deployment.redis.restart();
+    }
   });
 
   it('keeps the login limiter while Redis is away: counted in memory, still refusing', async () => {

@@ -1,22 +1,17 @@
 /**
  * The real gateway for tests: Debian's nginx running the project's own `gateway/nginx.conf` and
- * `gateway/proxy.conf` (symlinked, never copied or edited) with a test deployment beside them:
- * a free loopback port, the given API instances as upstream servers, the given certificates,
- * and pid, log and temp paths in a temporary directory (nothing needs root).
+ * `gateway/proxy.conf` (symlinked, never copied or edited) with a test deployment beside them
+ * (gateway/deployment.mjs): a free loopback port, the given API instances as upstream servers,
+ * the given certificates, and pid, log and temp paths in a temporary directory (nothing needs
+ * root). Also an HTTP/2 client of it.
  */
-import {
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  readdirSync,
-  rmSync,
-  symlinkSync,
-  writeFileSync,
-} from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { connect, type ClientHttp2Session, type IncomingHttpHeaders } from 'node:http2';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { REPO_ROOT } from './otelcol.js';
+import { gunzipSync } from 'node:zlib';
+import { upstreamAddress, writeDeployment } from '../../gateway/deployment.mjs';
 import {
   freePort,
   requireBinary,
@@ -26,9 +21,11 @@ import {
   type StartedProcess,
 } from './processes.js';
 
-export const GATEWAY_DIR = join(REPO_ROOT, 'gateway');
-/** The compose deployment, whose upstream parameters (passive health checks) tests reuse. */
-export const COMPOSE_DEPLOYMENT_DIR = join(GATEWAY_DIR, 'compose');
+export {
+  COMPOSE_DEPLOYMENT_DIR,
+  GATEWAY_DIR,
+  shippedUpstreamParameters,
+} from '../../gateway/deployment.mjs';
 
 const NGINX_HINT = 'Debian package nginx; run scripts/setup-deps';
 
@@ -97,58 +94,33 @@ export interface Gateway {
   stop(): Promise<void>;
 }
 
-/**
- * The parameters after the address on the compose deployment's first `server` line
- * (`max_fails=… fail_timeout=…`): the passive health checks tests run with are the shipped ones.
- */
-export function shippedUpstreamParameters(): string {
-  const text = readFileSync(join(COMPOSE_DEPLOYMENT_DIR, 'upstream-servers.conf'), 'utf8');
-  const line = /^\s*server\s+\S+\s+([^;]*);/m.exec(text);
-  if (!line?.[1]) throw new Error('gateway/compose/upstream-servers.conf has no server line');
-  return line[1].trim();
-}
-
-function upstreamAddress(upstream: string | { url: string }): string {
-  const raw = typeof upstream === 'string' ? upstream : upstream.url;
-  const url = new URL(raw);
-  if (url.protocol !== 'https:') {
-    throw new Error(
-      `gateway upstream ${raw}: the gateway re-encrypts to the API, start it with TLS_CERT_FILE/TLS_KEY_FILE`,
-    );
-  }
-  return url.host;
-}
-
 /** Starts nginx with the project's gateway configuration; resolves once it accepts connections. */
 export async function startGateway(options: StartGatewayOptions): Promise<Gateway> {
   const nginx = requireBinary('nginx', NGINX_HINT);
   if (options.upstreams.length === 0) throw new Error('startGateway: no upstreams given');
-  const upstreams = options.upstreams.map(upstreamAddress);
+  const upstreams = options.upstreams.map((u) =>
+    upstreamAddress(typeof u === 'string' ? u : u.url),
+  );
   const host = options.host ?? '127.0.0.1';
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'cybercorp-gateway-'));
-  const accessLogPath = join(dir, 'logs', 'access.log');
-  const errorLogPath = join(dir, 'logs', 'error.log');
+  const removeDir = () => rmSync(dir, { recursive: true, force: true });
+  let deployment: ReturnType<typeof writeDeployment>;
   try {
-    writeDeployment(dir, {
-      ...options,
+    deployment = writeDeployment(dir, {
       host,
       port,
       upstreams,
-      accessLogPath,
-      errorLogPath,
+      certs: options.certs,
+      bindAddress: options.bindAddress,
     });
   } catch (error) {
-    rmSync(dir, { recursive: true, force: true });
+    removeDir();
     throw error;
   }
+  const { accessLogPath, errorLogPath } = deployment;
 
-  const process = startProcess(
-    nginx,
-    ['-p', `${dir}/`, '-c', join(dir, 'nginx.conf'), '-e', errorLogPath, '-g', 'daemon off;'],
-    { name: 'nginx (gateway)' },
-  );
-  const removeDir = () => rmSync(dir, { recursive: true, force: true });
+  const process = startProcess(nginx, deployment.args, { name: 'nginx (gateway)' });
   try {
     await stopIfNotReady(process, () =>
       waitForPort(port, host, { process, timeoutMs: 15_000, intervalMs: 50 }),
@@ -183,46 +155,99 @@ export async function startGateway(options: StartGatewayOptions): Promise<Gatewa
   };
 }
 
-interface Deployment extends StartGatewayOptions {
-  host: string;
-  port: number;
-  upstreams: string[];
-  accessLogPath: string;
-  errorLogPath: string;
+export interface H2Reply {
+  status: number;
+  headers: IncomingHttpHeaders;
+  /** The body as sent on the wire (still gzip-compressed when `content-encoding` says so). */
+  raw: Buffer;
+  /** The body, decompressed. */
+  body: Buffer;
+  json<T = Record<string, unknown>>(): T;
+}
+
+export interface H2ClientOptions {
+  /** The CA the gateway's certificate is checked against (PEM). */
+  ca: string | Buffer;
+  /** Loopback source address (127.0.0.0/8) to connect from, to be one of several clients. */
+  localAddress?: string;
 }
 
 /**
- * The test deployment: the shipped files as symlinks (nginx resolves `include` against the
- * directory of the `-c` path it was given, so they find `deployment/` here), and the four
- * per-deployment files nginx.conf includes.
+ * An HTTP/2 client of the gateway over one TLS connection (ALPN h2 only: a server that does not
+ * speak HTTP/2 fails the connection). Requests run concurrently on the connection's streams.
  */
-function writeDeployment(dir: string, d: Deployment): void {
-  for (const file of readdirSync(GATEWAY_DIR).filter((name) => name.endsWith('.conf'))) {
-    symlinkSync(join(GATEWAY_DIR, file), join(dir, file));
+export class H2Client {
+  private constructor(private readonly session: ClientHttp2Session) {}
+
+  static connect(url: string, options: H2ClientOptions): Promise<H2Client> {
+    if (options.localAddress && !/^127\.\d+\.\d+\.\d+$/.test(options.localAddress)) {
+      throw new Error(`tests use loopback source addresses only, not ${options.localAddress}`);
+    }
+    return new Promise((resolve, reject) => {
+      const session = connect(url, {
+        ca: options.ca,
+        ALPNProtocols: ['h2'],
+        ...(options.localAddress && { localAddress: options.localAddress }),
+      });
+      session.once('error', reject);
+      session.once('connect', () => {
+        session.off('error', reject);
+        session.on('error', () => undefined);
+        resolve(new H2Client(session));
+      });
+    });
   }
-  mkdirSync(join(dir, 'deployment'));
-  mkdirSync(join(dir, 'logs'));
-  mkdirSync(join(dir, 'temp'));
-  const listenHost = d.host.includes(':') ? `[${d.host}]` : d.host;
-  const parameters = shippedUpstreamParameters();
-  const files: Record<string, string[]> = {
-    'main.conf': [`pid ${join(dir, 'nginx.pid')};`, `error_log ${d.errorLogPath} warn;`],
-    'http.conf': [
-      `access_log ${d.accessLogPath} cybercorp_json;`,
-      ...['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map(
-        (kind) => `${kind}_temp_path ${join(dir, 'temp', kind)};`,
-      ),
-      ...(d.bindAddress ? [`proxy_bind ${d.bindAddress};`] : []),
-    ],
-    'upstream-servers.conf': d.upstreams.map((address) => `server ${address} ${parameters};`),
-    'server.conf': [
-      `listen ${listenHost}:${d.port} ssl http2;`,
-      `ssl_certificate ${d.certs.certFile};`,
-      `ssl_certificate_key ${d.certs.keyFile};`,
-      `proxy_ssl_trusted_certificate ${d.certs.caFile};`,
-    ],
-  };
-  for (const [name, lines] of Object.entries(files)) {
-    writeFileSync(join(dir, 'deployment', name), `${lines.join('\n')}\n`);
+
+  /** The protocol ALPN settled on (`h2`). */
+  get alpnProtocol(): string | undefined {
+    return this.session.alpnProtocol;
+  }
+
+  request(
+    method: string,
+    path: string,
+    options: { headers?: Record<string, string>; json?: unknown; body?: Uint8Array } = {},
+  ): Promise<H2Reply> {
+    const headers: Record<string, string> = {
+      ':method': method,
+      ':path': path,
+      'accept-encoding': 'gzip',
+      ...options.headers,
+    };
+    let payload: Uint8Array | undefined = options.body;
+    if (options.json !== undefined) {
+      payload = Buffer.from(JSON.stringify(options.json));
+      headers['content-type'] ??= 'application/json';
+    }
+    return new Promise((resolve, reject) => {
+      const stream = this.session.request(headers);
+      stream.setTimeout(30_000, () => stream.close());
+      let responseHeaders: IncomingHttpHeaders = {};
+      const chunks: Buffer[] = [];
+      stream.on('response', (received) => (responseHeaders = received));
+      stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+      stream.on('error', reject);
+      stream.on('close', () => {
+        const status = Number(responseHeaders[':status'] ?? 0);
+        if (status === 0) {
+          reject(new Error(`${method} ${path}: the stream closed without an answer`));
+          return;
+        }
+        const raw = Buffer.concat(chunks);
+        const body = responseHeaders['content-encoding'] === 'gzip' ? gunzipSync(raw) : raw;
+        resolve({
+          status,
+          headers: responseHeaders,
+          raw,
+          body,
+          json: <T>() => JSON.parse(body.toString('utf8')) as T,
+        });
+      });
+      stream.end(payload);
+    });
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => this.session.close(() => resolve()));
   }
 }

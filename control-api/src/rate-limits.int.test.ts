@@ -1,6 +1,7 @@
 /**
  * Login and REST rate limits on two instances sharing PostgreSQL and a real redis-server, with
- * clients on several loopback source addresses (each address is one client to the limits).
+ * clients on several loopback source addresses (each address is one client to the limits), and
+ * one of them (GATEWAY) a trusted proxy whose X-Forwarded-For names the client.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_LOGIN_LIMITS } from './auth/login-limiter.js';
@@ -16,8 +17,14 @@ let first: TestApi;
 let second: ControlApi;
 let admin: ApiClient;
 
+/** The one source address the instances trust as a proxy (TRUSTED_PROXIES). */
+const GATEWAY = '127.0.0.2';
+
 beforeAll(async () => {
-  deployment = await startTwoInstances({ rateLimitPerMinute: DEFAULT_RATE_LIMIT_PER_MINUTE });
+  deployment = await startTwoInstances({
+    rateLimitPerMinute: DEFAULT_RATE_LIMIT_PER_MINUTE,
+    trustedProxies: [GATEWAY],
+  });
   ({ first, second } = deployment);
   admin = new ApiClient(first.url);
   await admin.login(ADMIN.username, ADMIN.password);
@@ -245,5 +252,61 @@ describe('REST request rate', () => {
         expect(reply.headers.ratelimit).toBeUndefined();
       }
     }
+  });
+});
+
+describe('behind a trusted proxy', () => {
+  const limit = DEFAULT_RATE_LIMIT_PER_MINUTE;
+  /** Documentation addresses (RFC 5737): only ever header values, never a socket. */
+  let nextClient = 1;
+  const forwardedClient = () => `203.0.113.${nextClient++}`;
+  let calls = 0;
+  /** An anonymous call, to either instance in turn. */
+  const anonymous = (from: string, forwardedFor?: string) =>
+    requestFrom(from, `${instances()[calls++ % 2]}/api/v1/openapi.json`, {
+      headers: forwardedFor === undefined ? {} : { 'x-forwarded-for': forwardedFor },
+    });
+
+  it('counts anonymous calls by the forwarded address when the gateway sends them', async () => {
+    const client = forwardedClient();
+    const other = forwardedClient();
+    for (let i = 0; i < limit; i++) expect((await anonymous(GATEWAY, client)).status).toBe(200);
+    expect((await anonymous(GATEWAY, client)).status).toBe(429);
+    // The gateway's other clients are not the one over its limit.
+    expect((await anonymous(GATEWAY, other)).status).toBe(200);
+    // A client cannot escape by forging addresses to the left of what the gateway appended.
+    expect((await anonymous(GATEWAY, `198.51.100.9, ${client}`)).status).toBe(429);
+    expect((await anonymous(GATEWAY, `${client}, ${forwardedClient()}`)).status).toBe(200);
+  });
+
+  it('ignores X-Forwarded-For from a peer that is not trusted', async () => {
+    const spoofer = freshAddress();
+    // A new forged address on every call changes nothing: the peer is what is counted.
+    for (let i = 0; i < limit; i++) {
+      expect((await anonymous(spoofer, forwardedClient())).status).toBe(200);
+    }
+    expect((await anonymous(spoofer, forwardedClient())).status).toBe(429);
+    // Nor can it blame someone else: the address it names is still served through the gateway.
+    const victim = forwardedClient();
+    const blamer = freshAddress();
+    for (let i = 0; i <= limit; i++) await anonymous(blamer, victim);
+    expect((await anonymous(GATEWAY, victim)).status).toBe(200);
+  });
+
+  it('locks out the forwarded client at login, not everyone behind the gateway', async () => {
+    const password = await createUser('behind-gateway');
+    const guesser = forwardedClient();
+    const owner = forwardedClient();
+    const loginVia = (client: string, attempt: string) =>
+      requestFrom(GATEWAY, `${first.url}/api/v1/auth/login`, {
+        method: 'POST',
+        headers: { 'x-forwarded-for': client },
+        json: { username: 'behind-gateway', password: attempt },
+      });
+    for (let i = 0; i < DEFAULT_LOGIN_LIMITS.perUserAndAddress.attempts; i++) {
+      expect((await loginVia(guesser, 'wrong')).status).toBe(401);
+    }
+    expect((await loginVia(guesser, password)).status).toBe(429);
+    expect((await loginVia(owner, password)).status).toBe(200);
   });
 });

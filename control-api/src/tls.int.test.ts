@@ -57,7 +57,23 @@ describe('the API with a certificate', () => {
     );
   });
 
+  it('answers what Node refuses before Express (headers too large) as over plain HTTP', async () => {
+    const reply = await probeTls(`${api.url}/api/v1/me`, {
+      ca,
+      headers: { 'x-padding': 'x'.repeat(64 * 1024) },
+    });
+    expect(reply.status).toBe(431);
+    expect(reply.headers['content-type']).toBe('application/problem+json');
+    expect(JSON.parse(reply.body)).toMatchObject({ code: 'headers_too_large' });
+  });
+
   it('speaks OpAMP over wss:// on the same port', async () => {
+    // The connection gate answers over TLS as it does in the clear.
+    await expect(
+      FakeAgent.connect({ url: api.opampUrl, token: 'cca_unknown', ca }),
+    ).rejects.toMatchObject({
+      status: 401,
+    });
     expect(api.opampUrl).toMatch(/^wss:\/\/127\.0\.0\.1:\d+\/v1\/opamp$/);
     const agent = await FakeAgent.start({
       url: api.opampUrl,

@@ -2,6 +2,7 @@ import express from 'express';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { TrustedProxies } from './client-ip.js';
 import { createLogger, type LogSettings } from './logger.js';
 import { requestLogger } from './request-logger.js';
 
@@ -21,11 +22,14 @@ afterEach(async () => {
 });
 
 /** A small app behind the request logger; returns its URL and the lines logged so far. */
-async function serve(settings: LogSettings = { level: 'info', debugSample: 1 }) {
+async function serve(
+  settings: LogSettings = { level: 'info', debugSample: 1 },
+  trustedProxies = TrustedProxies.NONE,
+) {
   const lines: string[] = [];
   const logger = createLogger(settings, { destination: { write: (line) => lines.push(line) } });
   const app = express();
-  app.use(requestLogger(logger.child({ component: 'http' })));
+  app.use(requestLogger(logger.child({ component: 'http' }), trustedProxies));
   const api = express.Router();
   api.get('/agents/:agentId', (_req, res) => {
     res.json({ ok: true });
@@ -116,5 +120,17 @@ describe('requestLogger', () => {
       authorization: '[redacted]',
       cookie: '[redacted]',
     });
+  });
+
+  it('logs the socket peer as the client address, whatever X-Forwarded-For says', async () => {
+    const { url, records } = await serve();
+    await fetch(`${url}/api/v1/agents/a`, { headers: { 'x-forwarded-for': '203.0.113.7' } });
+    expect(records()[0]).toMatchObject({ clientIp: '127.0.0.1' });
+  });
+
+  it('logs the forwarded client address behind a trusted proxy', async () => {
+    const { url, records } = await serve(undefined, TrustedProxies.parse(['127.0.0.1']));
+    await fetch(`${url}/api/v1/agents/a`, { headers: { 'x-forwarded-for': '203.0.113.7' } });
+    expect(records()[0]).toMatchObject({ clientIp: '203.0.113.7' });
   });
 });

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Request, RequestHandler, Response } from 'express';
 import { pinoHttp } from 'pino-http';
-import { clientIp, TrustedProxies } from './client-ip.js';
+import { clientIp, type TrustedProxies } from './client-ip.js';
 import type { PinoBackedLogger } from './logger.js';
 import { routePattern } from './route-pattern.js';
 
@@ -31,7 +31,7 @@ export function requestId(req: IncomingMessage, res: ServerResponse): string {
  */
 export function requestLogger(
   logger: PinoBackedLogger,
-  trustedProxies: TrustedProxies = TrustedProxies.NONE,
+  trustedProxies: TrustedProxies,
 ): RequestHandler {
   const withRoute = (req: Request, res: Response, value: object) => ({
     ...value,

@@ -1,11 +1,14 @@
 import { ServerErrorResponseType } from '@cybercorp/protocol';
 import { Counter } from 'prom-client';
 import { describe, expect, it } from 'vitest';
+import type { IncomingMessage } from 'node:http';
+import { TrustedProxies } from '../infra/client-ip.js';
 import type { Logger } from '../infra/logger.js';
 import type { AgentTokenRow } from '../repositories/agent-tokens.js';
 import type { ClaimOutcome } from '../repositories/agents.js';
 import {
   ConnectionGate,
+  connectionRequestOf,
   errorResponseOf,
   type AgentIdentity,
   type ConnectionRequest,
@@ -286,6 +289,23 @@ describe('ConnectionGate.onAgentIdentified', () => {
       accepted: false,
       refusal: { status: 503, problem: { code: 'service_unavailable' } },
     });
+  });
+});
+
+describe('connectionRequestOf', () => {
+  it('names the agent by clientIp: the forwarded address only from a trusted proxy', () => {
+    const request = {
+      url: '/v1/opamp?x=1',
+      headers: { 'x-forwarded-for': '203.0.113.7' },
+      socket: { remoteAddress: '::ffff:127.0.0.2' },
+    } as unknown as IncomingMessage;
+    expect(connectionRequestOf(request, 'websocket', TrustedProxies.NONE)).toMatchObject({
+      path: '/v1/opamp',
+      clientIp: '127.0.0.2',
+      transport: 'websocket',
+    });
+    const behindGateway = TrustedProxies.parse(['127.0.0.2']);
+    expect(connectionRequestOf(request, 'http', behindGateway).clientIp).toBe('203.0.113.7');
   });
 });
 

@@ -6,6 +6,7 @@ import { errorHandler } from '../infra/error-handler.js';
 import { silentLogger } from '../infra/logger.js';
 import { ProcessActionBody, ProcessParams } from '@cybercorp/protocol';
 import { defineRoute, mountRoutes, validationError } from './route.js';
+import { TrustedProxies } from '../infra/client-ip.js';
 
 function errorOf(
   schema: { safeParse(v: unknown): { success: boolean; error?: unknown } },
@@ -56,7 +57,11 @@ describe('mountRoutes', () => {
       responses: { 200: { description: 'ok' } },
       handler: async () => ({ status: 200, body: { ok: true } }),
     });
-    mountRoutes(router, [route], { authenticator: {} as never, audit: {} as never });
+    mountRoutes(router, [route], {
+      authenticator: {} as never,
+      audit: {} as never,
+      trustedProxies: TrustedProxies.NONE,
+    });
     app.use('/api', router);
     app.use(errorHandler(silentLogger));
     const server = app.listen(0, '127.0.0.1');

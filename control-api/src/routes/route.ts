@@ -4,7 +4,7 @@ import type { UserPrincipal } from '../auth/access-tokens.js';
 import { hasPermission, type Permission } from '../auth/permissions.js';
 import type { Authenticator } from '../auth/caller-authenticator.js';
 import { GRAFANA_USER_HEADER } from '../auth/service-caller.js';
-import { clientIp, TrustedProxies } from '../infra/client-ip.js';
+import { clientIp, type TrustedProxies } from '../infra/client-ip.js';
 import { ApiError } from '../infra/problem.js';
 import type { RequestRateLimiter } from '../infra/request-rate-limiter.js';
 import type { AuditService } from '../services/audit-service.js';
@@ -91,8 +91,8 @@ export interface RouteDeps {
   audit: AuditService;
   /** Counts each request of its principal, once it is known; none: no rate limit. */
   rateLimiter?: RequestRateLimiter;
-  /** Whose X-Forwarded-For names the client (none: the socket peer is the client). */
-  trustedProxies?: TrustedProxies;
+  /** Whose X-Forwarded-For names the client (TRUSTED_PROXIES). */
+  trustedProxies: TrustedProxies;
 }
 
 /** Mounts each route with its auth, permission check, validation and audit of refusals. */
@@ -134,7 +134,7 @@ export function mountRoutes(router: Router, routes: readonly AnyRoute[], deps: R
         query,
         body,
         caller,
-        clientIp: clientIp(req, deps.trustedProxies ?? TrustedProxies.NONE),
+        clientIp: clientIp(req, deps.trustedProxies),
       });
       if (result.body === undefined) res.status(result.status).end();
       else res.status(result.status).json(result.body);

@@ -26,7 +26,12 @@ export interface TlsProbe {
  */
 export function probeTls(
   url: string,
-  options: { ca: string | Buffer; maxVersion?: SecureVersion; minVersion?: SecureVersion },
+  options: {
+    ca: string | Buffer;
+    maxVersion?: SecureVersion;
+    minVersion?: SecureVersion;
+    headers?: Record<string, string>;
+  },
 ): Promise<TlsProbe> {
   return new Promise((resolve, reject) => {
     const req = request(
@@ -34,6 +39,7 @@ export function probeTls(
       {
         agent: false,
         ca: options.ca,
+        headers: options.headers,
         ...(options.maxVersion && { maxVersion: options.maxVersion }),
         ...(options.minVersion && { minVersion: options.minVersion }),
       },

@@ -178,6 +178,39 @@ describe('an instance that loses Redis', () => {
     ]);
   });
 
+  it('treats a frozen Redis (SIGSTOP to its pid) the same way, after the Redis command timeout', async () => {
+    const here = await agentOn(first, { hostname: 'frozen-redis-here' });
+    const there = await agentOn(second, { hostname: 'frozen-redis-there' });
+    const pid = deployment.redis.pid!;
+    process.kill(pid, 'SIGSTOP');
+    try {
+      const ready = await readiness(first);
+      console.log(`/readyz with Redis frozen answered ${ready.status} in ${ready.ms} ms`);
+      expect(ready.status).toBe(503);
+      expect(ready.body.checks).toMatchObject({ redis: 'unavailable' });
+      const started = performance.now();
+      const refused = await kill(viaFirst, there.instanceUid, 'relayed, Redis frozen');
+      console.log(
+        `relayed command with Redis frozen refused in ${Math.round(performance.now() - started)} ms`,
+      );
+      // Not a timeout of the agent (COMMAND_TIMEOUT_MS): the relay could not even look it up.
+      expect(refused.body.code).toBe('relay_unavailable');
+      expect((await kill(viaFirst, here.instanceUid, 'local, Redis frozen')).status).toBe(200);
+      // By now the watchdog has dropped the frozen connection: refusals no longer wait.
+      const again = performance.now();
+      expect((await kill(viaFirst, there.instanceUid, 'relayed again')).body.code).toBe(
+        'relay_unavailable',
+      );
+      console.log(
+        `next relayed command refused in ${Math.round(performance.now() - again)} ms (connection dropped)`,
+      );
+    } finally {
+      process.kill(pid, 'SIGCONT');
+    }
+    await until(async () => (await readiness(first)).status === 200, 'first ready again');
+    expect((await kill(viaFirst, there.instanceUid, 'relayed, Redis thawed')).status).toBe(200);
+  });
+
   it('ends access tokens on the other instance through the database while Redis is away', async () => {
     const user = await viaFirst.userClient('vera', 'viewer');
     const onSecond = new ApiClient(second.url, user.accessToken);

@@ -1,4 +1,5 @@
-import { ReplyError, type RedisOptions } from 'ioredis';
+import { ReplyError, type Redis, type RedisOptions } from 'ioredis';
+import type { Logger } from './logger.js';
 
 /** How long one Redis command may take before it fails (a frozen Redis must not hang a request). */
 export const REDIS_COMMAND_TIMEOUT_MS = 3000;
@@ -47,4 +48,42 @@ export async function fromRedis<T>(call: Promise<T>): Promise<T> {
     if (error instanceof ReplyError) throw error;
     throw new RedisUnavailableError(error);
   }
+}
+
+/** How often the watchdog pings each Redis connection. */
+const WATCHDOG_INTERVAL_MS = 1000;
+
+/**
+ * Makes a Redis that stopped answering (frozen, or a network that drops packets) look like the
+ * lost Redis it is. Such a connection stays "ready" for ioredis, so without this every command
+ * would wait its full REDIS_COMMAND_TIMEOUT_MS, one after the other. A ping that times out drops
+ * the connection: from then on commands fail at once (no offline queue), the rate limits count
+ * in memory, the subscriber's loss ends the relayed commands, and ioredis reconnects until Redis
+ * answers again. Returns the function that stops the watchdog.
+ */
+export function watchRedisConnections(
+  connections: Record<string, Redis>,
+  logger: Logger,
+): () => void {
+  const pinging = new Set<Redis>();
+  const timer = setInterval(() => {
+    for (const [name, connection] of Object.entries(connections)) {
+      if (connection.status !== 'ready' || pinging.has(connection)) continue;
+      pinging.add(connection);
+      connection
+        .ping()
+        .catch((error: unknown) => {
+          if (!(error instanceof Error) || error.message !== 'Command timed out') return;
+          if (connection.status !== 'ready') return;
+          logger.warn('redis stopped answering; dropping the connection to reconnect', {
+            connection: name,
+            timeoutMs: REDIS_COMMAND_TIMEOUT_MS,
+          });
+          connection.disconnect(true);
+        })
+        .finally(() => pinging.delete(connection));
+    }
+  }, WATCHDOG_INTERVAL_MS);
+  timer.unref();
+  return () => clearInterval(timer);
 }

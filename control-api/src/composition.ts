@@ -255,7 +255,7 @@ export async function buildControlPlane(
     metrics,
     logger,
     db,
-    redis: redis?.client,
+    redis,
     rateLimiter: limits.requests,
     corsOrigins: config.corsOrigins,
     servesTls: config.tls !== undefined,

@@ -195,7 +195,9 @@ describe('an instance that loses Redis', () => {
       );
       // Not a timeout of the agent (COMMAND_TIMEOUT_MS): the relay could not even look it up.
       expect(refused.body.code).toBe('relay_unavailable');
-      expect((await kill(viaFirst, here.instanceUid, 'local, Redis frozen')).status).toBe(200);
+      expect(await kill(viaFirst, here.instanceUid, 'local, Redis frozen')).toMatchObject({
+        status: 200,
+      });
       // By now the watchdog has dropped the frozen connection: refusals no longer wait.
       const again = performance.now();
       expect((await kill(viaFirst, there.instanceUid, 'relayed again')).body.code).toBe(
@@ -207,8 +209,14 @@ describe('an instance that loses Redis', () => {
     } finally {
       process.kill(pid, 'SIGCONT');
     }
-    await until(async () => (await readiness(first)).status === 200, 'first ready again');
-    expect((await kill(viaFirst, there.instanceUid, 'relayed, Redis thawed')).status).toBe(200);
+    await until(
+      async () =>
+        (await readiness(first)).status === 200 && (await readiness(second)).status === 200,
+      'both instances ready again',
+    );
+    expect(await kill(viaFirst, there.instanceUid, 'relayed, Redis thawed')).toMatchObject({
+      status: 200,
+    });
   });
 
   it('ends access tokens on the other instance through the database while Redis is away', async () => {

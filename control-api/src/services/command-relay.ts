@@ -271,6 +271,8 @@ export class CommandRelay {
    */
   onAgentGone(agentId: string): void {
     for (const [, entry] of this.pending) {
+      // A command handed to another instance is that instance's to end.
+      if (entry.relayedTo !== undefined) continue;
       if (entry.agentId === agentId && this.deps.connections.get(agentId) === undefined) {
         entry.settle({ kind: entry.sent ? 'unknown' : 'offline' });
       }

@@ -207,7 +207,37 @@ async function commandsInFlight(label: string): Promise<InFlight[]> {
 }
 
 describe('two instances behind the gateway: the one holding the agent stops', () => {
+  it('stopped gracefully with the agent running: it hears 1012 and comes back after a short jitter, not its backoff', async () => {
+    const stopped = deployment.instances.find((i) => i.process.exited());
+    if (stopped) await routedAgain(await deployment.replace(stopped));
+    const [holder, survivor] = await holderAndSurvivor();
+    const logBefore = agent.process.output().length;
+
+    const stoppedAt = performance.now();
+    const stopping = holder.process.stop();
+    const seconds = await backOnlineThrough(survivor, stoppedAt);
+    await stopping;
+    console.log(
+      `agent back online through the other instance ${seconds.toFixed(2)} s after SIGTERM`,
+    );
+    expect((await viaGateway.request('GET', `/api/v1/agents/${agentId}/processes`)).status).toBe(
+      200,
+    );
+    // The agent's own account: the server said "service restart", and it waited under a second.
+    const reconnect = agent.process
+      .output()
+      .slice(logBefore)
+      .split('\n')
+      .find((line) => line.includes('control plane connection ended'));
+    expect(reconnect).toBeDefined();
+    const logged = JSON.parse(reconnect!) as { closeCode?: number; delayMs?: number };
+    expect(logged.closeCode).toBe(1012);
+    expect(logged.delayMs).toBeLessThan(1000);
+  });
+
   it('killed (SIGKILL): the agent is back through the other, the next command succeeds, commands in flight end once', async () => {
+    const stopped = deployment.instances.find((i) => i.process.exited());
+    if (stopped) await routedAgain(await deployment.replace(stopped));
     const [holder, survivor] = await holderAndSurvivor();
     const commands = await commandsInFlight('in flight at the kill');
 

@@ -41,6 +41,7 @@ export class WebSocketTransport {
   /** Revoked while this instance runs: an upgrade authenticated just before is closed too. */
   private readonly revokedTokens = new Set<string>();
   private readonly sweeper: NodeJS.Timeout;
+  private stopping = false;
 
   constructor(private readonly deps: WebSocketTransportDeps) {
     const sweepMs = Math.max(100, (deps.heartbeatSeconds * 1000) / 2);
@@ -56,6 +57,10 @@ export class WebSocketTransport {
     token: AgentTokenRow,
     onEstablished: () => void = () => undefined,
   ): void {
+    if (this.stopping) {
+      socket.destroy();
+      return;
+    }
     const opampEndpoint = opampEndpointOf(request, 'websocket');
     this.wss.handleUpgrade(request, socket, head, (ws) => {
       onEstablished();
@@ -93,14 +98,31 @@ export class WebSocketTransport {
     return renewed.filter((ok) => !ok).length;
   }
 
-  /** Closes every socket; their pending commands fail as the sockets close. */
+  /**
+   * Shutdown: takes no new agent from now on (see `closing`) and closes every socket, with 1012
+   * (service restart); their pending commands fail as the sockets close.
+   */
   async close(): Promise<void> {
+    this.stopping = true;
     clearInterval(this.sweeper);
-    const closing = [...this.sessions].map((s) =>
-      s.closeAndWait(CLOSE_SERVICE_RESTART, 'server shutting down', 'shutdown'),
-    );
-    await Promise.all(closing);
+    // A session whose handshake was already under way when the shutdown began joins late.
+    while (this.sessions.size > 0) {
+      await Promise.all(
+        [...this.sessions].map((s) =>
+          s.closeAndWait(CLOSE_SERVICE_RESTART, 'server shutting down', 'shutdown'),
+        ),
+      );
+    }
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
+  }
+
+  /**
+   * True once shutdown began. New upgrades are then dropped unanswered: a gateway takes that
+   * as a failed upstream and passes the upgrade to another instance, where an answer (even a
+   * refusal) would go back to the agent, which would then wait its backoff.
+   */
+  get closing(): boolean {
+    return this.stopping;
   }
 
   /**

@@ -8,8 +8,10 @@
  */
 import { readFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { createServer as createTlsServer, type Server as TlsServer } from 'node:tls';
 import {
+  HEARTBEAT_INTERVAL_SECONDS,
   AgentToServerSchema,
   OPAMP_HTTP_CONTENT_TYPE,
   create,
@@ -32,7 +34,7 @@ import {
   startTwoInstances,
   type TwoInstances,
 } from '../control-api/src/test-support/two-instances.js';
-import { H2Client, startGateway, type Gateway } from './support/gateway.js';
+import { GATEWAY_DIR, H2Client, startGateway, type Gateway } from './support/gateway.js';
 import { freePort } from './support/processes.js';
 
 /** The address the gateway connects to the instances from: the only one they trust. */
@@ -119,6 +121,16 @@ describe('the gateway in front of two API instances', () => {
       expect(processes.json()).toEqual({ items: PROCESS_FIXTURE });
     } finally {
       await agent.disconnect();
+    }
+  });
+
+  it('keeps a quiet OpAMP socket open longer than two heartbeats', async () => {
+    // Waiting out the timeouts would take minutes: the shipped values are read instead.
+    const config = await readFile(join(GATEWAY_DIR, 'nginx.conf'), 'utf8');
+    const opamp = /location = \/v1\/opamp \{([^}]*)\}/.exec(config)?.[1] ?? '';
+    for (const directive of ['proxy_read_timeout', 'proxy_send_timeout']) {
+      const seconds = Number(new RegExp(`${directive} (\\d+)s;`).exec(opamp)?.[1]);
+      expect(seconds, directive).toBeGreaterThan(2 * HEARTBEAT_INTERVAL_SECONDS);
     }
   });
 

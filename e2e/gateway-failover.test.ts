@@ -26,7 +26,7 @@ import {
   type RunningAgent,
   type RunningControlApi,
 } from './support/control-stack.js';
-import { startGateway, type Gateway } from './support/gateway.js';
+import { shippedUpstreamParameters, startGateway, type Gateway } from './support/gateway.js';
 import { spawnSleeper, waitFor } from './support/processes.js';
 
 /** The issue's bound for an agent to be back online through another instance. */
@@ -110,12 +110,18 @@ async function backOnlineThrough(survivor: RunningControlApi, since: number): Pr
   return (performance.now() - since) / 1000;
 }
 
+/** The gateway's passive health check: how long a server that failed stays out of rotation. */
+const FAIL_TIMEOUT_MS =
+  Number(/fail_timeout=(\d+)s/.exec(shippedUpstreamParameters())?.[1] ?? 10) * 1000;
+
 /**
- * Waits until the gateway sends requests to a restarted instance again: its passive health
- * check keeps a server that failed out of rotation for fail_timeout, and a rolling restart waits
- * for that before it stops the next instance.
+ * Waits until the gateway sends requests to a restarted instance again. Its passive health check
+ * keeps a server that failed (the stopped instance, while it was down) out of rotation for
+ * fail_timeout, so a rolling restart lets that pass before it stops the next instance: else the
+ * next one's agents find no live server at the gateway and wait its Retry-After.
  */
 async function routedAgain(restarted: RunningControlApi): Promise<void> {
+  await new Promise((resolve) => setTimeout(resolve, FAIL_TIMEOUT_MS));
   const address = `127.0.0.1:${restarted.port}`;
   await waitFor(
     `the gateway to route to the restarted instance ${address}`,
@@ -196,6 +202,17 @@ async function expectNoReexecution(commands: InFlight[]): Promise<void> {
   for (const { sleeper } of commands) expect(procState(sleeper.pid, read)).not.toBe('T');
 }
 
+/** The agent's reconnection lines since `from` (its own account of close codes and delays). */
+function reconnectLines(from: number): string[] {
+  return agent.process
+    .output()
+    .slice(from)
+    .split('\n')
+    .filter((line) =>
+      /connection ended|refused the upgrade|connected to the control plane/.test(line),
+    );
+}
+
 /** Freezes the agent, sends two commands through the gateway, and gives them time to arrive. */
 async function commandsInFlight(label: string): Promise<InFlight[]> {
   agent.process.signal('SIGSTOP');
@@ -224,11 +241,9 @@ describe('two instances behind the gateway: the one holding the agent stops', ()
       200,
     );
     // The agent's own account: the server said "service restart", and it waited under a second.
-    const reconnect = agent.process
-      .output()
-      .slice(logBefore)
-      .split('\n')
-      .find((line) => line.includes('control plane connection ended'));
+    const reconnect = reconnectLines(logBefore).find((line) =>
+      line.includes('control plane connection ended'),
+    );
     expect(reconnect).toBeDefined();
     const logged = JSON.parse(reconnect!) as { closeCode?: number; delayMs?: number };
     expect(logged.closeCode).toBe(1012);
@@ -263,6 +278,7 @@ describe('two instances behind the gateway: the one holding the agent stops', ()
     if (killed) await routedAgain(await deployment.replace(killed));
     const [holder, survivor] = await holderAndSurvivor();
     const commands = await commandsInFlight('in flight at the graceful stop');
+    const logFrom = agent.process.output().length;
 
     const stoppedAt = performance.now();
     // The agent stays frozen until the instance is gone: it cannot answer before the stop.
@@ -273,7 +289,7 @@ describe('two instances behind the gateway: the one holding the agent stops', ()
 
     const seconds = await backOnlineThrough(survivor, stoppedAt);
     console.log(
-      `agent back online through the other instance ${seconds.toFixed(2)} s after SIGTERM (the instance took ${stopSeconds.toFixed(2)} s to stop)`,
+      `agent back online through the other instance ${seconds.toFixed(2)} s after SIGTERM (the instance took ${stopSeconds.toFixed(2)} s to stop)\n${reconnectLines(logFrom).join('\n')}`,
     );
     const next = await viaGateway.request('GET', `/api/v1/agents/${agentId}/processes`);
     expect(next.status).toBe(200);

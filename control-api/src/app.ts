@@ -40,7 +40,8 @@ export interface AppDeps {
   metrics: Metrics;
   logger: PinoBackedLogger;
   db: pg.Pool;
-  redis?: Redis;
+  /** Redis: the client, and the subscriber that receives relayed commands and their replies. */
+  redis?: { client: Redis; subscriber: Redis };
   /** The REST request rate limit; none when RATE_LIMIT_PER_MINUTE is 0. */
   rateLimiter?: RequestRateLimiter;
   /** Browser origins given CORS headers (CORS_ORIGINS). */
@@ -129,7 +130,7 @@ export function buildApp(deps: AppDeps): Express {
     const { redis } = deps;
     await Promise.all([
       check('database', () => deps.db.query('SELECT 1')),
-      ...(redis ? [check('redis', () => redis.ping())] : []),
+      ...(redis ? [check('redis', () => redisReady(redis))] : []),
     ]);
     const ready = Object.values(checks).every((v) => v === 'ok');
     if (ready) {
@@ -148,6 +149,17 @@ export function buildApp(deps: AppDeps): Express {
   app.use(notFoundHandler());
   app.use(errorHandler(log));
   return app;
+}
+
+/**
+ * Redis answers, and the subscriber is connected: without it this instance would miss the
+ * commands relayed to it and the replies to its own.
+ */
+async function redisReady(redis: { client: Redis; subscriber: Redis }): Promise<void> {
+  if (redis.subscriber.status !== 'ready') {
+    throw new Error(`the Redis subscriber is ${redis.subscriber.status}`);
+  }
+  await redis.client.ping();
 }
 
 /** Settles like `promise`, or rejects once `ms` have passed (the promise itself runs on). */

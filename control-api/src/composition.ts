@@ -290,7 +290,7 @@ export async function buildControlPlane(
     metrics,
     logger,
     db,
-    redis: redis?.client,
+    redis,
     rateLimiter: limits.requests,
     corsOrigins: config.corsOrigins,
     servesTls: config.tls !== undefined,
@@ -315,10 +315,12 @@ export async function buildControlPlane(
       // Before any request: an export must find today's partition.
       await retention.maintain();
       retention.start();
+      if (redis) watchRedis(redis, { relay, websocket, logger });
       // Subscribed before the ended sessions are read, so that none ends unseen in between.
       await invalidations.start();
       await tokenValidity.start();
       await revocations.start();
+      relay.startOrphanSweep();
       await bus?.start({
         onCommand: (m) => relay.onRemoteCommand(m),
         onReply: (m) => relay.onRemoteReply(m),
@@ -328,6 +330,37 @@ export async function buildControlPlane(
     stop: () => {
       revocations.stop();
       retention.stop();
+      relay.stop();
     },
   };
+}
+
+/**
+ * What this instance does as its Redis connections come and go. The subscriber lost: replies to
+ * relayed commands can no longer arrive, so those commands end now (relay.onBusLost). The client
+ * back: the presence of the agents connected here is written again at once, since a restarted
+ * Redis has forgotten it (otherwise the other instances could not reach them until each one's
+ * next heartbeat).
+ */
+function watchRedis(
+  redis: NonNullable<ControlPlaneDeps['redis']>,
+  {
+    relay,
+    websocket,
+    logger,
+  }: { relay: CommandRelay; websocket: WebSocketTransport; logger: PinoBackedLogger },
+): void {
+  let lost = false;
+  redis.subscriber.on('close', () => relay.onBusLost());
+  redis.client.on('close', () => {
+    if (!lost) logger.warn('redis connection lost; relayed commands refused until it is back');
+    lost = true;
+  });
+  redis.client.on('ready', () => {
+    if (!lost) return;
+    lost = false;
+    void websocket.renewPresence().then((failed) => {
+      logger.info('redis connection back; presence of the agents here written again', { failed });
+    });
+  });
 }

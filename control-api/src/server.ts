@@ -10,6 +10,11 @@ import { systemClock } from './infra/clock.js';
 import { createDatabasePool } from './infra/database-pool.js';
 import { startEmbeddedPostgres } from './infra/embedded-postgres.js';
 import { openLogger, type Logger } from './infra/logger.js';
+import {
+  REDIS_CLIENT_OPTIONS,
+  REDIS_SUBSCRIBER_OPTIONS,
+  watchRedisConnections,
+} from './infra/redis.js';
 import { runMigrations } from './infra/migrations.js';
 import {
   loadTlsCredentials,
@@ -174,11 +179,14 @@ async function openBackingServices(
   await runMigrations(database.pool);
 
   if (!config.redisUrl) return { databaseUrl, db: database.pool };
-  const client = new Redis(config.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 2 });
-  const subscriber = client.duplicate();
+  const client = new Redis(config.redisUrl, REDIS_CLIENT_OPTIONS);
+  const subscriber = client.duplicate(REDIS_SUBSCRIBER_OPTIONS);
   client.on('error', (error) => logger.warn('redis error', { err: error }));
   subscriber.on('error', (error) => logger.warn('redis subscriber error', { err: error }));
+  // It pings only connections that are ready: it may start before they are.
+  const stopWatchdog = watchRedisConnections({ client, subscriber }, logger);
   cleanups.push(async () => {
+    stopWatchdog();
     subscriber.disconnect();
     client.disconnect();
   });

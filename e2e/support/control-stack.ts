@@ -33,6 +33,8 @@ export async function startControlApi(options: {
   env?: NodeJS.ProcessEnv;
   /** How much of its output to keep (default: the last 64 KiB). */
   keepOutputBytes?: number;
+  /** With TLS_CERT_FILE/TLS_KEY_FILE in `env`: the CA its certificate is verified against. */
+  ca?: string | Buffer;
 }): Promise<RunningControlApi> {
   // Port 0 lets the API bind a port nobody else can take in between; it prints the URL it got.
   const process = startProcess(globalThis.process.execPath, [API_BIN], {
@@ -54,12 +56,21 @@ export async function startControlApi(options: {
   });
   const url = await waitFor(
     'the control API to print the URL it listens on',
-    async () => /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(process.output())?.[1],
+    async () => /listening on (https?:\/\/127\.0\.0\.1:\d+)/.exec(process.output())?.[1],
     { process, timeoutMs: 90_000 },
   );
   const port = Number(new URL(url).port);
-  await waitForHttp(`${url}/readyz`, { process, timeoutMs: 30_000 });
-  return { url, port, process, client: new ApiClient(url), stop: () => process.stop() };
+  const client = new ApiClient(url, undefined, { ca: options.ca });
+  if (options.ca === undefined) {
+    await waitForHttp(`${url}/readyz`, { process, timeoutMs: 30_000 });
+  } else {
+    await waitFor(
+      `HTTP 200 from ${url}/readyz`,
+      async () => ((await client.request('GET', '/readyz')).status === 200 ? true : undefined),
+      { process, timeoutMs: 30_000 },
+    );
+  }
+  return { url, port, process, client, stop: () => process.stop() };
 }
 
 export interface RunningAgent {

@@ -52,8 +52,16 @@ export const ErrorCode = {
    * look at the target first.
    */
   OutcomeUnknown: 'outcome_unknown',
+  /**
+   * The command was not sent: the agent is not connected to the instance that took the request,
+   * and Redis, through which instances find and reach each other's agents, is unreachable from it
+   * (the command's recorded status is `offline`). Safe to retry, through this or another instance.
+   */
+  RelayUnavailable: 'relay_unavailable',
   ServiceUnavailable: 'service_unavailable',
   DatabaseUnavailable: 'database_unavailable',
+  /** Redis, which holds what the instances share (presence, window snapshots), is unreachable. */
+  RedisUnavailable: 'redis_unavailable',
   ActionFailed: 'action_failed',
   Internal: 'internal_error',
 } as const;
@@ -98,8 +106,10 @@ export const httpStatusOf: Record<ErrorCode, number> = {
   // The gateway's upstream (the agent) closed its connection without an answer, as a proxy's 502
   // says; not 503 (agent_offline: never sent, safe to retry) nor 504 (no answer in time).
   outcome_unknown: 502,
+  relay_unavailable: 503,
   service_unavailable: 503,
   database_unavailable: 503,
+  redis_unavailable: 503,
   action_failed: 502,
   internal_error: 500,
 };

@@ -37,6 +37,24 @@ export function reconnectDelay(
   return Math.min(MAX_RETRY_AFTER_MS, Math.max(retryAfterMs, jittered));
 }
 
+/**
+ * A server that closes with 1012 (service restart) or 1001 (going away) is stopping on purpose:
+ * the others behind the same address can take the agent at once. The agent comes back after a
+ * short jitter (so that all the agents of one instance do not land in the same millisecond), not
+ * after the backoff of a failing server.
+ */
+export const SERVICE_RESTART_JITTER_MS = 1000;
+export const CLOSE_GOING_AWAY = 1001;
+export const CLOSE_SERVICE_RESTART = 1012;
+
+export function isServiceRestart(closeCode: number | undefined): boolean {
+  return closeCode === CLOSE_SERVICE_RESTART || closeCode === CLOSE_GOING_AWAY;
+}
+
+export function serviceRestartDelay(random: () => number = Math.random): number {
+  return Math.floor(random() * SERVICE_RESTART_JITTER_MS);
+}
+
 /** HTTP Retry-After: delay-seconds or an HTTP-date. */
 export function parseRetryAfter(
   value: string | undefined,

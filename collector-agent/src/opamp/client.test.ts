@@ -165,6 +165,41 @@ describe('OpampClient', () => {
     expect(opamp.connections).toBe(1);
   });
 
+  it('comes back after a short jitter, not the grown backoff, when the server restarts (1012)', async () => {
+    const opamp = client();
+    opamp.start();
+    // Five failed attempts: the next ordinary delay would be 0.5 × 16 s.
+    for (let i = 0; i < 5; i++) {
+      transport.last.handlers.onClose({ wasOpen: false, reason: 'refused' });
+      await vi.advanceTimersByTimeAsync(30_000);
+    }
+    expect(transport.connections).toHaveLength(6);
+    transport.last.handlers.onOpen();
+    transport.last.handlers.onClose({ wasOpen: true, reason: 'restart', code: 1012 });
+    await vi.advanceTimersByTimeAsync(499);
+    expect(transport.connections).toHaveLength(6);
+    await vi.advanceTimersByTimeAsync(1); // 0.5 × the 1 s restart jitter
+    expect(transport.connections).toHaveLength(7);
+    // The backoff started over: the next failure waits 0.5 × 1 s (attempt 1), not 0.5 × 30 s.
+    transport.last.handlers.onClose({ wasOpen: false, reason: 'refused' });
+    await vi.advanceTimersByTimeAsync(500);
+    expect(transport.connections).toHaveLength(8);
+    expect(opamp.connections).toBe(1);
+  });
+
+  it('keeps the backoff for an abnormal close (1006) of a connection that sent nothing', async () => {
+    const opamp = client();
+    opamp.start();
+    transport.last.handlers.onClose({ wasOpen: false, reason: 'refused' });
+    await vi.advanceTimersByTimeAsync(250);
+    transport.last.handlers.onOpen();
+    transport.last.handlers.onClose({ wasOpen: true, reason: 'dropped', code: 1006 });
+    await vi.advanceTimersByTimeAsync(499);
+    expect(transport.connections).toHaveLength(2);
+    await vi.advanceTimersByTimeAsync(1); // 0.5 × 1000 ms (attempt 1)
+    expect(transport.connections).toHaveLength(3);
+  });
+
   it('waits as long as the server asks via RetryInfo or Retry-After', async () => {
     const opamp = client();
     opamp.start();

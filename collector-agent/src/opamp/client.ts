@@ -13,7 +13,13 @@ import {
   type ServerToAgent,
 } from '@cybercorp/protocol';
 import type { Logger } from '../logger.js';
-import { DEFAULT_BACKOFF, reconnectDelay, type BackoffOptions } from './backoff.js';
+import {
+  DEFAULT_BACKOFF,
+  isServiceRestart,
+  reconnectDelay,
+  serviceRestartDelay,
+  type BackoffOptions,
+} from './backoff.js';
 import type { OpampTransport, TransportClose, TransportConnection } from './transport.js';
 
 type AgentToServerInit = NonNullable<Parameters<typeof create<typeof AgentToServerSchema>>[1]>;
@@ -145,16 +151,22 @@ export class OpampClient {
     if (this.state === 'stopped') return;
     const retryAfterMs = close.retryAfterMs ?? this.retryAfterMs;
     this.retryAfterMs = undefined;
-    const delay = reconnectDelay(
-      this.attempt,
-      retryAfterMs,
-      this.options.random,
-      this.options.backoff ?? DEFAULT_BACKOFF,
-    );
+    // A server stopping on purpose is no sign of trouble: start the backoff over, after a jitter.
+    const restarting = isServiceRestart(close.code) && retryAfterMs === undefined;
+    if (restarting) this.attempt = 0;
+    const delay = restarting
+      ? serviceRestartDelay(this.options.random)
+      : reconnectDelay(
+          this.attempt,
+          retryAfterMs,
+          this.options.random,
+          this.options.backoff ?? DEFAULT_BACKOFF,
+        );
     this.attempt++;
     this.state = 'waiting';
     this.options.log.warn('control plane connection ended; reconnecting', {
       reason: close.reason,
+      ...(close.code === undefined ? {} : { closeCode: close.code }),
       ...(close.httpStatus === undefined ? {} : { httpStatus: close.httpStatus }),
       delayMs: delay,
     });

@@ -6,6 +6,8 @@ export interface TransportClose {
   /** Whether the connection had been established before it ended. */
   wasOpen: boolean;
   reason: string;
+  /** The WebSocket close code, when the connection had opened and a close frame (or 1006) came. */
+  code?: number;
   /** HTTP status when the server refused the upgrade (401, 503, ...). */
   httpStatus?: number;
   /** From a refused upgrade's Retry-After header. */

@@ -95,6 +95,7 @@ export class WebSocketTransport implements OpampTransport {
       end({
         wasOpen: opened,
         reason: lastError ?? `closed with code ${code} ${reason.toString()}`.trim(),
+        ...(opened ? { code } : {}),
       });
     });
 

@@ -4,7 +4,12 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { errorHandler, notFoundHandler } from './error-handler.js';
 import { silentLogger, type Logger } from './logger.js';
+import { ReplyError } from 'ioredis';
 import { ApiError } from './problem.js';
+import { fromRedis } from './redis.js';
+
+/** ioredis types its ReplyError as any. */
+const RedisReplyError = ReplyError as new (message: string) => Error;
 
 const logged: string[] = [];
 const logger: Logger = { ...silentLogger, error: (message) => logged.push(message) };
@@ -22,6 +27,12 @@ const server = createServer(
       throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), {
         code: 'ECONNREFUSED',
       });
+    })
+    .get('/redis-down', async () => {
+      await fromRedis(Promise.reject(new Error("Stream isn't writeable (127.0.0.1:6379)")));
+    })
+    .get('/redis-reply-error', async () => {
+      await fromRedis(Promise.reject(new RedisReplyError('ERR unknown command')));
     })
     .get('/bug', () => {
       throw new TypeError('cannot read properties of undefined');
@@ -93,5 +104,21 @@ describe('errorHandler', () => {
     expect(body.code).toBe('database_unavailable');
     expect(JSON.stringify(body)).not.toContain('ECONNREFUSED');
     expect(logged).not.toContain('database unavailable');
+  });
+
+  it('answers 503 redis_unavailable, without the client message, when Redis cannot be reached', async () => {
+    const response = await fetch(`${base}/redis-down`);
+    expect(response.status).toBe(503);
+    expect(response.headers.get('retry-after')).toBe('5');
+    const body = (await response.json()) as Record<string, unknown>;
+    expect(body.code).toBe('redis_unavailable');
+    expect(JSON.stringify(body)).not.toContain('6379');
+  });
+
+  it('keeps an error Redis answered with (a bug, not an outage) a 500', async () => {
+    expect(await problem('/redis-reply-error')).toMatchObject({
+      status: 500,
+      body: { code: 'internal_error' },
+    });
   });
 });

@@ -2,6 +2,7 @@ import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { isDatabaseUnavailable } from './database-errors.js';
 import type { Logger } from './logger.js';
 import { ApiError, PROBLEM_CONTENT_TYPE, problemOf } from './problem.js';
+import { RedisUnavailableError } from './redis.js';
 
 /** Errors raised by body-parser, by their `type`. */
 const BODY_PARSER_ERRORS: Record<string, ApiError['code']> = {
@@ -20,10 +21,17 @@ const BODY_PARSER_ERRORS: Record<string, ApiError['code']> = {
 /** The one answer for every route when PostgreSQL is down, frozen or too slow. */
 export const DATABASE_UNAVAILABLE_DETAIL = 'the database is unavailable; try again shortly';
 
+/** The answer of a route that needs what the instances share in Redis while Redis is away. */
+export const REDIS_UNAVAILABLE_DETAIL =
+  'Redis, which the instances share, is unavailable from this instance; try again shortly';
+
 function toApiError(error: unknown): ApiError | undefined {
   if (error instanceof ApiError) return error;
   if (isDatabaseUnavailable(error)) {
     return new ApiError('database_unavailable', DATABASE_UNAVAILABLE_DETAIL);
+  }
+  if (error instanceof RedisUnavailableError) {
+    return new ApiError('redis_unavailable', REDIS_UNAVAILABLE_DETAIL);
   }
   const e = error as { type?: unknown; status?: unknown; message?: unknown } | null;
   if (e && typeof e.type === 'string' && e.type in BODY_PARSER_ERRORS) {
@@ -46,12 +54,15 @@ export function notFoundHandler(): RequestHandler {
 export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (error, req, res, _next) => {
     let apiError = toApiError(error);
-    if (apiError?.code === 'database_unavailable' && !(error instanceof ApiError)) {
-      logger.warn('database unavailable', {
-        method: req.method,
-        path: req.path,
-        error: error instanceof Error ? error.message : String(error),
-      });
+    if (apiError && !(error instanceof ApiError) && apiError.status === 503) {
+      logger.warn(
+        apiError.code === 'redis_unavailable' ? 'redis unavailable' : 'database unavailable',
+        {
+          method: req.method,
+          path: req.path,
+          error: error instanceof Error ? error.message : String(error),
+        },
+      );
     }
     if (!apiError) {
       logger.error('unexpected error', { method: req.method, path: req.path, err: error });
@@ -61,7 +72,13 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       res.destroy();
       return;
     }
-    if (apiError.code === 'database_unavailable') res.setHeader('Retry-After', '5');
+    if (
+      apiError.code === 'database_unavailable' ||
+      apiError.code === 'redis_unavailable' ||
+      apiError.code === 'relay_unavailable'
+    ) {
+      res.setHeader('Retry-After', '5');
+    }
     // locked_out and rate_limited say when to come back.
     if (typeof apiError.extensions.retryAfterSeconds === 'number') {
       res.setHeader('Retry-After', String(apiError.extensions.retryAfterSeconds));

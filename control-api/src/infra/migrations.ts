@@ -248,6 +248,15 @@ CREATE TABLE windows (
 CREATE INDEX windows_agent_time ON windows (agent_id, time);
 `,
   },
+  {
+    version: 9,
+    name: 'pending commands by deadline',
+    // The instances look for actions left pending by an instance that died (command-relay.ts):
+    // a partial index keeps that look-up to the few rows that are pending.
+    sql: `
+CREATE INDEX commands_pending_deadline ON commands (deadline_at) WHERE status = 'pending';
+`,
+  },
 ];
 
 const MIGRATION_LOCK_KEY = 7_319_001;

@@ -173,6 +173,18 @@ export class AgentSession implements CommandChannel {
     }
   }
 
+  /** Writes the agent's presence again (Redis came back, possibly without it); false if it failed. */
+  async renewPresence(): Promise<boolean> {
+    const agentId = this.agentId;
+    if (agentId === undefined || this.deps.registry.get(agentId) !== this) return true;
+    try {
+      await this.deps.service.keepAlive(agentId, this.connectionId);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
   sendCommand(command: ControlCommand, onUnsent?: () => void): boolean {
     if (!this.agentId || this.ws.readyState !== this.ws.OPEN) return false;
     const message = create(ServerToAgentSchema, {

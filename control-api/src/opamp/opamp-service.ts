@@ -87,6 +87,8 @@ export class OpampService {
   private readonly sightings: SightingThrottle;
   private readonly sequences = new SequenceTracker();
   private readonly unknownResultLog = new LogThrottle(UNKNOWN_RESULT_LOG_INTERVAL_MS);
+  /** One line a minute while what instances share (presence, window snapshots) cannot be written. */
+  private readonly sharedStateLog = new LogThrottle(UNKNOWN_RESULT_LOG_INTERVAL_MS);
 
   constructor(private readonly deps: OpampServiceDeps) {
     this.sightings = new SightingThrottle(Math.min(1000, this.presenceTtlMs / 4));
@@ -119,7 +121,9 @@ export class OpampService {
       this.sightings.forget(agentId);
       this.sequences.forget(agentId);
       this.unknownResultLog.forget(exchange.connectionId);
-      await deps.presence.markGone(agentId, exchange.connectionId);
+      await this.shared('presence', agentId, () =>
+        deps.presence.markGone(agentId, exchange.connectionId),
+      );
       // A WebSocket agent's departure is recorded when its socket closes (sessionEnded).
       if (exchange.transport === 'http') {
         deps.events.presence(agentId, 'agent.disconnected', { reason: 'agent_disconnect' });
@@ -154,16 +158,19 @@ export class OpampService {
         description,
         customCapabilities: message.customCapabilities?.capabilities,
       });
-      await deps.presence.markSeen(
-        agentId,
-        {
-          instanceId: deps.instanceId,
-          connectionId: exchange.connectionId,
-          transport: exchange.transport,
-        },
-        this.presenceTtlMs,
+      const shared = await this.shared('presence', agentId, () =>
+        deps.presence.markSeen(
+          agentId,
+          {
+            instanceId: deps.instanceId,
+            connectionId: exchange.connectionId,
+            transport: exchange.transport,
+          },
+          this.presenceTtlMs,
+        ),
       );
-      if (stored) this.sightings.wrote(agentId, sighting, now);
+      // What could not be written is written again with the next message.
+      if (stored && shared) this.sightings.wrote(agentId, sighting, now);
     }
     if (description && stored) this.described.add(agentId);
     if (message.customMessage?.capability === CONTROL_CAPABILITY) {
@@ -207,6 +214,29 @@ export class OpampService {
   /** Called when a connection ends, to drop what was kept for it. */
   connectionClosed(connectionId: string): void {
     this.unknownResultLog.forget(connectionId);
+  }
+
+  /**
+   * Writes what the instances share through Redis. Redis being away costs the other instances
+   * their view of this agent, never the agent its connection: the failure is logged (once a
+   * minute) and the agent stays connected here, where its commands keep working. False when the
+   * write failed.
+   */
+  private async shared(what: string, agentId: string, write: () => Promise<void>) {
+    try {
+      await write();
+      return true;
+    } catch (error) {
+      const line = this.sharedStateLog.take(what, this.deps.clock.now());
+      if (line) {
+        this.deps.logger.warn(`cannot share the agent's ${what} while Redis is unavailable`, {
+          agentId,
+          error: error instanceof Error ? error.message : String(error),
+          suppressedSinceLastLine: line.suppressed,
+        });
+      }
+      return false;
+    }
   }
 
   /**
@@ -261,7 +291,7 @@ export class OpampService {
       return;
     }
     if (message.type !== 'result') {
-      await this.deps.windows.put(agentId, message);
+      await this.shared('windows', agentId, () => this.deps.windows.put(agentId, message));
       await this.deps.inventory.observeWindows(agentId, message);
       return;
     }

@@ -5,8 +5,8 @@ import type { AgentTokenRow } from '../repositories/agent-tokens.js';
 import { opampEndpointOf } from './opamp-endpoint.js';
 import { AgentSession, type WebSocketTransportDeps } from './agent-session.js';
 import {
-  CLOSE_GOING_AWAY,
   CLOSE_HEARTBEAT_TIMEOUT,
+  CLOSE_SERVICE_RESTART,
   MAX_OPAMP_MESSAGE_BYTES,
 } from './close-codes.js';
 
@@ -41,6 +41,7 @@ export class WebSocketTransport {
   /** Revoked while this instance runs: an upgrade authenticated just before is closed too. */
   private readonly revokedTokens = new Set<string>();
   private readonly sweeper: NodeJS.Timeout;
+  private stopping = false;
 
   constructor(private readonly deps: WebSocketTransportDeps) {
     const sweepMs = Math.max(100, (deps.heartbeatSeconds * 1000) / 2);
@@ -56,6 +57,10 @@ export class WebSocketTransport {
     token: AgentTokenRow,
     onEstablished: () => void = () => undefined,
   ): void {
+    if (this.stopping) {
+      socket.destroy();
+      return;
+    }
     const opampEndpoint = opampEndpointOf(request, 'websocket');
     this.wss.handleUpgrade(request, socket, head, (ws) => {
       onEstablished();
@@ -83,14 +88,41 @@ export class WebSocketTransport {
     for (const session of this.sessions) if (session.tokenId === tokenId) session.closeRevoked();
   }
 
-  /** Closes every socket; their pending commands fail as the sockets close. */
+  /**
+   * Writes the presence of every agent connected here again, e.g. when Redis is back after an
+   * outage (a restarted Redis has forgotten them), instead of waiting for each one's next
+   * heartbeat. Resolves to how many could not be written.
+   */
+  async renewPresence(): Promise<number> {
+    const renewed = await Promise.all([...this.sessions].map((s) => s.renewPresence()));
+    return renewed.filter((ok) => !ok).length;
+  }
+
+  /**
+   * Shutdown: takes no new agent from now on (see `closing`) and closes every socket, with 1012
+   * (service restart); their pending commands fail as the sockets close.
+   */
   async close(): Promise<void> {
+    this.stopping = true;
     clearInterval(this.sweeper);
-    const closing = [...this.sessions].map((s) =>
-      s.closeAndWait(CLOSE_GOING_AWAY, 'server shutting down', 'shutdown'),
-    );
-    await Promise.all(closing);
+    // A session whose handshake was already under way when the shutdown began joins late.
+    while (this.sessions.size > 0) {
+      await Promise.all(
+        [...this.sessions].map((s) =>
+          s.closeAndWait(CLOSE_SERVICE_RESTART, 'server shutting down', 'shutdown'),
+        ),
+      );
+    }
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
+  }
+
+  /**
+   * True once shutdown began. New upgrades are then dropped unanswered: a gateway takes that
+   * as a failed upstream and passes the upgrade to another instance, where an answer (even a
+   * refusal) would go back to the agent, which would then wait its backoff.
+   */
+  get closing(): boolean {
+    return this.stopping;
   }
 
   /**

@@ -20,6 +20,11 @@ export function opampUpgradeListener(deps: {
 }): UpgradeListener {
   return (request, socket, head) => {
     socket.on('error', () => socket.destroy());
+    // A stopping instance takes no new agent (see WebSocketTransport.closing).
+    if (deps.transport.closing) {
+      socket.destroy();
+      return;
+    }
     const upgrade = async () => {
       const decision = await deps.gate.onConnecting(
         connectionRequestOf(request, 'websocket', deps.trustedProxies),

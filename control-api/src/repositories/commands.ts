@@ -57,6 +57,43 @@ const jsonOrNull = (result: unknown) => (result === undefined ? null : JSON.stri
 export class CommandRepository {
   constructor(private readonly db: pg.Pool) {}
 
+  /**
+   * Ends, as `unknown`, the actions still pending whose deadline passed before `deadlineBefore`:
+   * the instance that sent them stopped before it could record their end (a live instance ends
+   * every command by its deadline). One statement writes the outcome and its audit event, and is
+   * guarded on `pending` like finishAudited, so two instances sweeping at once record each once.
+   * Returns the ids it ended.
+   */
+  async expireOrphaned(
+    deadlineBefore: Date,
+    outcome: { errorCode: string; errorMessage: string; finishedAt: Date },
+    limit = 1000,
+  ): Promise<string[]> {
+    const { rows } = await this.db.query<{ id: string }>({
+      name: 'commands.expire-orphaned',
+      text: `WITH orphans AS (
+               SELECT id FROM commands
+                WHERE status = 'pending' AND deadline_at < $1
+                ORDER BY deadline_at LIMIT $5
+                  FOR UPDATE SKIP LOCKED
+             ), ended AS (
+               UPDATE commands c
+                  SET status = 'unknown', error_code = $2, error_message = $3, finished_at = $4
+                 FROM orphans o
+                WHERE c.id = o.id AND c.status = 'pending'
+            RETURNING c.*)
+             INSERT INTO audit_events (at, actor, action, target_type, target_id, agent_id, reason,
+                                       outcome, error_code, command_id)
+             SELECT $4, e.actor,
+                    split_part(e.type, '.', 1) || '.' || coalesce(e.action, split_part(e.type, '.', 2)),
+                    split_part(e.type, '.', 1), e.target, e.agent_id, e.reason, 'unknown', $2, e.id
+               FROM ended e
+             RETURNING command_id AS id`,
+      values: [deadlineBefore, outcome.errorCode, outcome.errorMessage, outcome.finishedAt, limit],
+    });
+    return rows.map((r) => r.id);
+  }
+
   /** For actions: the rows exist, durably, before the agent is asked to act. */
   async insertPending(commands: readonly CommandStart[]): Promise<void> {
     if (commands.length === 0) return;

@@ -33,7 +33,10 @@ const relayErrors = {
     description:
       'outcome_unknown: the command was sent and the agent disconnected before answering, so it may or may not have been carried out (recorded with status unknown); action_failed: the agent could not carry it out',
   },
-  503: { description: 'agent_offline: the agent is not connected; the command was not sent' },
+  503: {
+    description:
+      "agent_offline: the agent is not connected; relay_unavailable: the agent is not connected to this instance and Redis, through which instances reach each other's agents, is unavailable (retry later, see Retry-After). Either way the command was not sent",
+  },
   504: { description: 'agent_timeout' },
 };
 
@@ -85,7 +88,13 @@ export function agentRoutes(s: RouteServices): AnyRoute[] {
       tag: 'agents',
       access: 'agents:read',
       query: AgentListQuery,
-      responses: { 200: { description: 'Agents ordered by id', schema: AgentList } },
+      responses: {
+        200: { description: 'Agents ordered by id', schema: AgentList },
+        503: {
+          description:
+            'redis_unavailable: presence lives in Redis, which this instance cannot reach; who is online is not guessed',
+        },
+      },
       handler: async ({ query }) => ({
         status: 200,
         body: await s.agents.page(query.limit ?? DEFAULT_AGENT_PAGE, query.cursor),

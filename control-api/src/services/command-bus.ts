@@ -57,6 +57,18 @@ export class CommandBus {
     await this.subscriber.subscribe(ownChannel);
   }
 
+  /**
+   * Whether the instance still listens on its channel. Redis drops a subscription as soon as the
+   * subscriber's connection ends, so an instance that was killed stops listening at once.
+   */
+  async isListening(instanceId: string): Promise<boolean> {
+    const reply = (await this.publisher.pubsub('NUMSUB', channelOf(instanceId))) as [
+      string,
+      number,
+    ];
+    return Number(reply[1]) > 0;
+  }
+
   /** Resolves to the number of instances that received it (0: the owner is gone). */
   async send(toInstanceId: string, message: RemoteCommand | RemoteReply): Promise<number> {
     return this.publisher.publish(channelOf(toInstanceId), JSON.stringify(message));

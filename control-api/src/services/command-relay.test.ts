@@ -3,27 +3,53 @@ import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../infra/logger.js';
 import type { Metrics } from '../infra/metrics.js';
 import { ApiError } from '../infra/problem.js';
+import { RedisUnavailableError } from '../infra/redis.js';
 import { ConnectionRegistry, type CommandChannel } from '../opamp/connection-registry.js';
 import type { AgentRepository } from '../repositories/agents.js';
 import type { AuditEvent, AuditRepository } from '../repositories/audit.js';
 import type { CommandOutcome, CommandRepository } from '../repositories/commands.js';
 import { AuditService } from './audit-service.js';
 import { CommandRelay } from './command-relay.js';
-import { InMemoryPresence } from './presence.js';
+import type { CommandBus } from './command-bus.js';
+import { InMemoryPresence, type Presence } from './presence.js';
 
 const AGENT_ID = '0190a1b2-0000-7000-8000-000000000001';
 const clock = { now: () => Date.now() };
 
-/** The relay over a registry holding one fake connection; the recorded outcomes are kept. */
-function relayWith(channel: CommandChannel) {
-  const connections = new ConnectionRegistry();
-  connections.attach(AGENT_ID, channel);
+/** Presence as it is while Redis is unreachable: every look-up fails. */
+const presenceWithoutRedis = {
+  lookup: () => Promise.reject(new RedisUnavailableError(new Error('connection refused'))),
+} as unknown as Presence;
+
+/** Presence naming another instance as the agent's holder. */
+function presenceOn(instanceId: string): Presence {
   const presence = new InMemoryPresence(clock);
   void presence.markSeen(
     AGENT_ID,
-    { instanceId: 'here', connectionId: channel.connectionId, transport: 'websocket' },
+    { instanceId, connectionId: 'c-9', transport: 'websocket' },
     60_000,
   );
+  return presence;
+}
+
+/**
+ * The relay over a registry holding one fake connection (none when `channel` is undefined);
+ * the recorded outcomes are kept.
+ */
+function relayWith(
+  channel: CommandChannel | undefined,
+  options: { presence?: Presence; bus?: Partial<CommandBus> } = {},
+) {
+  const connections = new ConnectionRegistry();
+  if (channel) connections.attach(AGENT_ID, channel);
+  const presence = options.presence ?? new InMemoryPresence(clock);
+  if (!options.presence && channel) {
+    void presence.markSeen(
+      AGENT_ID,
+      { instanceId: 'here', connectionId: channel.connectionId, transport: 'websocket' },
+      60_000,
+    );
+  }
   const recorded: { id: string; outcome: CommandOutcome; audit: AuditEvent }[] = [];
   const commands = {
     insertPending: async () => undefined,
@@ -39,7 +65,13 @@ function relayWith(channel: CommandChannel) {
   } as unknown as Metrics;
   const relay = new CommandRelay({
     instanceId: 'here',
-    agents: {} as AgentRepository,
+    agents: {
+      findById: async (id: string) => ({
+        id,
+        customCapabilities: [CONTROL_CAPABILITY],
+        transport: 'websocket',
+      }),
+    } as unknown as AgentRepository,
     commands,
     presence,
     connections,
@@ -48,9 +80,10 @@ function relayWith(channel: CommandChannel) {
     clock,
     logger: silentLogger,
     defaultTimeoutMs: 60_000,
+    bus: options.bus as CommandBus | undefined,
   });
   const gone = () => {
-    connections.detach(AGENT_ID, channel);
+    if (channel) connections.detach(AGENT_ID, channel);
     relay.onAgentGone(AGENT_ID);
   };
   const kill = () =>
@@ -120,5 +153,88 @@ describe('CommandRelay: offline (never sent) and unknown (sent, then the agent w
     relay.failAll();
     expect(await outcome).toMatchObject({ code: 'outcome_unknown' });
     expect(recorded.map((r) => r.outcome.status)).toEqual(['unknown']);
+  });
+});
+
+describe('CommandRelay without Redis, and instances that go away', () => {
+  const statuses = (recorded: { outcome: CommandOutcome; audit: AuditEvent }[]) =>
+    recorded.map((r) => [
+      r.outcome.status,
+      r.outcome.errorCode,
+      r.audit.outcome,
+      r.audit.errorCode,
+    ]);
+
+  it('still sends to an agent connected here when presence cannot be read', async () => {
+    const sent: ControlCommand[] = [];
+    const { relay, recorded, kill } = relayWith(
+      channel((command) => (sent.push(command), true)),
+      { presence: presenceWithoutRedis },
+    );
+    const outcome = kill();
+    await expect.poll(() => sent.length).toBe(1);
+    relay.onAgentResult(AGENT_ID, {
+      type: 'result',
+      commandId: sent[0]!.commandId,
+      ok: true,
+      data: {},
+    });
+    expect(await outcome).toMatchObject({ commandId: sent[0]!.commandId });
+    expect(recorded.map((r) => r.outcome.status)).toEqual(['succeeded']);
+  });
+
+  it('refuses a command for an agent not connected here with relay_unavailable, recorded once', async () => {
+    const { recorded, kill } = relayWith(undefined, { presence: presenceWithoutRedis });
+    const error = await kill();
+    expect(error).toBeInstanceOf(ApiError);
+    expect(error).toMatchObject({ code: 'relay_unavailable', status: 503 });
+    expect(statuses(recorded)).toEqual([
+      ['offline', 'relay_unavailable', 'failed', 'relay_unavailable'],
+    ]);
+  });
+
+  it('refuses with relay_unavailable when the command cannot be published to its holder', async () => {
+    const { recorded, kill } = relayWith(undefined, {
+      presence: presenceOn('there'),
+      bus: { send: () => Promise.reject(new Error("Stream isn't writeable")) },
+    });
+    expect(await kill()).toMatchObject({ code: 'relay_unavailable' });
+    expect(statuses(recorded)).toEqual([
+      ['offline', 'relay_unavailable', 'failed', 'relay_unavailable'],
+    ]);
+  });
+
+  it('ends a relayed command unknown when the bus subscription is lost', async () => {
+    let published = 0;
+    const { relay, recorded, kill } = relayWith(undefined, {
+      presence: presenceOn('there'),
+      bus: { send: async () => ++published, isListening: async () => true },
+    });
+    const outcome = kill();
+    await expect.poll(() => published).toBe(1);
+    relay.onBusLost();
+    expect(await outcome).toMatchObject({ code: 'outcome_unknown' });
+    relay.onBusLost(); // a second notice ends nothing twice
+    expect(statuses(recorded)).toEqual([
+      ['unknown', 'outcome_unknown', 'unknown', 'outcome_unknown'],
+    ]);
+    relay.stop();
+  });
+
+  it('ends a relayed command unknown once its holder no longer listens (killed)', async () => {
+    let listening = true;
+    const { relay, recorded, kill } = relayWith(undefined, {
+      presence: presenceOn('there'),
+      bus: { send: async () => 1, isListening: async () => listening },
+    });
+    const outcome = kill();
+    await new Promise((resolve) => setTimeout(resolve, 1200));
+    expect(recorded).toEqual([]); // still listening: the command waits for its answer
+    listening = false;
+    expect(await outcome).toMatchObject({ code: 'outcome_unknown' });
+    expect(statuses(recorded)).toEqual([
+      ['unknown', 'outcome_unknown', 'unknown', 'outcome_unknown'],
+    ]);
+    relay.stop();
   });
 });

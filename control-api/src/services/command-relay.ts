@@ -25,7 +25,13 @@ import type { ConnectionRegistry } from '../opamp/connection-registry.js';
 import type { AuditEvent } from '../repositories/audit.js';
 import type { AuditInput, AuditService } from './audit-service.js';
 import type { CommandBus, RemoteCommand, RemoteReply } from './command-bus.js';
-import type { Presence } from './presence.js';
+import type { Presence, PresenceInfo } from './presence.js';
+
+/** How often the instances holding relayed commands are checked to still be there. */
+const OWNER_CHECK_INTERVAL_MS = 1000;
+/** How often, and how long past its deadline, an action left pending by a dead instance is ended. */
+const ORPHAN_SWEEP_INTERVAL_MS = 5000;
+export const ORPHAN_GRACE_MS = 10_000;
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 export type CommandBody = DistributiveOmit<ControlCommand, 'commandId' | 'deadline'>;
@@ -49,18 +55,22 @@ export interface CommandSuccess {
 /**
  * How a command ended for the REST call. `offline`: it never left (no connection, or the send
  * failed). `unknown`: it was sent and the agent's connection ended before an answer came, so it
- * may or may not have been carried out.
+ * may or may not have been carried out. `relay_unavailable`: it never left either, because
+ * finding or reaching the instance that holds the agent needs Redis, and Redis is unreachable.
  */
 type Settlement =
   | { kind: 'result'; result: CommandResult }
   | { kind: 'offline' }
   | { kind: 'unknown' }
-  | { kind: 'timeout' };
+  | { kind: 'timeout' }
+  | { kind: 'relay_unavailable' };
 
 interface Pending {
   agentId: string;
   /** Written to the agent's socket here, or handed to the instance that holds the agent. */
   sent: boolean;
+  /** The instance it was handed to over the command bus; its answer comes back through Redis. */
+  relayedTo: string | undefined;
   settle: (s: Settlement) => void;
 }
 
@@ -90,6 +100,10 @@ export class CommandRelay {
     string,
     { originId: string; agentId: string; timer: NodeJS.Timeout }
   >();
+  /** Replies on their way to other instances (shutdown waits for them before Redis closes). */
+  private readonly replies = new Set<Promise<unknown>>();
+  private ownerWatch: NodeJS.Timeout | undefined;
+  private orphanSweep: NodeJS.Timeout | undefined;
 
   /** Concurrent commands share their database writes: many rows to a statement. */
   private readonly writes: {
@@ -181,9 +195,52 @@ export class CommandRelay {
     return isUuid(commandId) ? this.deps.commands.findById(commandId) : null;
   }
 
-  /** Resolves once every write started so far has finished (for shutdown). */
+  /** Resolves once every write and reply started so far has finished (for shutdown). */
   async recorded(): Promise<void> {
-    await Promise.all(Object.values(this.writes).map((writer) => writer.idle()));
+    await Promise.all([
+      ...Object.values(this.writes).map((writer) => writer.idle()),
+      ...this.replies,
+    ]);
+  }
+
+  /**
+   * Starts looking, now and then, for actions that an instance which died left pending, and
+   * ends them `unknown` (see CommandRepository.expireOrphaned). Every instance does it; a
+   * command is ended by one.
+   */
+  startOrphanSweep(): void {
+    this.orphanSweep ??= setInterval(() => void this.sweepOrphans(), ORPHAN_SWEEP_INTERVAL_MS);
+    this.orphanSweep.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.orphanSweep);
+    clearInterval(this.ownerWatch);
+    this.orphanSweep = undefined;
+    this.ownerWatch = undefined;
+  }
+
+  /** Ends the orphaned actions found now; returns how many. */
+  async sweepOrphans(): Promise<number> {
+    const { deps } = this;
+    const now = deps.clock.now();
+    try {
+      const ended = await deps.commands.expireOrphaned(new Date(now - ORPHAN_GRACE_MS), {
+        errorCode: 'outcome_unknown',
+        errorMessage:
+          'the API instance that sent the command stopped before it was answered: whether it was carried out is unknown',
+        finishedAt: new Date(now),
+      });
+      for (const commandId of ended) {
+        deps.logger.warn('ended a command its instance left pending', { commandId });
+      }
+      return ended.length;
+    } catch (error) {
+      deps.logger.warn('could not look for commands left pending', {
+        error: error instanceof Error ? error.message : String(error),
+      });
+      return 0;
+    }
   }
 
   /** Called by the OpAMP layer for every `result` an agent sends. */
@@ -209,6 +266,8 @@ export class CommandRelay {
    */
   onAgentGone(agentId: string): void {
     for (const [, entry] of this.pending) {
+      // A command handed to another instance is that instance's to end.
+      if (entry.relayedTo !== undefined) continue;
       if (entry.agentId === agentId && this.deps.connections.get(agentId) === undefined) {
         entry.settle({ kind: entry.sent ? 'unknown' : 'offline' });
       }
@@ -246,6 +305,17 @@ export class CommandRelay {
   }
 
   /**
+   * Called when this instance's subscription to the command bus is lost (Redis went away). An
+   * answer published meanwhile would never arrive, so every command handed to another instance
+   * ends now, `unknown`: it was delivered there and may have been carried out.
+   */
+  onBusLost(): void {
+    for (const entry of this.pending.values()) {
+      if (entry.relayedTo) entry.settle({ kind: 'unknown' });
+    }
+  }
+
+  /**
    * Shutdown: every waiting call ends now instead of at its deadline; `agent_offline` if its
    * command never left, `outcome_unknown` if it did (the agent may still carry it out).
    */
@@ -269,45 +339,116 @@ export class CommandRelay {
     timeoutMs: number,
   ): Promise<Settlement> {
     const { deps } = this;
+    const { commandId } = command;
     const settled = new Promise<Settlement>((resolve) => {
       const timer = setTimeout(() => settle({ kind: 'timeout' }), timeoutMs);
       const settle = (s: Settlement) => {
-        if (!this.pending.delete(command.commandId)) return;
+        if (!this.pending.delete(commandId)) return;
         clearTimeout(timer);
         resolve(s);
       };
-      this.pending.set(command.commandId, { agentId, sent: false, settle });
+      this.pending.set(commandId, { agentId, sent: false, relayedTo: undefined, settle });
     });
-    const fail = () => this.pending.get(command.commandId)?.settle({ kind: 'offline' });
-    const sent = () => {
-      const entry = this.pending.get(command.commandId);
-      if (entry) entry.sent = true;
+    const end = (s: Settlement) => this.pending.get(commandId)?.settle(s);
+    const fail = () => end({ kind: 'offline' });
+    const sendHere = () => {
+      const entry = this.pending.get(commandId);
+      if (entry && deps.connections.send(agentId, command, fail)) entry.sent = true;
+      else fail();
     };
+    let presence: PresenceInfo | null;
     try {
-      const presence = await deps.presence.lookup(agentId);
-      if (!presence) {
-        fail();
-      } else if (presence.instanceId === deps.instanceId) {
-        if (deps.connections.send(agentId, command, fail)) sent();
-        else fail();
-      } else if (deps.bus) {
-        const receivers = await deps.bus.send(presence.instanceId, {
-          kind: 'command',
-          originId: deps.instanceId,
-          agentId,
-          command,
-        });
-        // From here on the instance holding the agent tells how it ended.
-        if (receivers === 0) fail();
-        else sent();
-      } else {
-        fail();
-      }
+      presence = await deps.presence.lookup(agentId);
     } catch (error) {
-      deps.logger.error('could not dispatch command', { commandId: command.commandId, err: error });
+      // Presence lives in Redis: without it this instance still knows its own connections, and
+      // nothing else. A command for any other agent is refused rather than guessed at.
+      if (deps.connections.get(agentId)) {
+        sendHere();
+      } else {
+        this.relayUnavailable(commandId, error);
+      }
+      return settled;
+    }
+    if (!presence) {
+      fail();
+    } else if (presence.instanceId === deps.instanceId) {
+      sendHere();
+    } else if (deps.bus) {
+      await this.sendThroughBus(deps.bus, presence.instanceId, agentId, command);
+    } else {
       fail();
     }
     return settled;
+  }
+
+  /** Hands the command to the instance holding the agent; from then on that one tells how it ended. */
+  private async sendThroughBus(
+    bus: CommandBus,
+    ownerId: string,
+    agentId: string,
+    command: ControlCommand,
+  ): Promise<void> {
+    const { commandId } = command;
+    let receivers: number;
+    try {
+      receivers = await bus.send(ownerId, {
+        kind: 'command',
+        originId: this.deps.instanceId,
+        agentId,
+        command,
+      });
+    } catch (error) {
+      this.relayUnavailable(commandId, error);
+      return;
+    }
+    const entry = this.pending.get(commandId);
+    if (!entry) return; // ended meanwhile (deadline, shutdown)
+    if (receivers === 0) {
+      entry.settle({ kind: 'offline' });
+      return;
+    }
+    entry.sent = true;
+    entry.relayedTo = ownerId;
+    this.watchOwners();
+  }
+
+  /**
+   * While commands wait on other instances, checks now and then that those still listen: one
+   * that was killed never answers, and its commands would otherwise wait for their deadline.
+   * They end `unknown` (they were delivered there and may have been carried out).
+   */
+  private watchOwners(): void {
+    if (this.ownerWatch || !this.deps.bus) return;
+    const bus = this.deps.bus;
+    this.ownerWatch = setInterval(() => {
+      const owners = new Set<string>();
+      for (const entry of this.pending.values()) if (entry.relayedTo) owners.add(entry.relayedTo);
+      if (owners.size === 0) {
+        clearInterval(this.ownerWatch);
+        this.ownerWatch = undefined;
+        return;
+      }
+      for (const owner of owners) {
+        bus.isListening(owner).then(
+          (listening) => {
+            if (listening) return;
+            for (const entry of this.pending.values()) {
+              if (entry.relayedTo === owner) entry.settle({ kind: 'unknown' });
+            }
+          },
+          () => undefined, // Redis away: onBusLost ends these commands
+        );
+      }
+    }, OWNER_CHECK_INTERVAL_MS);
+    this.ownerWatch.unref();
+  }
+
+  private relayUnavailable(commandId: string, error: unknown): void {
+    this.deps.logger.warn('cannot relay a command: Redis is unavailable', {
+      commandId,
+      error: error instanceof Error ? error.message : String(error),
+    });
+    this.pending.get(commandId)?.settle({ kind: 'relay_unavailable' });
   }
 
   private async conclude(
@@ -338,6 +479,11 @@ export class CommandRelay {
       status = 'unknown';
       errorCode = 'outcome_unknown';
       errorMessage = `agent ${request.agentId} disconnected after the command was sent and before it answered: whether it was carried out is unknown`;
+    } else if (settlement.kind === 'relay_unavailable') {
+      // Never sent, like offline; the code says why, and that trying again later may work.
+      status = 'offline';
+      errorCode = 'relay_unavailable';
+      errorMessage = `agent ${request.agentId} is not connected to this instance, and Redis, through which instances reach each other's agents, is unavailable: the command was not sent`;
     } else {
       status = 'offline';
       errorCode = 'agent_offline';
@@ -387,9 +533,18 @@ export class CommandRelay {
       this.onRemoteReply(message);
       return;
     }
-    this.deps.bus?.send(originId, message).catch((error: unknown) => {
-      this.deps.logger.error('could not send a command reply over Redis', { originId, err: error });
-    });
+    const { bus } = this.deps;
+    if (!bus) return;
+    const sending: Promise<unknown> = bus
+      .send(originId, message)
+      .catch((error: unknown) => {
+        this.deps.logger.error('could not send a command reply over Redis', {
+          originId,
+          err: error,
+        });
+      })
+      .finally(() => this.replies.delete(sending));
+    this.replies.add(sending);
   }
 
   private forgetForwarded(commandId: string): void {

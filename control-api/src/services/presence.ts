@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { Clock } from '../infra/clock.js';
+import { fromRedis } from '../infra/redis.js';
 
 export type Transport = 'websocket' | 'http';
 
@@ -63,31 +64,36 @@ if current and cjson.decode(current).connectionId == ARGV[1] then
 end
 return 0`;
 
-/** Presence shared by every instance through Redis keys with a TTL. */
+/**
+ * Presence shared by every instance through Redis keys with a TTL. Without Redis every call fails
+ * with RedisUnavailableError: nobody can say where an agent is connected.
+ */
 export class RedisPresence implements Presence {
   constructor(private readonly redis: Redis) {}
 
   async markSeen(agentId: string, info: PresenceInfo, ttlMs: number): Promise<void> {
-    await this.redis.set(
-      KEY_PREFIX + agentId,
-      JSON.stringify(info),
-      'PX',
-      Math.max(1, Math.round(ttlMs)),
+    await fromRedis(
+      this.redis.set(
+        KEY_PREFIX + agentId,
+        JSON.stringify(info),
+        'PX',
+        Math.max(1, Math.round(ttlMs)),
+      ),
     );
   }
 
   async markGone(agentId: string, connectionId: string): Promise<void> {
-    await this.redis.eval(DELETE_IF_OWNED, 1, KEY_PREFIX + agentId, connectionId);
+    await fromRedis(this.redis.eval(DELETE_IF_OWNED, 1, KEY_PREFIX + agentId, connectionId));
   }
 
   async lookup(agentId: string): Promise<PresenceInfo | null> {
-    return parse(await this.redis.get(KEY_PREFIX + agentId));
+    return parse(await fromRedis(this.redis.get(KEY_PREFIX + agentId)));
   }
 
   async lookupMany(agentIds: readonly string[]): Promise<Map<string, PresenceInfo>> {
     const found = new Map<string, PresenceInfo>();
     if (agentIds.length === 0) return found;
-    const values = await this.redis.mget(agentIds.map((id) => KEY_PREFIX + id));
+    const values = await fromRedis(this.redis.mget(agentIds.map((id) => KEY_PREFIX + id)));
     agentIds.forEach((id, i) => {
       const info = parse(values[i] ?? null);
       if (info) found.set(id, info);

@@ -1,5 +1,6 @@
 import type { WindowEvent } from '@cybercorp/protocol';
 import type { Redis } from 'ioredis';
+import { fromRedis } from '../infra/redis.js';
 
 /**
  * The latest `window.event` each agent pushed. Every event carries the agent's full window
@@ -31,11 +32,13 @@ export class RedisWindowSnapshots implements WindowSnapshots {
   constructor(private readonly redis: Redis) {}
 
   async put(agentId: string, event: WindowEvent): Promise<void> {
-    await this.redis.set(KEY_PREFIX + agentId, JSON.stringify(event), 'EX', SNAPSHOT_TTL_SECONDS);
+    await fromRedis(
+      this.redis.set(KEY_PREFIX + agentId, JSON.stringify(event), 'EX', SNAPSHOT_TTL_SECONDS),
+    );
   }
 
   async get(agentId: string): Promise<WindowEvent | null> {
-    const value = await this.redis.get(KEY_PREFIX + agentId);
+    const value = await fromRedis(this.redis.get(KEY_PREFIX + agentId));
     return value ? (JSON.parse(value) as WindowEvent) : null;
   }
 }

@@ -1,14 +1,44 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { freePort } from '../infra/embedded-postgres.js';
 
 export interface RedisServer {
   url: string;
+  port: number;
+  /** The pid of the redis-server this helper spawned (undefined while stopped). */
+  readonly pid: number | undefined;
+  /** Stops the server (SIGTERM to its own pid); it forgets everything (no persistence). */
   stop(): Promise<void>;
+  /** Starts it again on the same port, empty, e.g. after `stop` to play an outage. */
+  restart(): Promise<void>;
 }
 
 /** Starts a throw-away `redis-server` (Debian package redis-server) on a free loopback port. */
 export async function startRedisServer(): Promise<RedisServer> {
   const port = await freePort();
+  let child: ChildProcess | undefined = await spawnRedis(port);
+  const stop = () =>
+    new Promise<void>((resolve) => {
+      const running = child;
+      child = undefined;
+      if (!running || running.exitCode !== null || running.signalCode !== null) return resolve();
+      running.once('exit', () => resolve());
+      running.kill('SIGTERM');
+    });
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    port,
+    get pid() {
+      return child?.pid;
+    },
+    stop,
+    restart: async () => {
+      await stop();
+      child = await spawnRedis(port);
+    },
+  };
+}
+
+async function spawnRedis(port: number): Promise<ChildProcess> {
   const child = spawn(
     'redis-server',
     ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
@@ -41,13 +71,7 @@ export async function startRedisServer(): Promise<RedisServer> {
     });
   });
   child.removeAllListeners('exit');
-  return {
-    url: `redis://127.0.0.1:${port}`,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      }),
-  };
+  // stdout is drained by the listener above; stderr too, so a chatty server never blocks.
+  child.stderr.resume();
+  return child;
 }

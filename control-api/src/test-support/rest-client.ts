@@ -1,3 +1,5 @@
+import { request as httpsRequest } from 'node:https';
+
 /**
  * The one REST client of the tests: control-api integration tests, the plugin's contract test
  * and the e2e tests all call the API through it. It is bound to one caller (an access, service
@@ -24,15 +26,24 @@ export interface TokenPair {
 
 export type Role = 'viewer' | 'operator' | 'admin';
 
+export interface ApiClientOptions {
+  /**
+   * The CA (PEM) an `https://` API's certificate is verified against, e.g. makeDevCerts()'s: the
+   * client then speaks HTTPS through node:https, as fetch cannot be given a CA.
+   */
+  ca?: string | Buffer;
+}
+
 export class ApiClient {
   constructor(
     readonly baseUrl: string,
     public accessToken?: string,
+    private readonly options: ApiClientOptions = {},
   ) {}
 
   /** A client of the same API for another caller; `undefined` calls without a token. */
   as(token: string | undefined): ApiClient {
-    return new ApiClient(this.baseUrl, token);
+    return new ApiClient(this.baseUrl, token, this.options);
   }
 
   /**
@@ -52,7 +63,12 @@ export class ApiClient {
       if (!headers.has('content-type')) headers.set('content-type', 'application/json');
       payload = typeof body === 'string' ? body : JSON.stringify(body);
     }
-    const response = await fetch(this.baseUrl + path, { method, headers, body: payload });
+    const url = this.baseUrl + path;
+    const { ca } = this.options;
+    const response =
+      ca === undefined
+        ? await fetch(url, { method, headers, body: payload })
+        : await httpsFetch(url, { method, headers, body: payload, ca });
     const text = await response.text();
     const contentType = response.headers.get('content-type') ?? '';
     return {
@@ -84,4 +100,40 @@ export class ApiClient {
     await client.login(username, password);
     return client;
   }
+}
+
+/** What `request` reads of a response, from fetch or from node:https. */
+interface FetchedResponse {
+  status: number;
+  headers: Headers;
+  text(): Promise<string>;
+}
+
+/** One HTTPS request verified against `ca`, answered like fetch's Response. */
+function httpsFetch(
+  url: string,
+  init: { method: string; headers: Headers; body: string | undefined; ca: string | Buffer },
+): Promise<FetchedResponse> {
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest(
+      url,
+      { method: init.method, headers: Object.fromEntries(init.headers), ca: init.ca },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('error', reject);
+        res.on('end', () => {
+          const headers = new Headers();
+          for (const [name, value] of Object.entries(res.headers)) {
+            if (value !== undefined)
+              headers.set(name, Array.isArray(value) ? value.join(', ') : value);
+          }
+          const text = Buffer.concat(chunks).toString('utf8');
+          resolve({ status: res.statusCode ?? 0, headers, text: async () => text });
+        });
+      },
+    );
+    req.on('error', reject);
+    req.end(init.body);
+  });
 }

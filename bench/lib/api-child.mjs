@@ -26,9 +26,15 @@ export async function forkApiChild(scriptUrl, args) {
   };
 }
 
-/** In the child: reports `started` to the parent, then closes `api` and exits when asked. */
+/**
+ * In the child: reports `started` to the parent, then closes `api` and exits when asked, or when
+ * the parent is gone (its IPC channel closed), so that no API outlives a bench that died.
+ */
 export async function reportAndServeUntilClosed(api, started) {
-  const closeAsked = new Promise((done) => process.once('message', done));
+  const closeAsked = new Promise((done) => {
+    process.once('message', done);
+    process.once('disconnect', done);
+  });
   process.send(started);
   await closeAsked;
   await api.close();

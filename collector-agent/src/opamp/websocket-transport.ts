@@ -10,6 +10,8 @@ export interface WebSocketTransportOptions {
   maxPayloadBytes?: number;
   /** false turns compression off (e.g. to compare with it on). */
   perMessageDeflate?: WebSocket.PerMessageDeflateOptions | false;
+  /** Source address to connect from (a host with several; load tests spread over 127.0.0.x). */
+  localAddress?: string | undefined;
 }
 
 /**
@@ -38,6 +40,9 @@ export class WebSocketTransport implements OpampTransport {
       handshakeTimeout: this.options.handshakeTimeoutMs ?? 10_000,
       maxPayload: this.options.maxPayloadBytes ?? 16 * 1024 * 1024,
       perMessageDeflate: this.options.perMessageDeflate ?? AGENT_PER_MESSAGE_DEFLATE,
+      ...(this.options.localAddress === undefined
+        ? {}
+        : { localAddress: this.options.localAddress }),
     });
     let opened = false;
     let ended = false;

@@ -46,11 +46,13 @@ const DURATION_S = option('--duration', 60);
 const LOAD_PROCESSES = option('--load-processes', 4);
 const CONCURRENCY = option('--concurrency', 32);
 const PROCESSES = option('--processes', 50);
+const EVERY_AGENT = process.argv.includes('--every-agent');
 const phasesAt = process.argv.indexOf('--phases');
 const RUN_PHASES = phasesAt > 0 ? process.argv[phasesAt + 1].split(',').map(Number) : [1, 2];
 const RSS_BUDGET_MB = 600;
 const P99_BUDGET_MS = 50;
 const WARMUP_COMMANDS = 20;
+const EVERY_AGENT_CONCURRENCY = 8;
 /** A ramp slower than this many agents a second is a failure, not a figure. */
 const SLOWEST_RAMP_PER_SECOND = 20;
 const password = 'bench-admin-password';
@@ -64,8 +66,11 @@ if (process.argv[2] === '--api-child') {
     adminPassword: password,
     logLevel: 'error',
     announce: () => undefined,
-    // The REST limiter stays on, at a rate the sequential commands never reach.
+    // The REST limiter stays on, at a rate the sequential commands never reach; the baseline
+    // agent answers --commands results in well under a minute, more than the default 1,000
+    // OpAMP messages a minute allow one connection.
     rateLimitPerMinute: 1_000_000_000,
+    opampMessagesPerMinute: 1_000_000,
     ...JSON.parse(process.argv[4]),
   });
   await reportAndServeUntilClosed(api, {
@@ -73,11 +78,55 @@ if (process.argv[2] === '--api-child') {
     opampUrl: api.opampUrl,
     databaseUrl: api.databaseUrl,
     agentToken: await api.createAgentToken('fleet-scale'),
-    pid: process.pid,
   });
 }
 
 const rssMb = (pid) => statusKb(pid, 'VmRSS') / 1024;
+const MB = 1024 * 1024;
+
+/**
+ * The memory of one API child over a phase. Each sample reads VmRSS as it is, then asks the
+ * child for a full GC and reads VmRSS and V8's figures again: the first is what the host sees,
+ * the second what the agents keep alive.
+ */
+function memoryTrack(api) {
+  const samples = [];
+  return {
+    async sample(label) {
+      const rss = rssMb(api.pid);
+      const usage = await api.memory();
+      const sample = {
+        label,
+        rss,
+        rssAfterGc: rssMb(api.pid),
+        heapUsed: usage.heapUsed / MB,
+        external: usage.external / MB,
+        arrayBuffers: usage.arrayBuffers / MB,
+      };
+      samples.push(sample);
+      return sample;
+    },
+    /** RSS per 1,000 agents: the highest RSS at N (and after a GC) minus before any agent. */
+    summary(agents) {
+      const [before, ...atN] = samples;
+      const peak = Math.max(...atN.map((x) => x.rss));
+      const last = atN.at(-1);
+      const perThousand = (mb) => (mb / agents) * 1000;
+      return {
+        beforeMb: before.rss,
+        peakMb: peak,
+        per1000Mb: perThousand(peak - before.rss),
+        afterGcPer1000Mb: perThousand(last.rssAfterGc - before.rssAfterGc),
+        heapPer1000Mb: perThousand(last.heapUsed - before.heapUsed),
+        externalPer1000Mb: perThousand(last.external - before.external),
+        samples,
+      };
+    },
+  };
+}
+
+const describeSample = (x) =>
+  `RSS ${x.rss.toFixed(0)} MB (${x.rssAfterGc.toFixed(0)} after GC; heap ${x.heapUsed.toFixed(0)}, external ${x.external.toFixed(0)})`;
 
 /** A load process (load-agents.mjs) and a way to ask it one thing at a time. */
 async function forkLoadProcess(index) {
@@ -124,28 +173,48 @@ async function login(url) {
   return (await response.json()).accessToken;
 }
 
-/** `count` sequential process-list commands to `pick(i)` = {url, agentId}; p50/p99 in ms. */
-async function commandLatencies(accessToken, count, pick, expectedProcesses) {
-  const one = async (i) => {
-    const { url, agentId } = pick(i);
-    const response = await fetch(`${url}/api/v1/agents/${agentId}/processes`, {
-      headers: { authorization: `Bearer ${accessToken}` },
-    });
-    const text = await response.text();
-    if (!response.ok) throw new Error(`process list of ${agentId}: ${response.status} ${text}`);
-    const { items } = JSON.parse(text);
-    if (items.length !== expectedProcesses) {
-      throw new Error(`process list of ${agentId}: ${items.length} processes`);
-    }
+/** One process-list command through `url`; fails unless it lists every process. */
+async function listProcesses(accessToken, url, agentId) {
+  const response = await fetch(`${url}/api/v1/agents/${agentId}/processes`, {
+    headers: { authorization: `Bearer ${accessToken}` },
+  });
+  const text = await response.text();
+  if (!response.ok) throw new Error(`process list of ${agentId}: ${response.status} ${text}`);
+  const { items } = JSON.parse(text);
+  if (items.length !== PROCESSES) {
+    throw new Error(`process list of ${agentId}: ${items.length} processes, not ${PROCESSES}`);
+  }
+}
+
+/** `count` sequential process-list commands to `pick()` = {url, agentId}; p50/p99 in ms. */
+async function commandLatencies(accessToken, count, pick) {
+  const one = () => {
+    const { url, agentId } = pick();
+    return listProcesses(accessToken, url, agentId);
   };
-  for (let i = 0; i < WARMUP_COMMANDS; i++) await one(i);
+  for (let i = 0; i < WARMUP_COMMANDS; i++) await one();
   const latencies = [];
   for (let i = 0; i < count; i++) {
     const start = performance.now();
-    await one(i);
+    await one();
     latencies.push(performance.now() - start);
   }
   return { p50: percentile(latencies, 50), p99: percentile(latencies, 99) };
+}
+
+/**
+ * A process list from every agent, a few at a time: what each connection keeps once it has
+ * carried a large (compressed) message shows only when all of them have. The V8 figures
+ * (external, arrayBuffers) show it; RSS then also holds what the allocator kept of the burst.
+ */
+async function listEveryAgent(accessToken, url, uids) {
+  let next = 0;
+  const worker = async () => {
+    while (next < uids.length) await listProcesses(accessToken, url, uids[next++]);
+  };
+  const start = performance.now();
+  await Promise.all(Array.from({ length: EVERY_AGENT_CONCURRENCY }, worker));
+  return (performance.now() - start) / 1000;
 }
 
 /**
@@ -247,7 +316,8 @@ async function oneInstance(cleanups) {
     JSON.stringify({ opampMaxConnections: AGENTS }),
   ]);
   cleanups.push(() => api.close());
-  const rssBefore = rssMb(api.pid);
+  const memory = memoryTrack(api);
+  await memory.sample('before');
   const accessToken = await login(api.url);
   const loads = [];
   cleanups.push(() => Promise.all(loads.map((load) => load.stop())));
@@ -256,12 +326,10 @@ async function oneInstance(cleanups) {
 
   const first = await ramp(loads, targets, [1, ...split(0, LOAD_PROCESSES - 1)], api.agentToken);
   const baselineAgent = first.uids[0][0];
-  const one = await commandLatencies(
-    accessToken,
-    COMMANDS,
-    () => ({ url: api.url, agentId: baselineAgent }),
-    PROCESSES,
-  );
+  const one = await commandLatencies(accessToken, COMMANDS, () => ({
+    url: api.url,
+    agentId: baselineAgent,
+  }));
   console.log(
     `phase 1, 1 agent: command p50 ${one.p50.toFixed(2)} ms, p99 ${one.p99.toFixed(2)} ms`,
   );
@@ -274,9 +342,8 @@ async function oneInstance(cleanups) {
     load: ((sumOf(loadPids(loads).map(cpuSeconds)) - loadCpuBefore) / rest.seconds) * 100,
   };
   const uids = [baselineAgent, ...rest.uids.flat()];
-  const rssRamped = rssMb(api.pid);
   console.log(
-    `phase 1, ramp to ${AGENTS}: ${rest.perSecond.toFixed(0)} agents/s (${rest.seconds.toFixed(1)} s), RSS ${rssRamped.toFixed(0)} MB`,
+    `phase 1, ramp to ${AGENTS}: ${rest.perSecond.toFixed(0)} agents/s (${rest.seconds.toFixed(1)} s), ${describeSample(await memory.sample('ramped'))}`,
   );
 
   // Agent N+1 over OPAMP_MAX_CONNECTIONS = N.
@@ -286,35 +353,31 @@ async function oneInstance(cleanups) {
   );
 
   const [apiCpu, ...loadCpu] = await cpuOver([api.pid, ...loadPids(loads)], DURATION_S);
-  const rssSteady = rssMb(api.pid);
   console.log(
-    `phase 1, steady ${DURATION_S} s: API CPU ${apiCpu.toFixed(1)} % of a core, load processes ${sumOf(loadCpu).toFixed(1)} %, RSS ${rssSteady.toFixed(0)} MB`,
+    `phase 1, steady ${DURATION_S} s: API CPU ${apiCpu.toFixed(1)} % of a core, load processes ${sumOf(loadCpu).toFixed(1)} %, ${describeSample(await memory.sample('steady'))}`,
   );
 
-  const atN = await commandLatencies(
-    accessToken,
-    COMMANDS,
-    () => ({ url: api.url, agentId: uids[Math.floor(Math.random() * uids.length)] }),
-    PROCESSES,
-  );
-  const rssAfterCommands = rssMb(api.pid);
-  const status = await fleetStatus(loads);
+  const atN = await commandLatencies(accessToken, COMMANDS, () => ({
+    url: api.url,
+    agentId: uids[Math.floor(Math.random() * uids.length)],
+  }));
   console.log(
-    `phase 1, ${AGENTS} agents: command p50 ${atN.p50.toFixed(2)} ms, p99 ${atN.p99.toFixed(2)} ms; RSS ${rssAfterCommands.toFixed(0)} MB; ${status.connected} connected`,
+    `phase 1, ${AGENTS} agents: command p50 ${atN.p50.toFixed(2)} ms, p99 ${atN.p99.toFixed(2)} ms; ${describeSample(await memory.sample('commands'))}`,
   );
-  const rssAtN = Math.max(rssRamped, rssSteady, rssAfterCommands);
+  if (EVERY_AGENT) {
+    const everySeconds = await listEveryAgent(accessToken, api.url, uids);
+    console.log(
+      `phase 1, a process list from each of the ${AGENTS} agents (${everySeconds.toFixed(1)} s): ${describeSample(await memory.sample('every agent answered'))}`,
+    );
+  }
+  const status = await fleetStatus(loads);
   return {
     phase: 'one instance',
     agents: AGENTS,
     connectPerSecond: rest.perSecond,
     rampSeconds: rest.seconds,
     rampCpuPercent: rampCpu,
-    rssBeforeMb: [rssBefore],
-    rssAtNMb: [rssAtN],
-    rssRampedMb: [rssRamped],
-    rssSteadyMb: [rssSteady],
-    rssAfterCommandsMb: [rssAfterCommands],
-    rssPer1000Mb: ((rssAtN - rssBefore) / AGENTS) * 1000,
+    memory: [memory.summary(AGENTS)],
     steadyCpuPercent: { api: [apiCpu], load: sumOf(loadCpu) },
     commandsOneAgent: one,
     commandsAtN: atN,
@@ -350,7 +413,10 @@ async function twoInstances(cleanups) {
   ]);
   cleanups.push(() => b.close());
   const instances = [a, b];
-  const rssBefore = instances.map((api) => rssMb(api.pid));
+  const memories = instances.map(memoryTrack);
+  const sampleBoth = async (label) =>
+    (await Promise.all(memories.map((m) => m.sample(label)))).map(describeSample).join(' + ');
+  await sampleBoth('before');
   const accessToken = await login(a.url);
   const loads = [];
   cleanups.push(() => Promise.all(loads.map((load) => load.stop())));
@@ -362,12 +428,10 @@ async function twoInstances(cleanups) {
 
   const first = await ramp(loads, targets, [1, ...split(0, LOAD_PROCESSES - 1)], a.agentToken);
   const baselineAgent = first.uids[0][0];
-  const one = await commandLatencies(
-    accessToken,
-    COMMANDS,
-    () => ({ url: via(0).url, agentId: baselineAgent }),
-    PROCESSES,
-  );
+  const one = await commandLatencies(accessToken, COMMANDS, () => ({
+    url: via(0).url,
+    agentId: baselineAgent,
+  }));
   console.log(
     `phase 2, 1 agent, relayed: command p50 ${one.p50.toFixed(2)} ms, p99 ${one.p99.toFixed(2)} ms`,
   );
@@ -383,40 +447,30 @@ async function twoInstances(cleanups) {
   const placed = rest.uids.flatMap((uids, i) =>
     uids.map((agentId) => ({ agentId, url: via(i).url })),
   );
-  const rssRamped = instances.map((api) => rssMb(api.pid));
   console.log(
-    `phase 2, ramp to ${AGENTS} over two instances: ${rest.perSecond.toFixed(0)} agents/s (${rest.seconds.toFixed(1)} s), RSS ${rssRamped.map((r) => r.toFixed(0)).join(' + ')} MB`,
+    `phase 2, ramp to ${AGENTS} over two instances: ${rest.perSecond.toFixed(0)} agents/s (${rest.seconds.toFixed(1)} s), ${await sampleBoth('ramped')}`,
   );
 
   const [cpuA, cpuB, ...loadCpu] = await cpuOver([a.pid, b.pid, ...loadPids(loads)], DURATION_S);
-  const rssSteady = instances.map((api) => rssMb(api.pid));
   console.log(
-    `phase 2, steady ${DURATION_S} s: API CPU ${cpuA.toFixed(1)} % + ${cpuB.toFixed(1)} % of a core, load processes ${sumOf(loadCpu).toFixed(1)} %`,
+    `phase 2, steady ${DURATION_S} s: API CPU ${cpuA.toFixed(1)} % + ${cpuB.toFixed(1)} % of a core, load processes ${sumOf(loadCpu).toFixed(1)} %, ${await sampleBoth('steady')}`,
   );
 
   const atN = await commandLatencies(
     accessToken,
     COMMANDS,
     () => placed[Math.floor(Math.random() * placed.length)],
-    PROCESSES,
   );
-  const rssAfterCommands = instances.map((api) => rssMb(api.pid));
   const status = await fleetStatus(loads);
   console.log(
-    `phase 2, ${AGENTS} agents, relayed: command p50 ${atN.p50.toFixed(2)} ms, p99 ${atN.p99.toFixed(2)} ms; ${status.connected} connected`,
+    `phase 2, ${AGENTS} agents, relayed: command p50 ${atN.p50.toFixed(2)} ms, p99 ${atN.p99.toFixed(2)} ms; ${await sampleBoth('commands')}; ${status.connected} connected`,
   );
-  const rssAtN = instances.map((_, i) => Math.max(rssRamped[i], rssSteady[i], rssAfterCommands[i]));
   return {
     phase: 'two instances',
     agents: AGENTS,
     connectPerSecond: rest.perSecond,
     rampSeconds: rest.seconds,
-    rssBeforeMb: rssBefore,
-    rssAtNMb: rssAtN,
-    rssRampedMb: rssRamped,
-    rssSteadyMb: rssSteady,
-    rssAfterCommandsMb: rssAfterCommands,
-    rssPer1000Mb: sumOf(rssAtN.map((rss, i) => ((rss - rssBefore[i]) / perInstance[i]) * 1000)) / 2,
+    memory: memories.map((m, i) => m.summary(perInstance[i])),
     steadyCpuPercent: { api: [cpuA, cpuB], load: sumOf(loadCpu) },
     commandsOneAgent: one,
     commandsAtN: atN,
@@ -430,13 +484,21 @@ async function twoInstances(cleanups) {
 
 function printTable(results) {
   const f = (n, digits = 1) => n.toFixed(digits);
+  /** One cell per phase: a figure of each instance's memory summary, joined with +. */
+  const each = (figure) => results.map((r) => r.memory.map(figure).join(' + '));
   const rows = [
     ['', ...results.map((r) => r.phase)],
     ['agents', ...results.map((r) => String(r.agents))],
     ['connect rate (agents/s)', ...results.map((r) => f(r.connectPerSecond, 0))],
-    ['API RSS before (MB)', ...results.map((r) => r.rssBeforeMb.map((x) => f(x, 0)).join(' + '))],
-    ['API RSS at N (MB)', ...results.map((r) => r.rssAtNMb.map((x) => f(x, 0)).join(' + '))],
-    ['API RSS per 1,000 agents (MB)', ...results.map((r) => f(r.rssPer1000Mb, 2))],
+    ['API RSS before (MB)', ...each((m) => f(m.beforeMb, 0))],
+    ['API RSS at N, highest (MB)', ...each((m) => f(m.peakMb, 0))],
+    ['API RSS per 1,000 agents (MB)', ...each((m) => f(m.per1000Mb, 2))],
+    [
+      '  after a GC: RSS / heap / external',
+      ...each((m) =>
+        [m.afterGcPer1000Mb, m.heapPer1000Mb, m.externalPer1000Mb].map((x) => f(x, 2)).join(' / '),
+      ),
+    ],
     [
       'API CPU steady (% of a core)',
       ...results.map((r) => r.steadyCpuPercent.api.map((x) => f(x)).join(' + ')),
@@ -484,7 +546,7 @@ rmSync(workDir, { recursive: true, force: true });
 if (results.length > 0) printTable(results);
 const single = results.find((r) => r.phase === 'one instance');
 if (single) {
-  const rss = single.rssAtNMb[0];
+  const rss = single.memory[0].peakMb;
   const cap = single.overCap;
   console.log(
     `budget at ${single.agents} agents on one instance: RSS ${rss.toFixed(0)} MB (< ${RSS_BUDGET_MB}) ${rss < RSS_BUDGET_MB ? 'OK' : 'OVER'}; ` +

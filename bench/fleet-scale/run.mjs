@@ -1,6 +1,7 @@
 // Fleet size: how many agents one control API instance holds, and what they cost it.
 // Usage: npm run build && node bench/fleet-scale/run.mjs [--agents N] [--commands N]
 //        [--duration S] [--load-processes N] [--concurrency N] [--processes N] [--phases 1,2]
+//        [--every-agent]   (all options and figures: bench/fleet-scale/README.md)
 //   --agents N          agents to ramp up to, per phase (10000)
 //   --commands N        process-list commands per measurement, sequential (1000)
 //   --duration S        steady-state window in seconds, heartbeats only (60: two heartbeats)
@@ -8,6 +9,7 @@
 //   --concurrency N     first connection attempts in flight per load process (32)
 //   --processes N       processes in each simulated agent's process list (50)
 //   --phases LIST       1 = one instance, 2 = two instances sharing Redis (1,2)
+//   --every-agent       phase 1 ends with a process list from every agent (memory kept per agent)
 // Simulated agents are the agent's own OpAMP client and WebSocket transport from
 // collector-agent/dist (real header and agent token, protobuf frames, heartbeats at the interval
 // the API offers, 30 s), in load processes (load-agents.mjs), each connecting from its own
@@ -18,7 +20,8 @@
 // steady window; then the commands to random agents among the N (the ratio to the baseline).
 // Phase 2, two instances sharing PostgreSQL and a bench-owned redis-server, N/2 agents on each:
 // the same, every command entering through the instance that does not hold the agent (relayed).
-// RSS: VmRSS of the API process (/proc/<pid>/status) at N minus before any agent, per 1,000.
+// RSS: VmRSS of the API process (/proc/<pid>/status) at N minus before any agent, per 1,000;
+// each sample also after a full GC in the API child, with V8's heap and external memory.
 // CPU: utime+stime (/proc/<pid>/stat) over the steady window, % of one core, for the API and,
 // since load and API share the machine's cores, for the load processes too.
 // Budget (phase 1): RSS < 600 MB and command p99 < 50 ms at N = 10,000. Prints a table and a

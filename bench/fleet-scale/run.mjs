@@ -103,6 +103,7 @@ function memoryTrack(api) {
         rss,
         rssAfterGc: rssMb(api.pid),
         heapUsed: usage.heapUsed / MB,
+        heapTotal: usage.heapTotal / MB,
         external: usage.external / MB,
         arrayBuffers: usage.arrayBuffers / MB,
       };
@@ -129,7 +130,7 @@ function memoryTrack(api) {
 }
 
 const describeSample = (x) =>
-  `RSS ${x.rss.toFixed(0)} MB (${x.rssAfterGc.toFixed(0)} after GC; heap ${x.heapUsed.toFixed(0)}, external ${x.external.toFixed(0)})`;
+  `RSS ${x.rss.toFixed(0)} MB (${x.rssAfterGc.toFixed(0)} after GC; heap ${x.heapUsed.toFixed(0)} of ${x.heapTotal.toFixed(0)}, external ${x.external.toFixed(0)})`;
 
 /** A load process (load-agents.mjs) and a way to ask it one thing at a time. */
 async function forkLoadProcess(index) {

@@ -16,7 +16,7 @@ const EXTENSION_NAME = 'permessage-deflate';
  * and zlib's state, about 20 KB of V8 external memory each, 200 MB for 10,000 agents
  * (bench/fleet-scale --every-agent). With no context takeover nothing is carried from one
  * message to the next, so closing it loses nothing; ws makes a new one for the next compressed
- * message (one per command result, a few microseconds).
+ * message (in practice one per command result or window snapshot).
  *
  * Call it from the socket's 'message' listener: ws emits a message only once its decompression
  * has finished and reads no further frame until the listeners return, so the stream is idle then.

@@ -8,6 +8,7 @@ import {
   CONTROL_CAPABILITY,
   decodeControlCommand,
   encodeControlData,
+  websocketFrames,
 } from '../../protocol/dist/index.js';
 import {
   OpampClient,
@@ -49,7 +50,10 @@ function processTable(count) {
   });
 }
 
-/** The transport with what the load process counts: the first answer of each connection and its close. */
+/**
+ * The transport with what the load process counts: the first answer of each connection that is
+ * not an error (a refused agent gets an error_response and reconnects), and its close.
+ */
 class ObservedTransport {
   constructor(inner, observer) {
     this.inner = inner;
@@ -61,7 +65,7 @@ class ObservedTransport {
     return this.inner.connect({
       onOpen: () => handlers.onOpen(),
       onMessage: (frame) => {
-        if (!answered) {
+        if (!answered && !websocketFrames.decodeServerToAgent(frame).errorResponse) {
           answered = true;
           this.observer.onAnswered();
         }
@@ -103,7 +107,7 @@ function startAgent({ opampUrl, token, localAddress, processes }, index) {
         agent.connected = false;
         if (answered) closesAfterAnswer++;
         else {
-          const status = close.httpStatus ?? 'no_answer';
+          const status = close.httpStatus ?? (close.wasOpen ? 'error_response' : 'no_upgrade');
           refusals[status] = (refusals[status] ?? 0) + 1;
         }
         agent.markAttempted();

@@ -55,6 +55,8 @@ const RUN_PHASES = phasesAt > 0 ? process.argv[phasesAt + 1].split(',').map(Numb
 const RSS_BUDGET_MB = 600;
 const P99_BUDGET_MS = 50;
 const WARMUP_COMMANDS = 20;
+/** How long after agent N+1 was refused the N are counted again. */
+const PROBE_SETTLE_MS = 2000;
 const EVERY_AGENT_CONCURRENCY = 8;
 /** A ramp slower than this many agents a second is a failure, not a figure. */
 const SLOWEST_RAMP_PER_SECOND = 20;
@@ -350,10 +352,20 @@ async function oneInstance(cleanups) {
     `phase 1, ramp to ${AGENTS}: ${rest.perSecond.toFixed(0)} agents/s (${rest.seconds.toFixed(1)} s), ${describeSample(await memory.sample('ramped'))}`,
   );
 
-  // Agent N+1 over OPAMP_MAX_CONNECTIONS = N.
+  // Agent N+1 over OPAMP_MAX_CONNECTIONS = N: refused, and none of the N is dropped for it.
+  const beforeProbe = await fleetStatus(loads);
   const overCap = await tryUpgrade(api.opampUrl, api.agentToken);
+  await sleep(PROBE_SETTLE_MS);
+  const afterProbe = await fleetStatus(loads);
+  const cap = {
+    status: overCap.status,
+    retryAfter: overCap.retryAfter,
+    connectedBefore: beforeProbe.connected,
+    connectedAfter: afterProbe.connected,
+    droppedMeanwhile: afterProbe.closesAfterAnswer - beforeProbe.closesAfterAnswer,
+  };
   console.log(
-    `phase 1, agent ${AGENTS + 1}: HTTP ${overCap.status}, Retry-After ${overCap.retryAfter}`,
+    `phase 1, agent ${AGENTS + 1}: HTTP ${cap.status}, Retry-After ${cap.retryAfter}; connected ${cap.connectedBefore} before, ${cap.connectedAfter} ${PROBE_SETTLE_MS / 1000} s after`,
   );
 
   const [apiCpu, ...loadCpu] = await cpuOver([api.pid, ...loadPids(loads)], DURATION_S);
@@ -387,13 +399,10 @@ async function oneInstance(cleanups) {
     commandsAtN: atN,
     p50Ratio: atN.p50 / one.p50,
     p99Ratio: atN.p99 / one.p99,
-    overCap: {
-      status: overCap.status,
-      retryAfter: overCap.retryAfter,
-      stillConnected: status.connected,
-      closesAfterAnswer: status.closesAfterAnswer,
-    },
-    refusalsDuringRamp: status.refusals,
+    overCap: cap,
+    connectedAtEnd: status.connected,
+    droppedDuringRun: status.closesAfterAnswer,
+    refusals: status.refusals,
   };
 }
 
@@ -480,9 +489,9 @@ async function twoInstances(cleanups) {
     commandsAtN: atN,
     p50Ratio: atN.p50 / one.p50,
     p99Ratio: atN.p99 / one.p99,
-    connected: status.connected,
-    closesAfterAnswer: status.closesAfterAnswer,
-    refusalsDuringRamp: status.refusals,
+    connectedAtEnd: status.connected,
+    droppedDuringRun: status.closesAfterAnswer,
+    refusals: status.refusals,
   };
 }
 
@@ -515,6 +524,10 @@ function printTable(results) {
     [
       'command p50 / p99, N agents (ms)',
       ...results.map((r) => `${f(r.commandsAtN.p50, 2)} / ${f(r.commandsAtN.p99, 2)}`),
+    ],
+    [
+      'connected at end / dropped and back',
+      ...results.map((r) => `${r.connectedAtEnd} / ${r.droppedDuringRun}`),
     ],
     ['ratio N / 1 (p50, p99)', ...results.map((r) => `${f(r.p50Ratio, 2)}, ${f(r.p99Ratio, 2)}`)],
   ];
@@ -556,10 +569,10 @@ if (single) {
     `budget at ${single.agents} agents on one instance: RSS ${rss.toFixed(0)} MB (< ${RSS_BUDGET_MB}) ${rss < RSS_BUDGET_MB ? 'OK' : 'OVER'}; ` +
       `command p99 ${single.commandsAtN.p99.toFixed(2)} ms (< ${P99_BUDGET_MS}) ${single.commandsAtN.p99 < P99_BUDGET_MS ? 'OK' : 'OVER'}`,
   );
-  const kept = cap.stillConnected === single.agents && cap.closesAfterAnswer === 0;
+  const kept = cap.connectedAfter === single.agents && cap.droppedMeanwhile === 0;
   console.log(
     `OPAMP_MAX_CONNECTIONS=${single.agents}: agent ${single.agents + 1} got HTTP ${cap.status} (Retry-After ${cap.retryAfter}) ${cap.status === 503 && cap.retryAfter ? 'OK' : 'WRONG'}; ` +
-      `${cap.stillConnected} of ${single.agents} still connected, ${cap.closesAfterAnswer} dropped ${kept ? 'OK' : 'WRONG'}`,
+      `${cap.connectedAfter} of ${single.agents} still connected, ${cap.droppedMeanwhile} dropped meanwhile ${kept ? 'OK' : 'WRONG'}`,
   );
   if (cap.status !== 503 || !kept) failed = true;
 }

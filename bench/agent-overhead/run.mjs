@@ -43,6 +43,7 @@ import { dirname, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { cpuSeconds, statusKb } from '../lib/proc-stats.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const AGENT_BIN = join(ROOT, 'collector-agent/dist/cybercorp-agent.mjs');
@@ -52,7 +53,6 @@ const CADENCE_MS = 10_000;
 // One cadence plus 5 s: each side's first cycle (the agent's first export at ~10 s compiles the
 // export path and opens the gRPC channel; node_exporter's first scrape is at once) stays out.
 const WARMUP_MS = 15_000;
-const TICKS_PER_SECOND = 100;
 const RSS_BUDGET_MB = 60;
 const CPU_BUDGET_RATIO = 1.0;
 const seconds = Number(process.env.BENCH_SECONDS ?? 120);
@@ -109,13 +109,6 @@ function start(name, command, args, env = process.env) {
   return child;
 }
 
-/** utime + stime of one process in seconds (fields 14 and 15 of /proc/<pid>/stat). */
-function cpuSeconds(pid) {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
-}
-
 /** CPU seconds of every live thread of one process, from the scheduler's nanosecond counters. */
 function schedSeconds(pid) {
   let nanos = 0;
@@ -127,14 +120,6 @@ function schedSeconds(pid) {
     }
   }
   return nanos / 1e9;
-}
-
-function statusKb(pid, key) {
-  const match = new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(
-    readFileSync(`/proc/${pid}/status`, 'utf8'),
-  );
-  if (!match) throw new Error(`${key} missing for pid ${pid}`);
-  return Number(match[1]);
 }
 
 /** A Collector from scripts/build-otelcol, or undefined with the reason. */

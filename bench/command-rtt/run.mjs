@@ -22,6 +22,7 @@ import { promisify } from 'node:util';
 import { startControlApi } from '../../control-api/dist/index.js';
 import { forkApiChild, reportAndServeUntilClosed } from '../lib/api-child.mjs';
 import { option } from '../lib/options.mjs';
+import { percentile } from '../lib/stats.mjs';
 
 const root = resolve(fileURLToPath(import.meta.url), '../../..');
 const COMMANDS = option('--commands', 1000);
@@ -50,11 +51,6 @@ const CONFIGURATIONS = [
     },
   },
 ];
-
-function percentile(values, p) {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
-}
 
 function median(values) {
   const sorted = [...values].sort((a, b) => a - b);

@@ -5,11 +5,15 @@ import { fileURLToPath } from 'node:url';
 
 /**
  * Forks the script at `scriptUrl` (its `import.meta.url`) as `--api-child ...args` and resolves
- * with what the child reports, plus `close()`, which asks the child to close and waits for it.
+ * with what the child reports, plus its `pid`, `memory()` (the child's process.memoryUsage(),
+ * after a full GC when node runs with --expose-gc) and `close()`, which asks the child to close
+ * and waits for it.
  */
 export async function forkApiChild(scriptUrl, args) {
   const child = fork(fileURLToPath(scriptUrl), ['--api-child', ...args], {
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+    // gc() only runs when `memory()` asks for it.
+    execArgv: [...process.execArgv, '--expose-gc'],
   });
   const started = await new Promise((done, fail) => {
     child.once('message', done);
@@ -17,6 +21,12 @@ export async function forkApiChild(scriptUrl, args) {
   });
   return {
     ...started,
+    pid: child.pid,
+    memory: () =>
+      new Promise((done) => {
+        child.once('message', done);
+        child.send('memory');
+      }),
     close: async () => {
       if (child.exitCode !== null || child.signalCode !== null) return;
       const exited = new Promise((done) => child.once('exit', done));
@@ -26,9 +36,20 @@ export async function forkApiChild(scriptUrl, args) {
   };
 }
 
-/** In the child: reports `started` to the parent, then closes `api` and exits when asked. */
+/**
+ * In the child: reports `started` to the parent, answers `memory`, and closes `api` and exits
+ * when asked, or when the parent is gone (its IPC channel closed), so that no API outlives a
+ * bench that died.
+ */
 export async function reportAndServeUntilClosed(api, started) {
-  const closeAsked = new Promise((done) => process.once('message', done));
+  const closeAsked = new Promise((done) => {
+    process.on('message', (message) => {
+      if (message !== 'memory') return done();
+      globalThis.gc?.();
+      process.send({ ...process.memoryUsage(), afterGc: typeof globalThis.gc === 'function' });
+    });
+    process.once('disconnect', done);
+  });
   process.send(started);
   await closeAsked;
   await api.close();

@@ -16,7 +16,12 @@ import {
   type ServerToAgent,
 } from '@cybercorp/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FAKE_AGENT_CAPABILITIES, FakeAgent } from './test-support/fake-agent.js';
+import {
+  FAKE_AGENT_CAPABILITIES,
+  FakeAgent,
+  PROCESS_FIXTURE,
+  ok,
+} from './test-support/fake-agent.js';
 import type { ApiClient } from './test-support/rest-client.js';
 import { startTestApiWithAdmin, type TestApi } from './test-support/test-api.js';
 
@@ -218,5 +223,34 @@ describe('a malformed message gets error_response BAD_REQUEST', () => {
       ServerErrorResponseType.ServerErrorResponseType_BadRequest,
     );
     expect(answer.reply.errorResponse?.errorMessage).toMatch(/instance_uid must be 16 bytes/);
+  });
+});
+
+describe('permessage-deflate', () => {
+  it('decodes one compressed result after another on a connection (its zlib stream is closed between them)', async () => {
+    // 300 processes: far over the 1 KB threshold, so the agent's side compresses every result.
+    const processes = Array.from({ length: 300 }, (_, i) => ({
+      ...PROCESS_FIXTURE[0]!,
+      pid: 1000 + i,
+      command: `worker --id ${i}`,
+    }));
+    const agent = await FakeAgent.start({
+      url: api.opampUrl,
+      token,
+      heartbeatMs: 0,
+      respond: (command) => ok(command, processes),
+    });
+    agents.push(agent);
+    for (let i = 0; i < 3; i++) {
+      const reply = await admin.request<{ items: { pid: number }[] }>(
+        'GET',
+        `/api/v1/agents/${agent.instanceUid}/processes`,
+      );
+      expect(reply.status).toBe(200);
+      expect(reply.body.items.map((p) => p.pid)).toEqual(processes.map((p) => p.pid));
+      // A small message in between goes out uncompressed and is answered as usual.
+      expect((await agent.sendAndWait()).errorResponse).toBeUndefined();
+    }
+    await agent.drop();
   });
 });

@@ -18,6 +18,8 @@ export interface WebSocketTransportOptions {
   tls?: ControlTls | undefined;
   /** Where refused server certificates are reported (throttled). */
   log?: Logger | undefined;
+  /** Source address to connect from (a host with several; load tests spread over 127.0.0.x). */
+  localAddress?: string | undefined;
 }
 
 export interface ControlTls {
@@ -58,6 +60,9 @@ export class WebSocketTransport implements OpampTransport {
       maxPayload: this.options.maxPayloadBytes ?? 16 * 1024 * 1024,
       perMessageDeflate: this.options.perMessageDeflate ?? AGENT_PER_MESSAGE_DEFLATE,
       ...this.tlsOptions(),
+      ...(this.options.localAddress === undefined
+        ? {}
+        : { localAddress: this.options.localAddress }),
     });
     let opened = false;
     let ended = false;

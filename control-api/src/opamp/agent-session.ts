@@ -22,6 +22,7 @@ import type { CommandRelay } from '../services/command-relay.js';
 import type { Presence } from '../services/presence.js';
 import { errorResponseOf, type ConnectionGate, type Refusal } from './connection-gate.js';
 import type { CommandChannel, ConnectionRegistry } from './connection-registry.js';
+import { releaseInflater } from './inflate-release.js';
 import { MessageRateLimit } from './message-rate-limit.js';
 import type { OpampService } from './opamp-service.js';
 import { serverErrorReply } from './server-errors.js';
@@ -81,6 +82,8 @@ export class AgentSession implements CommandChannel {
     this.rateLimit = new MessageRateLimit(deps.messagesPerMinute);
     ws.on('pong', () => this.onPong());
     ws.on('message', (data, isBinary) => {
+      // Here, with the message decompressed, so that an idle agent keeps no zlib stream.
+      releaseInflater(ws);
       this.lastMessageAt = deps.clock.now();
       if (!this.admitMessage()) return;
       if (!isBinary) {

@@ -35,6 +35,15 @@ export interface DownsampledRow {
   max: number;
 }
 
+/**
+ * A numeric array as PostgreSQL's array text (`{1,2.5,3}`), made in one join: pg's own array
+ * encoding quotes and escapes each element, which showed in profiles of the ingest.
+ * Only finite numbers and integer ids reach here, whose JS text PostgreSQL reads exactly.
+ */
+function arrayLiteral(values: readonly (number | string)[]): string {
+  return `{${values.join(',')}}`;
+}
+
 export class MetricHistoryRepository {
   constructor(private readonly db: pg.Pool) {}
 
@@ -64,7 +73,11 @@ export class MetricHistoryRepository {
     await this.db.query(
       `INSERT INTO system_metrics (time, series_id, value)
        SELECT to_timestamp(t), s, v FROM unnest($1::float8[], $2::bigint[], $3::float8[]) AS u(t, s, v)`,
-      [samples.epochSeconds, samples.seriesIds, samples.values],
+      [
+        arrayLiteral(samples.epochSeconds),
+        arrayLiteral(samples.seriesIds),
+        arrayLiteral(samples.values),
+      ],
     );
   }
 

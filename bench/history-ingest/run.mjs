@@ -65,6 +65,7 @@ const MAX_SECONDS = option('--max-seconds', 1500);
 const EXPORT_INTERVAL_MS = 10_000;
 /** The Collector's batch processor: send_batch_size 8192 (otel-config/collector.yaml). */
 const POINTS_PER_REQUEST = 8192;
+const MAX_ATTEMPTS = 5;
 const INGEST_BUDGET_RATIO = 0.5;
 const QUERY_BUDGET_MS = 200;
 const CPU_METRIC = 'system.cpu.utilization';
@@ -72,12 +73,16 @@ const CPU_MODES = ['user', 'nice', 'system', 'idle', 'iowait', 'interrupt', 'ste
 const LOGICAL_CPUS = 2;
 const DAY_MS = 86_400_000;
 
-/** The API child: on the bench's PostgreSQL, with an ingest and a viewer token. */
+/**
+ * The API child: on the bench's PostgreSQL (DATABASE_URL in its environment), with an ingest and
+ * a viewer token. The REST rate limit (100 requests a minute per principal) is off: the queries
+ * are timed one after another, far faster than a viewer's dashboard asks.
+ */
 if (process.argv[2] === '--api-child') {
   const api = await startControlApi({
     port: 0,
-    databaseUrl: process.argv[3],
     logLevel: 'error',
+    rateLimitPerMinute: 0,
     announce: () => undefined,
   });
   await reportAndServeUntilClosed(api, {
@@ -163,12 +168,17 @@ function requestBodies(scopeMetrics, hosts, exports, endMs) {
   return { bodies, points: bodies.reduce((total, body) => total + body.points, 0) };
 }
 
-/** Sends every body with `SENDERS` requests in flight; any refusal or partial success fails. */
+/**
+ * Sends every body with `SENDERS` requests in flight. As the Collector's otlphttp exporter, a
+ * 503 or 429 is retried after its Retry-After (at most MAX_ATTEMPTS times); the retries are
+ * counted, since they are time the ingest could not keep up. Any other refusal, or a partial
+ * success, fails the run.
+ */
 async function sendAll(url, token, bodies) {
   let next = 0;
-  const sender = async () => {
-    while (next < bodies.length) {
-      const body = bodies[next++];
+  let retries = 0;
+  const send = async (body) => {
+    for (let attempt = 1; ; attempt++) {
       const response = await fetch(`${url}/v1/metrics`, {
         method: 'POST',
         headers: {
@@ -179,13 +189,25 @@ async function sendAll(url, token, bodies) {
         body: body.gzipped,
       });
       const answer = Buffer.from(await response.arrayBuffer());
+      const retryable = response.status === 503 || response.status === 429;
+      if (retryable && attempt < MAX_ATTEMPTS) {
+        retries++;
+        const seconds = Number(response.headers.get('retry-after') ?? 1);
+        await new Promise((done) => setTimeout(done, seconds * 1000));
+        continue;
+      }
       // An empty ExportMetricsServiceResponse: nothing refused.
       if (response.status !== 200 || answer.length > 0) {
         throw new Error(`POST /v1/metrics: ${response.status} ${answer.toString().slice(0, 300)}`);
       }
+      return;
     }
   };
+  const sender = async () => {
+    while (next < bodies.length) await send(bodies[next++]);
+  };
   await Promise.all(Array.from({ length: SENDERS }, sender));
+  return retries;
 }
 
 /** psql (Debian postgresql-client-15) on `databaseUrl`, the password in its environment only. */
@@ -264,10 +286,11 @@ async function measureIngest(db, api, databaseUrl) {
   const rowsFile = join(workDir, 'rows.copy');
   const ingestRates = [];
   const copyRates = [];
+  let retries = 0;
   const runIngest = async () => {
     await emptyHistory(db);
     const start = performance.now();
-    await sendAll(api.url, api.ingestToken, load.bodies);
+    retries += await sendAll(api.url, api.ingestToken, load.bodies);
     const seconds = (performance.now() - start) / 1000;
     const stored = await rowCount(db);
     if (stored !== load.points) throw new Error(`ingest stored ${stored} of ${load.points} points`);
@@ -321,6 +344,7 @@ async function measureIngest(db, api, databaseUrl) {
     copyRowsPerSecond: copy,
     ratio: ingest / copy,
     perRound: ingestRates.map((rate, i) => rate / copyRates[i]),
+    retries,
   };
 }
 
@@ -377,7 +401,12 @@ async function generateHistory(db, seriesIds) {
     })
     .filter((day) => day.from.getTime() < nowMs);
   const start = performance.now();
-  for (const day of days) {
+  // Two days at a time, on the pool's two connections (the machine has two cores).
+  let next = 0;
+  const fill = async () => {
+    while (next < days.length) await fillDay(days[next++]);
+  };
+  const fillDay = async (day) => {
     if (!/^system_metrics_p\d{8}$/.test(day.name)) throw new Error(`unexpected ${day.name}`);
     // Time-major, as the ingest writes them: every series' point of one minute, then the next.
     await db.query(
@@ -386,7 +415,8 @@ async function generateHistory(db, seriesIds) {
        CROSS JOIN (SELECT id FROM unnest($4::bigint[]) AS id ORDER BY id) AS s`,
       [day.from, day.to, INTERVAL_SECONDS, seriesIds],
     );
-  }
+  };
+  await Promise.all([fill(), fill()]);
   await db.query('VACUUM ANALYZE system_metrics');
   await db.query('ANALYZE metric_series');
   const rows = await rowCount(db);
@@ -467,15 +497,20 @@ const cleanUp = async () => {
   await database?.stop();
   rmSync(workDir, { recursive: true, force: true });
 };
-const deadline = setTimeout(() => {
-  console.error(`history-ingest: stopped after --max-seconds ${MAX_SECONDS}`);
-  cleanUp().finally(() => process.exit(2));
-}, MAX_SECONDS * 1000);
+const stopEarly = (why, code) => {
+  console.error(`history-ingest: ${why}; stopping`);
+  cleanUp().finally(() => process.exit(code));
+};
+const deadline = setTimeout(
+  () => stopEarly(`--max-seconds ${MAX_SECONDS} passed`, 2),
+  MAX_SECONDS * 1000,
+);
 deadline.unref();
+for (const signal of ['SIGINT', 'SIGTERM']) process.once(signal, () => stopEarly(signal, 130));
 
 try {
   database = await startEmbeddedPostgres(join(workDir, 'postgres'));
-  api = await forkApiChild(import.meta.url, [database.url]);
+  api = await forkApiChild(import.meta.url, [], { DATABASE_URL: database.url });
   db = new pg.Pool({ connectionString: database.url, max: 2 });
   db.on('error', () => undefined);
   // --rounds 0 or --query-hosts 0 leaves that part out.
@@ -503,7 +538,9 @@ try {
   const widths = table[0].map((_, c) => Math.max(...table.map((row) => row[c].length)));
   for (const row of table) console.log(row.map((cell, c) => cell.padEnd(widths[c])).join('  '));
   if (ingest) {
-    console.log(`ingest / COPY per round: ${ingest.perRound.map((r) => r.toFixed(3)).join(', ')}`);
+    console.log(
+      `ingest / COPY per round: ${ingest.perRound.map((r) => r.toFixed(3)).join(', ')}; requests retried after a 503: ${ingest.retries}`,
+    );
   }
   if (query) {
     console.log(`${query.pointsPerAnswer} points per answer (step ${query.stepSeconds} s)`);

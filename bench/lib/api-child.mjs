@@ -5,11 +5,14 @@ import { fileURLToPath } from 'node:url';
 
 /**
  * Forks the script at `scriptUrl` (its `import.meta.url`) as `--api-child ...args` and resolves
- * with what the child reports, plus `close()`, which asks the child to close and waits for it.
+ * with what the child reports, plus `close()`, which asks the child to close and waits for it,
+ * and `pid`. `env` is added to the child's environment: the place for secrets such as a
+ * DATABASE_URL with its password, which a command line would show to every user.
  */
-export async function forkApiChild(scriptUrl, args) {
+export async function forkApiChild(scriptUrl, args, env = {}) {
   const child = fork(fileURLToPath(scriptUrl), ['--api-child', ...args], {
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+    env: { ...process.env, ...env },
   });
   const started = await new Promise((done, fail) => {
     child.once('message', done);
@@ -17,6 +20,7 @@ export async function forkApiChild(scriptUrl, args) {
   });
   return {
     ...started,
+    pid: child.pid,
     close: async () => {
       if (child.exitCode !== null || child.signalCode !== null) return;
       const exited = new Promise((done) => child.once('exit', done));

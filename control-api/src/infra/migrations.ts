@@ -248,6 +248,17 @@ CREATE TABLE windows (
 CREATE INDEX windows_agent_time ON windows (agent_id, time);
 `,
   },
+  {
+    version: 9,
+    name: 'history samples covered by their index',
+    // Samples arrive time after time, so one series' day is spread over every heap page of
+    // that day; with the value in the index, a host's day is an index-only scan of adjacent
+    // entries (bench/history-ingest: a tenth of the buffers of the 24 h query).
+    sql: `
+CREATE INDEX system_metrics_series_time_value ON system_metrics (series_id, time) INCLUDE (value);
+DROP INDEX system_metrics_series_time;
+`,
+  },
 ];
 
 const MIGRATION_LOCK_KEY = 7_319_001;

@@ -6,10 +6,11 @@ import type {
   MetricPoint,
 } from '../ingest/metric-batch.js';
 import type {
-  DownsampledRow,
+  BucketRow,
   MetricHistoryRepository,
   SampleColumns,
   SeriesKey,
+  StoredSeries,
 } from '../repositories/metric-history.js';
 import type { HistoryRetention } from './history-retention.js';
 import { isProcessMetric, type Inventory } from './inventory.js';
@@ -160,17 +161,23 @@ export class MetricHistory {
       query.stepSeconds ?? 1,
       Math.ceil(spanSeconds / MAX_POINTS_PER_SERIES),
     );
-    const [rows, seriesCount] = await Promise.all([
-      this.repository.downsample({ ...query, stepSeconds, maxSeries: MAX_SERIES_PER_ANSWER }),
+    const [series, seriesCount] = await Promise.all([
+      this.repository.series(query.agentId, query.name, MAX_SERIES_PER_ANSWER),
       this.repository.countSeries(query.agentId, query.name),
     ]);
+    const rows = await this.repository.buckets({
+      seriesIds: series.map((s) => s.id),
+      from: query.from,
+      to: query.to,
+      stepSeconds,
+    });
     return {
       agentId: query.agentId,
       name: query.name,
       from: query.from.toISOString(),
       to: query.to.toISOString(),
       stepSeconds,
-      series: groupBySeries(rows),
+      series: groupBySeries(series, rows),
       truncated: seriesCount > MAX_SERIES_PER_ANSWER,
     };
   }
@@ -214,15 +221,22 @@ export function canonicalJson(value: AttributeValue | (AttributeValue | Attribut
   return JSON.stringify(value);
 }
 
-function groupBySeries(rows: readonly DownsampledRow[]): HistorySeries[] {
-  const series = new Map<string, HistorySeries>();
+/** The points of each series, in the order the series were listed; a series without any is left out. */
+function groupBySeries(
+  series: readonly StoredSeries[],
+  rows: readonly BucketRow[],
+): HistorySeries[] {
+  const points = new Map<string, HistorySeries['points']>();
   for (const row of rows) {
-    let entry = series.get(row.seriesId);
-    if (!entry) {
-      entry = { attributes: row.attributes, points: [] };
-      series.set(row.seriesId, entry);
+    let list = points.get(row.seriesId);
+    if (!list) {
+      list = [];
+      points.set(row.seriesId, list);
     }
-    entry.points.push({ time: row.bucket.toISOString(), avg: row.avg, max: row.max });
+    list.push({ time: new Date(row.bucketMs).toISOString(), avg: row.avg, max: row.max });
   }
-  return [...series.values()];
+  return series.flatMap((s) => {
+    const list = points.get(s.id);
+    return list ? [{ attributes: s.attributes, points: list }] : [];
+  });
 }

@@ -13,6 +13,7 @@
 //    process inventory, not to system_metrics, so they are left out. One untimed pass creates
 //    the series first (steady state: every series is known); then each round empties
 //    system_metrics (TRUNCATE) before each side, and the sides alternate which goes first.
+//    A 503/429 is retried after its Retry-After, as the Collector does, and counted.
 //    Budget: ingest / COPY >= 0.5 (medians of the rounds).
 //
 // 2. Query: p50/p99 of `GET /api/v1/agents/{id}/metrics?name=system.cpu.utilization` over the
@@ -22,14 +23,18 @@
 //    modes = 14 series per host), one point per --interval seconds per series (default 60 s,
 //    the agent's 10 s interval kept at a minute's resolution), inserted in time order with
 //    `INSERT … SELECT generate_series` straight into each day's partition. --queries sequential
-//    requests, each for a random host. Budget: p99 < 200 ms.
+//    requests, each for a random host, with a viewer service token (the REST rate limit is off
+//    in the bench's API: 100 a minute would refuse the timed loop). Budget: p99 < 200 ms.
+//    Generating the default 60 M rows (~5.4 GB) takes ~10 min on two busy cores.
 //
 // Usage: npx tsc -b protocol logging collector-agent control-api && node bench/history-ingest/run.mjs
 //   [--hosts 200] [--exports 30] [--senders 10] [--rounds 3]
 //   [--query-hosts 100] [--interval 60] [--step 300] [--queries 200] [--max-seconds 1500]
-// Prints a table and one JSON line (`{"bench":"history-ingest",...}`). The whole run stops by
-// itself after --max-seconds. The bench starts its own embedded PostgreSQL (in this process) and
-// one control API child process on it, and stops both by their handles at the end.
+//   --rounds 0 leaves out the ingest part, --query-hosts 0 the query part.
+// Needs psql (Debian postgresql-client-15, in scripts/setup-deps). Prints a table and one JSON
+// line (`{"bench":"history-ingest",...}`). The whole run stops by itself after --max-seconds (and
+// on SIGINT/SIGTERM), cleaning up. The bench starts its own embedded PostgreSQL (in this
+// process) and one control API child process on it, and stops both by their handles at the end.
 import { spawn } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream, mkdtempSync, rmSync } from 'node:fs';

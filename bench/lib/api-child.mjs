@@ -7,13 +7,15 @@ import { fileURLToPath } from 'node:url';
  * Forks the script at `scriptUrl` (its `import.meta.url`) as `--api-child ...args` and resolves
  * with what the child reports, plus its `pid`, `memory()` (the child's process.memoryUsage(),
  * after a full GC when node runs with --expose-gc) and `close()`, which asks the child to close
- * and waits for it.
+ * and waits for it. `env` is added to the child's environment: the place for secrets such as a
+ * DATABASE_URL with its password, which a command line would show to every user.
  */
-export async function forkApiChild(scriptUrl, args) {
+export async function forkApiChild(scriptUrl, args, env = {}) {
   const child = fork(fileURLToPath(scriptUrl), ['--api-child', ...args], {
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
     // gc() only runs when `memory()` asks for it.
     execArgv: [...process.execArgv, '--expose-gc'],
+    env: { ...process.env, ...env },
   });
   const started = await new Promise((done, fail) => {
     child.once('message', done);

@@ -209,6 +209,62 @@ describe('metrics history: OTLP ingest, storage and the history route', () => {
     expect(rows).toEqual([{ value: 1024 }]);
   });
 
+  it('keeps one series for the same attributes sent in another order', async () => {
+    const point = (attributes: [string, string][], asInt: string) => ({
+      resourceMetrics: [
+        {
+          resource: {
+            attributes: [
+              { key: 'host.name', value: { stringValue: 'web-3' } },
+              { key: 'service.instance.id', value: { stringValue: agent.instanceUid } },
+            ],
+          },
+          scopeMetrics: [
+            {
+              metrics: [
+                {
+                  name: 'system.network.io',
+                  sum: {
+                    dataPoints: [
+                      {
+                        timeUnixNano: String(BigInt(Date.now()) * 1_000_000n),
+                        asInt,
+                        attributes: attributes.map(([key, value]) => ({
+                          key,
+                          value: { stringValue: value },
+                        })),
+                      },
+                    ],
+                  },
+                },
+              ],
+            },
+          ],
+        },
+      ],
+    });
+    const direction: [string, string] = ['network.io.direction', 'receive'];
+    const device: [string, string] = ['network.interface.name', 'eth0'];
+    // The first order, twice (the second is answered by the ingest's cache), then the other.
+    for (const [attributes, value] of [
+      [[direction, device], '10'],
+      [[direction, device], '20'],
+      [[device, direction], '30'],
+    ] as [[string, string][], string][]) {
+      const reply = await ingest(JSON.stringify(point(attributes, value)), {
+        'content-type': 'application/json',
+      });
+      expect(await reply.json()).toEqual({});
+    }
+    const { rows } = await db.query<{ series: string; values: number[] }>(
+      `SELECT count(DISTINCT s.id) AS series, array_agg(m.value ORDER BY m.value) AS values
+       FROM system_metrics m JOIN metric_series s ON s.id = m.series_id
+       WHERE s.agent_id = $1 AND s.name = 'system.network.io'`,
+      [agent.instanceUid],
+    );
+    expect(rows).toEqual([{ series: '1', values: [10, 20, 30] }]);
+  });
+
   it('refuses callers and bodies it cannot take with problem+json and a stable code', async () => {
     const metrics = protobuf(await cpuExport('web-3', agent.instanceUid, [0.1, 0.1]));
     const noToken = await fetch(`${api.url}/v1/metrics`, {

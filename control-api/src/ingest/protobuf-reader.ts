@@ -13,10 +13,14 @@ export class MalformedProtobufError extends Error {
  */
 export class ProtobufReader {
   private position = 0;
-  private readonly view: DataView;
+  /** Made on the first fixed-width read: most messages (strings, nested ones) never need it. */
+  private fixedView: DataView | undefined;
 
-  constructor(private readonly bytes: Uint8Array) {
-    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  constructor(private readonly bytes: Uint8Array) {}
+
+  private get view(): DataView {
+    const { bytes } = this;
+    return (this.fixedView ??= new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength));
   }
 
   get done(): boolean {

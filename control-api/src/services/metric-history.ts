@@ -6,9 +6,11 @@ import type {
   MetricPoint,
 } from '../ingest/metric-batch.js';
 import type {
-  DownsampledRow,
+  BucketRow,
   MetricHistoryRepository,
+  SampleColumns,
   SeriesKey,
+  StoredSeries,
 } from '../repositories/metric-history.js';
 import type { HistoryRetention } from './history-retention.js';
 import { isProcessMetric, type Inventory } from './inventory.js';
@@ -62,6 +64,7 @@ export interface HistoryAnswer {
  * partitions kept are refused with a reason (OTLP partial success) instead of failing the batch.
  */
 export class MetricHistory {
+  /** Series ids by the series as an export names it (see `ingest`). */
   private seriesCache = new Map<string, string>();
 
   constructor(
@@ -76,9 +79,15 @@ export class MetricHistory {
    */
   async ingest(batch: MetricBatch): Promise<IngestResult> {
     const { oldest, end } = this.retention.window(METRICS_TABLE);
-    const accepted: { point: MetricPoint; fingerprint: string; epochSeconds: number }[] = [];
-    const unknown = new Map<string, SeriesKey>();
+    // Column by column, as the insert takes them; a series id the cache did not have is filled
+    // in once resolved, from `missing` (its row and cache key).
+    const samples: SampleColumns = { epochSeconds: [], seriesIds: [], values: [] };
+    const missing: { row: number; cacheKey: string }[] = [];
+    /** Series not in the cache: their key, and every cache key that names them. */
+    const unknown = new Map<string, { key: SeriesKey; cacheKeys: string[] }>();
     const processPoints: MetricPoint[] = [];
+    const resourcePrefixes = new Map<Attributes, string>();
+    const pending = new Set<string>();
     for (const point of batch.points) {
       const host = point.resource[HOST_NAME];
       if (typeof host !== 'string' || host === '') {
@@ -99,23 +108,48 @@ export class MetricHistory {
         continue;
       }
       const instance = point.resource[SERVICE_INSTANCE_ID];
-      const key = seriesKey(host, typeof instance === 'string' ? instance : null, point);
-      const fingerprint = key.fingerprint.toString('hex');
-      if (!this.seriesCache.has(fingerprint)) unknown.set(fingerprint, key);
-      accepted.push({ point, fingerprint, epochSeconds: Number(point.timeUnixNano) / 1e9 });
+      const agentId = typeof instance === 'string' ? instance : null;
+      let prefix = resourcePrefixes.get(point.resource);
+      if (prefix === undefined) {
+        prefix = JSON.stringify([host, agentId]);
+        resourcePrefixes.set(point.resource, prefix);
+      }
+      // The attributes as sent, not canonical: an exporter sends a series the same way each
+      // time, so the cache answers it without sorting and hashing; another order of the same
+      // attributes misses once and finds the same series by its fingerprint.
+      const cacheKey = `${prefix}${JSON.stringify(point.name)}${JSON.stringify(point.attributes)}`;
+      const seriesId = this.seriesCache.get(cacheKey);
+      if (seriesId === undefined) missing.push({ row: samples.seriesIds.length, cacheKey });
+      if (seriesId === undefined && !pending.has(cacheKey)) {
+        pending.add(cacheKey);
+        const key = seriesKey(host, agentId, point);
+        const fingerprint = key.fingerprint.toString('hex');
+        const entry = unknown.get(fingerprint);
+        if (entry) entry.cacheKeys.push(cacheKey);
+        else unknown.set(fingerprint, { key, cacheKeys: [cacheKey] });
+      }
+      samples.epochSeconds.push(Number(point.timeUnixNano) / 1e9);
+      samples.seriesIds.push(seriesId ?? '');
+      samples.values.push(point.value);
     }
     await this.inventory.observeProcessPoints(processPoints);
-    await this.resolveSeries([...unknown.values()]);
-    for (let start = 0; start < accepted.length; start += SAMPLES_PER_STATEMENT) {
-      const chunk = accepted.slice(start, start + SAMPLES_PER_STATEMENT);
-      await this.repository.insertSamples({
-        epochSeconds: chunk.map((sample) => sample.epochSeconds),
-        seriesIds: chunk.map((sample) => this.seriesCache.get(sample.fingerprint)!),
-        values: chunk.map((sample) => sample.point.value),
-      });
+    const ids = await this.resolveSeries([...unknown.values()]);
+    for (const { row, cacheKey } of missing) samples.seriesIds[row] = ids.get(cacheKey)!;
+    const count = samples.values.length;
+    for (let start = 0; start < count; start += SAMPLES_PER_STATEMENT) {
+      const stop = start + SAMPLES_PER_STATEMENT;
+      await this.repository.insertSamples(
+        count <= SAMPLES_PER_STATEMENT
+          ? samples
+          : {
+              epochSeconds: samples.epochSeconds.slice(start, stop),
+              seriesIds: samples.seriesIds.slice(start, stop),
+              values: samples.values.slice(start, stop),
+            },
+      );
     }
     return {
-      accepted: accepted.length + processPoints.length,
+      accepted: count + processPoints.length,
       rejected: batch.rejected,
       message: batch.rejectionMessage,
     };
@@ -127,27 +161,46 @@ export class MetricHistory {
       query.stepSeconds ?? 1,
       Math.ceil(spanSeconds / MAX_POINTS_PER_SERIES),
     );
-    const [rows, seriesCount] = await Promise.all([
-      this.repository.downsample({ ...query, stepSeconds, maxSeries: MAX_SERIES_PER_ANSWER }),
+    const [series, seriesCount] = await Promise.all([
+      this.repository.series(query.agentId, query.name, MAX_SERIES_PER_ANSWER),
       this.repository.countSeries(query.agentId, query.name),
     ]);
+    const rows = await this.repository.buckets({
+      seriesIds: series.map((s) => s.id),
+      from: query.from,
+      to: query.to,
+      stepSeconds,
+    });
     return {
       agentId: query.agentId,
       name: query.name,
       from: query.from.toISOString(),
       to: query.to.toISOString(),
       stepSeconds,
-      series: groupBySeries(rows),
+      series: groupBySeries(series, rows),
       truncated: seriesCount > MAX_SERIES_PER_ANSWER,
     };
   }
 
-  private async resolveSeries(keys: SeriesKey[]): Promise<void> {
-    if (this.seriesCache.size + keys.length > SERIES_CACHE_CAPACITY) this.seriesCache = new Map();
-    for (let start = 0; start < keys.length; start += SERIES_PER_STATEMENT) {
-      const ids = await this.repository.seriesIds(keys.slice(start, start + SERIES_PER_STATEMENT));
-      for (const [fingerprint, id] of ids) this.seriesCache.set(fingerprint, id);
+  /**
+   * Finds (or creates) the ids of these series, caches them under each of their cache keys and
+   * answers them by cache key (the batch at hand does not depend on the cache keeping them).
+   */
+  private async resolveSeries(
+    series: readonly { key: SeriesKey; cacheKeys: string[] }[],
+  ): Promise<Map<string, string>> {
+    const resolved = new Map<string, string>();
+    for (let start = 0; start < series.length; start += SERIES_PER_STATEMENT) {
+      const chunk = series.slice(start, start + SERIES_PER_STATEMENT);
+      const ids = await this.repository.seriesIds(chunk.map((entry) => entry.key));
+      for (const { key, cacheKeys } of chunk) {
+        const id = ids.get(key.fingerprint.toString('hex'))!;
+        for (const cacheKey of cacheKeys) resolved.set(cacheKey, id);
+      }
     }
+    if (this.seriesCache.size + resolved.size > SERIES_CACHE_CAPACITY) this.seriesCache = new Map();
+    for (const [cacheKey, id] of resolved) this.seriesCache.set(cacheKey, id);
+    return resolved;
   }
 }
 
@@ -168,15 +221,22 @@ export function canonicalJson(value: AttributeValue | (AttributeValue | Attribut
   return JSON.stringify(value);
 }
 
-function groupBySeries(rows: readonly DownsampledRow[]): HistorySeries[] {
-  const series = new Map<string, HistorySeries>();
+/** The points of each series, in the order the series were listed; a series without any is left out. */
+function groupBySeries(
+  series: readonly StoredSeries[],
+  rows: readonly BucketRow[],
+): HistorySeries[] {
+  const points = new Map<string, HistorySeries['points']>();
   for (const row of rows) {
-    let entry = series.get(row.seriesId);
-    if (!entry) {
-      entry = { attributes: row.attributes, points: [] };
-      series.set(row.seriesId, entry);
+    let list = points.get(row.seriesId);
+    if (!list) {
+      list = [];
+      points.set(row.seriesId, list);
     }
-    entry.points.push({ time: row.bucket.toISOString(), avg: row.avg, max: row.max });
+    list.push({ time: new Date(row.bucketMs).toISOString(), avg: row.avg, max: row.max });
   }
-  return [...series.values()];
+  return series.flatMap((s) => {
+    const list = points.get(s.id);
+    return list ? [{ attributes: s.attributes, points: list }] : [];
+  });
 }

@@ -4,8 +4,11 @@ import { queryInteger, text } from './text.js';
 /** An absolute instant: RFC 3339 with `Z` or an offset, never a local time. */
 const instant = z.iso.datetime({ offset: true });
 
-/** A step as Prometheus writes it: `30s`, `5m`, `1h`, `1d`, or plain seconds. */
-const STEP = /^([0-9]{1,7})(s|m|h|d)?$/;
+/**
+ * A step as Prometheus writes it: `30s`, `5m`, `1h`, `1d`, or plain seconds; a positive amount,
+ * so that the pattern alone (which the OpenAPI document shows) says what is accepted.
+ */
+const STEP = /^([1-9][0-9]{0,6})(s|m|h|d)?$/;
 const STEP_SECONDS = { s: 1, m: 60, h: 3600, d: 86_400 } as const;
 
 export const MetricHistoryQuery = z.strictObject({
@@ -21,7 +24,6 @@ export const MetricHistoryQuery = z.strictObject({
       const [, amount, unit] = STEP.exec(raw)!;
       return Number(amount) * STEP_SECONDS[(unit ?? 's') as keyof typeof STEP_SECONDS];
     })
-    .pipe(z.number().int().min(1))
     .optional()
     .describe('bucket width; raised so that no series has more than 2000 points'),
 });

@@ -79,6 +79,10 @@ describe('telemetry while the Collector is down', () => {
       logger: { info: (m) => lines.push(`info ${m}`), warn: (m) => lines.push(`warn ${m}`) },
     });
 
+    // The one line at start says where and how (TLS or not) it exports.
+    expect(lines.shift()).toMatch(
+      new RegExp(`^info metrics export to http://127.0.0.1:${port} over `),
+    );
     await until(() => lines.length > 0, 'the outage log', 30_000);
     // Many more failing cycles: still the one line.
     await sleep(3000);

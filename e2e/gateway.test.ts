@@ -29,6 +29,7 @@ import {
   FakeAgent,
   PROCESS_FIXTURE,
 } from '../control-api/src/test-support/fake-agent.js';
+import { otlpJson } from '../control-api/src/test-support/otlp-exports.js';
 import { ADMIN, TEST_RATE_LIMIT_PER_MINUTE } from '../control-api/src/test-support/test-api.js';
 import { probeTls } from '../control-api/src/test-support/tls-probe.js';
 import {
@@ -154,24 +155,13 @@ describe('the gateway in front of two API instances', () => {
 
   it("passes the Collector's gzip OTLP export on to the history ingest", async () => {
     const token = await instances.first.createServiceToken('gateway-collector', 'ingest');
-    const now = String(BigInt(Date.now()) * 1_000_000n);
-    const exportRequest = {
-      resourceMetrics: [
-        {
-          resource: { attributes: [{ key: 'host.name', value: { stringValue: 'gw-host' } }] },
-          scopeMetrics: [
-            {
-              metrics: [
-                {
-                  name: 'system.memory.usage',
-                  sum: { dataPoints: [{ timeUnixNano: now, asInt: '1' }] },
-                },
-              ],
-            },
-          ],
-        },
-      ],
-    };
+    const exportRequest = otlpJson({ 'host.name': 'gw-host' }, [
+      {
+        name: 'system.memory.usage',
+        kind: 'sum',
+        points: [{ timeMs: Date.now(), value: 1, asInt: true }],
+      },
+    ]);
     const reply = await client.request('POST', '/v1/metrics', {
       headers: {
         authorization: `Bearer ${token}`,

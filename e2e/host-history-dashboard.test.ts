@@ -9,6 +9,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeAgent } from '../control-api/src/test-support/fake-agent.js';
 import { ApiClient } from '../control-api/src/test-support/rest-client.js';
+import { otlpJson } from '../control-api/src/test-support/otlp-exports.js';
 import { ADMIN, startTestApi, type TestApi } from '../control-api/src/test-support/test-api.js';
 import { startAgent, waitForAgent } from './support/control-stack.js';
 import { REPO_ROOT } from './support/otelcol.js';
@@ -74,63 +75,33 @@ function expandMacros(
 
 /** OTLP/JSON of one host's points at two instants a minute apart. */
 function hostExport(host: string, t0: number) {
-  const ns = (ms: number) => String(BigInt(ms) * 1_000_000n);
-  const attrs = (entries: Record<string, string | number>) =>
-    Object.entries(entries).map(([key, v]) => ({
-      key,
-      value: typeof v === 'number' ? { intValue: String(v) } : { stringValue: v },
-    }));
-  const gauge = (name: string, points: [Record<string, string | number>, number, number][]) => ({
+  const gauge = (name: string, series: [Record<string, string | number>, number, number][]) => ({
     name,
-    gauge: {
-      dataPoints: points.flatMap(([a, v0, v1]) => [
-        { attributes: attrs(a), timeUnixNano: ns(t0), asDouble: v0 },
-        { attributes: attrs(a), timeUnixNano: ns(t0 + 60_000), asDouble: v1 },
-      ]),
-    },
+    kind: 'gauge' as const,
+    points: series.flatMap(([attributes, v0, v1]) => [
+      { attributes, timeMs: t0, value: v0 },
+      { attributes, timeMs: t0 + 60_000, value: v1 },
+    ]),
   });
-  return {
-    resourceMetrics: [
-      {
-        resource: { attributes: attrs({ 'host.name': host }) },
-        scopeMetrics: [
-          {
-            metrics: [
-              gauge('system.cpu.utilization', [
-                [{ 'cpu.mode': 'idle', 'cpu.logical_number': 0 }, 0.75, 0.5],
-                [{ 'cpu.mode': 'idle', 'cpu.logical_number': 1 }, 0.25, 0.5],
-                [{ 'cpu.mode': 'user', 'cpu.logical_number': 0 }, 0.25, 0.5],
-              ]),
-              gauge('system.memory.usage', [[{ 'system.memory.state': 'used' }, 6000, 7000]]),
-              gauge('system.filesystem.utilization', [
-                [
-                  { 'system.filesystem.mountpoint': '/', 'system.filesystem.state': 'used' },
-                  0.9,
-                  0.9,
-                ],
-                [
-                  { 'system.filesystem.mountpoint': '/data', 'system.filesystem.state': 'used' },
-                  0.2,
-                  0.3,
-                ],
-              ]),
-              gauge('system.network.io', [
-                [{ 'network.io.direction': 'receive', 'network.interface.name': 'eth0' }, 0, 6000],
-                [
-                  { 'network.io.direction': 'receive', 'network.interface.name': 'eth1' },
-                  100,
-                  3100,
-                ],
-                [{ 'network.io.direction': 'transmit', 'network.interface.name': 'eth0' }, 0, 600],
-              ]),
-              gauge('system.cpu.load_average.1m', [[{}, 1.5, 2.5]]),
-              gauge('system.cpu.load_average.15m', [[{}, 1, 1]]),
-            ],
-          },
-        ],
-      },
-    ],
-  };
+  return otlpJson({ 'host.name': host }, [
+    gauge('system.cpu.utilization', [
+      [{ 'cpu.mode': 'idle', 'cpu.logical_number': 0 }, 0.75, 0.5],
+      [{ 'cpu.mode': 'idle', 'cpu.logical_number': 1 }, 0.25, 0.5],
+      [{ 'cpu.mode': 'user', 'cpu.logical_number': 0 }, 0.25, 0.5],
+    ]),
+    gauge('system.memory.usage', [[{ 'system.memory.state': 'used' }, 6000, 7000]]),
+    gauge('system.filesystem.utilization', [
+      [{ 'system.filesystem.mountpoint': '/', 'system.filesystem.state': 'used' }, 0.9, 0.9],
+      [{ 'system.filesystem.mountpoint': '/data', 'system.filesystem.state': 'used' }, 0.2, 0.3],
+    ]),
+    gauge('system.network.io', [
+      [{ 'network.io.direction': 'receive', 'network.interface.name': 'eth0' }, 0, 6000],
+      [{ 'network.io.direction': 'receive', 'network.interface.name': 'eth1' }, 100, 3100],
+      [{ 'network.io.direction': 'transmit', 'network.interface.name': 'eth0' }, 0, 600],
+    ]),
+    gauge('system.cpu.load_average.1m', [[{}, 1.5, 2.5]]),
+    gauge('system.cpu.load_average.15m', [[{}, 1, 1]]),
+  ]);
 }
 
 type Row = { time: Date; metric?: string; [column: string]: unknown };

@@ -8,6 +8,7 @@ import { PartitionRepository } from './repositories/history-partitions.js';
 import { RetentionRepository } from './repositories/retention.js';
 import { HistoryRetention } from './services/history-retention.js';
 import { FakeAgent, WINDOW_FIXTURE } from './test-support/fake-agent.js';
+import { otlpJson } from './test-support/otlp-exports.js';
 import type { ApiClient } from './test-support/rest-client.js';
 import { startTestApiWithAdmin, type TestApi } from './test-support/test-api.js';
 
@@ -31,53 +32,34 @@ interface ProcessHistory {
   }[];
 }
 
-const ns = (ms: number) => String(BigInt(ms) * 1_000_000n);
-
 /** OTLP/JSON of the agent's per-process metrics for `processes` at `atMs`. */
 function processExport(agentId: string, atMs: number, processes: [number, string, number][]) {
-  const attributes = (pid: number, name: string) => [
-    { key: 'process.pid', value: { intValue: String(pid) } },
-    { key: 'process.executable.name', value: { stringValue: name } },
-    { key: 'process.owner', value: { stringValue: 'tester' } },
-  ];
-  return {
-    resourceMetrics: [
-      {
-        resource: {
-          attributes: [
-            { key: 'host.name', value: { stringValue: 'web-3' } },
-            { key: 'service.instance.id', value: { stringValue: agentId } },
-          ],
-        },
-        scopeMetrics: [
-          {
-            metrics: [
-              {
-                name: 'process.cpu.utilization',
-                gauge: {
-                  dataPoints: processes.map(([pid, name, cpu]) => ({
-                    attributes: attributes(pid, name),
-                    timeUnixNano: ns(atMs),
-                    asDouble: cpu,
-                  })),
-                },
-              },
-              {
-                name: 'process.memory.usage',
-                sum: {
-                  dataPoints: processes.map(([pid, name]) => ({
-                    attributes: attributes(pid, name),
-                    timeUnixNano: ns(atMs),
-                    asInt: String(pid * 1024),
-                  })),
-                },
-              },
-            ],
-          },
-        ],
-      },
-    ],
-  };
+  const attributes = (pid: number, name: string) => ({
+    'process.pid': pid,
+    'process.executable.name': name,
+    'process.owner': 'tester',
+  });
+  return otlpJson({ 'host.name': 'web-3', 'service.instance.id': agentId }, [
+    {
+      name: 'process.cpu.utilization',
+      kind: 'gauge',
+      points: processes.map(([pid, name, cpu]) => ({
+        attributes: attributes(pid, name),
+        timeMs: atMs,
+        value: cpu,
+      })),
+    },
+    {
+      name: 'process.memory.usage',
+      kind: 'sum',
+      points: processes.map(([pid, name]) => ({
+        attributes: attributes(pid, name),
+        timeMs: atMs,
+        value: pid * 1024,
+        asInt: true,
+      })),
+    },
+  ]);
 }
 
 describe('events and the inventory history', () => {

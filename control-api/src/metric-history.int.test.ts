@@ -1,54 +1,27 @@
 import { randomUUID } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { JsonMetricsSerializer, ProtobufMetricsSerializer } from '@opentelemetry/otlp-transformer';
-import { resourceFromAttributes } from '@opentelemetry/resources';
-import {
-  AggregationTemporality,
-  MeterProvider,
-  MetricReader,
-  type ResourceMetrics,
-} from '@opentelemetry/sdk-metrics';
+import type { ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Clock } from './infra/clock.js';
 import { silentLogger } from './infra/logger.js';
 import { PartitionRepository } from './repositories/history-partitions.js';
-import { HistoryRetention, PARTITION_DAYS_AHEAD } from './services/history-retention.js';
 import { RetentionRepository } from './repositories/retention.js';
+import { HistoryRetention, PARTITION_DAYS_AHEAD } from './services/history-retention.js';
 import { FakeAgent } from './test-support/fake-agent.js';
+import { otlpJson, sdkExport } from './test-support/otlp-exports.js';
 import type { ApiClient } from './test-support/rest-client.js';
 import { startTestApiWithAdmin, type TestApi } from './test-support/test-api.js';
 
-class CollectingReader extends MetricReader {
-  constructor() {
-    super({ aggregationTemporalitySelector: () => AggregationTemporality.CUMULATIVE });
-  }
-  protected onForceFlush(): Promise<void> {
-    return Promise.resolve();
-  }
-  protected onShutdown(): Promise<void> {
-    return Promise.resolve();
-  }
-}
-
 /** One export of the real OTel SDK: system.cpu.utilization of two CPUs on `host`. */
-async function cpuExport(host: string, agentId: string, values: [number, number]) {
-  const reader = new CollectingReader();
-  const provider = new MeterProvider({
-    resource: resourceFromAttributes({ 'host.name': host, 'service.instance.id': agentId }),
-    readers: [reader],
-  });
-  provider
-    .getMeter('test')
-    .createObservableGauge('system.cpu.utilization')
-    .addCallback((result) => {
+const cpuExport = (host: string, agentId: string, values: [number, number]) =>
+  sdkExport({ 'host.name': host, 'service.instance.id': agentId }, (meter) =>
+    meter.createObservableGauge('system.cpu.utilization').addCallback((result) => {
       result.observe(values[0], { 'cpu.logical_number': 0 });
       result.observe(values[1], { 'cpu.logical_number': 1 });
-    });
-  const { resourceMetrics } = await reader.collect();
-  await provider.shutdown();
-  return resourceMetrics;
-}
+    }),
+  );
 
 const protobuf = (metrics: ResourceMetrics) =>
   Buffer.from(ProtobufMetricsSerializer.serializeRequest(metrics)!);
@@ -166,33 +139,16 @@ describe('metrics history: OTLP ingest, storage and the history route', () => {
   });
 
   it('refuses points outside the kept days with OTLP partial success, keeping the others', async () => {
-    const body = {
-      resourceMetrics: [
-        {
-          resource: {
-            attributes: [
-              { key: 'host.name', value: { stringValue: 'web-3' } },
-              { key: 'service.instance.id', value: { stringValue: agent.instanceUid } },
-            ],
-          },
-          scopeMetrics: [
-            {
-              metrics: [
-                {
-                  name: 'system.memory.usage',
-                  sum: {
-                    dataPoints: [
-                      { timeUnixNano: String(BigInt(Date.now()) * 1_000_000n), asInt: '1024' },
-                      { timeUnixNano: '1000000000', asInt: '2048' },
-                    ],
-                  },
-                },
-              ],
-            },
-          ],
-        },
-      ],
-    };
+    const body = otlpJson({ 'host.name': 'web-3', 'service.instance.id': agent.instanceUid }, [
+      {
+        name: 'system.memory.usage',
+        kind: 'sum',
+        points: [
+          { timeMs: Date.now(), value: 1024, asInt: true },
+          { timeMs: 1000, value: 2048, asInt: true },
+        ],
+      },
+    ]);
     const reply = await ingest(JSON.stringify(body), { 'content-type': 'application/json' });
     expect(reply.status).toBe(200);
     expect(await reply.json()).toEqual({
@@ -210,39 +166,21 @@ describe('metrics history: OTLP ingest, storage and the history route', () => {
   });
 
   it('keeps one series for the same attributes sent in another order', async () => {
-    const point = (attributes: [string, string][], asInt: string) => ({
-      resourceMetrics: [
+    const point = (attributes: [string, string][], value: string) =>
+      otlpJson({ 'host.name': 'web-3', 'service.instance.id': agent.instanceUid }, [
         {
-          resource: {
-            attributes: [
-              { key: 'host.name', value: { stringValue: 'web-3' } },
-              { key: 'service.instance.id', value: { stringValue: agent.instanceUid } },
-            ],
-          },
-          scopeMetrics: [
+          name: 'system.network.io',
+          kind: 'sum',
+          points: [
             {
-              metrics: [
-                {
-                  name: 'system.network.io',
-                  sum: {
-                    dataPoints: [
-                      {
-                        timeUnixNano: String(BigInt(Date.now()) * 1_000_000n),
-                        asInt,
-                        attributes: attributes.map(([key, value]) => ({
-                          key,
-                          value: { stringValue: value },
-                        })),
-                      },
-                    ],
-                  },
-                },
-              ],
+              attributes: Object.fromEntries(attributes),
+              timeMs: Date.now(),
+              value: Number(value),
+              asInt: true,
             },
           ],
         },
-      ],
-    });
+      ]);
     const direction: [string, string] = ['network.io.direction', 'receive'];
     const device: [string, string] = ['network.interface.name', 'eth0'];
     // The first order, twice (the second is answered by the ingest's cache), then the other.

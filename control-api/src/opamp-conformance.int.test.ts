@@ -128,6 +128,30 @@ describe('a gap in sequence_num asks for the full state', () => {
   });
 });
 
+describe('heartbeats', () => {
+  it("move the agent's lastSeenAt forward and leave the rest of its row as described", async () => {
+    const agent = await startAgent();
+    const seen = async () =>
+      (
+        await admin.request<{ lastSeenAt: string; hostname: string | null }>(
+          'GET',
+          `/api/v1/agents/${agent.instanceUid}`,
+        )
+      ).body;
+    const first = await seen();
+    for (let beat = 0; beat < 2; beat++) {
+      // Past the write throttle (at most one write a second per agent), then a bare heartbeat.
+      await new Promise((resolve) => setTimeout(resolve, 1100));
+      await agent.sendAndWait();
+    }
+    const later = await seen();
+    expect(Date.parse(later.lastSeenAt)).toBeGreaterThan(Date.parse(first.lastSeenAt) + 2000);
+    expect(later.hostname).toBe(first.hostname);
+    expect(later.hostname).not.toBeNull();
+    await agent.drop();
+  });
+});
+
 describe('connection_settings', () => {
   it('are not offered to an agent that does not accept OpAMP connection settings', async () => {
     const agent = await startAgent({ capabilities: FAKE_AGENT_CAPABILITIES });

@@ -1,56 +1,34 @@
 import { JsonMetricsSerializer, ProtobufMetricsSerializer } from '@opentelemetry/otlp-transformer';
-import { resourceFromAttributes } from '@opentelemetry/resources';
-import {
-  AggregationTemporality,
-  MeterProvider,
-  MetricReader,
-  type ResourceMetrics,
-} from '@opentelemetry/sdk-metrics';
 import { describe, expect, it } from 'vitest';
+import { sdkExport } from '../test-support/otlp-exports.js';
 import type { MetricPoint } from './metric-batch.js';
 import { decodeMetricsJson } from './otlp-json.js';
 import { decodeMetricsRequest, encodeMetricsResponse } from './otlp-protobuf.js';
 import { MalformedProtobufError, ProtobufReader } from './protobuf-reader.js';
 
-class CollectingReader extends MetricReader {
-  constructor() {
-    super({ aggregationTemporalitySelector: () => AggregationTemporality.CUMULATIVE });
-  }
-  protected onForceFlush(): Promise<void> {
-    return Promise.resolve();
-  }
-  protected onShutdown(): Promise<void> {
-    return Promise.resolve();
-  }
-}
-
 /** What the agent's SDK exports: a gauge, an up-down counter, a counter and a histogram. */
-async function exportedMetrics(): Promise<ResourceMetrics> {
-  const reader = new CollectingReader();
-  const provider = new MeterProvider({
-    resource: resourceFromAttributes({
+const exportedMetrics = () =>
+  sdkExport(
+    {
       'host.name': 'web-3',
       'service.instance.id': '0190a9c4-6c6e-7cde-8a4b-6d6f0f3c2a11',
       'host.cpu.count': 2,
-    }),
-    readers: [reader],
-  });
-  const meter = provider.getMeter('test');
-  meter
-    .createObservableGauge('system.cpu.utilization')
-    .addCallback((result) => result.observe(0.25, { 'cpu.mode': 'user', 'cpu.logical_number': 1 }));
-  meter.createUpDownCounter('system.memory.usage').add(1024, { 'system.memory.state': 'used' });
-  meter
-    .createCounter('system.network.io')
-    .add(4096, { 'network.io.direction': 'receive', 'network.interface.name': 'lo' });
-  const histogram = meter.createHistogram('cybercorp.agent.collection.duration');
-  histogram.record(0.5);
-  histogram.record(1.5);
-  const { resourceMetrics, errors } = await reader.collect();
-  expect(errors).toEqual([]);
-  await provider.shutdown();
-  return resourceMetrics;
-}
+    },
+    (meter) => {
+      meter
+        .createObservableGauge('system.cpu.utilization')
+        .addCallback((result) =>
+          result.observe(0.25, { 'cpu.mode': 'user', 'cpu.logical_number': 1 }),
+        );
+      meter.createUpDownCounter('system.memory.usage').add(1024, { 'system.memory.state': 'used' });
+      meter
+        .createCounter('system.network.io')
+        .add(4096, { 'network.io.direction': 'receive', 'network.interface.name': 'lo' });
+      const histogram = meter.createHistogram('cybercorp.agent.collection.duration');
+      histogram.record(0.5);
+      histogram.record(1.5);
+    },
+  );
 
 const byName = (points: MetricPoint[]) =>
   Object.fromEntries(points.map((p) => [p.name, { attributes: p.attributes, value: p.value }]));

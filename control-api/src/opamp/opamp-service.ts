@@ -12,6 +12,7 @@ import {
   type ServerToAgent,
 } from '@cybercorp/protocol';
 import { LogThrottle } from '@cybercorp/logging';
+import { BatchWriter } from '../infra/batch-writer.js';
 import type { Clock } from '../infra/clock.js';
 import { isDatabaseUnavailable } from '../infra/database-errors.js';
 import type { Logger } from '../infra/logger.js';
@@ -85,6 +86,8 @@ export class OpampService {
   /** Agents that sent a full description since this process started. */
   private readonly described = new Set<string>();
   private readonly sightings: SightingThrottle;
+  /** Heartbeats of agents whose row is current, written together (lastSeenAt only). */
+  private readonly touches: BatchWriter<{ id: string; seenAt: Date }, undefined>;
   private readonly sequences = new SequenceTracker();
   private readonly unknownResultLog = new LogThrottle(UNKNOWN_RESULT_LOG_INTERVAL_MS);
   /** One line a minute while what instances share (presence, window snapshots) cannot be written. */
@@ -92,6 +95,10 @@ export class OpampService {
 
   constructor(private readonly deps: OpampServiceDeps) {
     this.sightings = new SightingThrottle(Math.min(1000, this.presenceTtlMs / 4));
+    this.touches = new BatchWriter(async (rows) => {
+      await deps.agents.touchMany(rows);
+      return rows.map(() => undefined);
+    });
   }
 
   /** How long a message keeps an agent online: two heartbeat intervals plus a little slack. */
@@ -149,15 +156,22 @@ export class OpampService {
       message.customCapabilities !== undefined;
     let stored = true;
     if (this.sightings.mustWrite(agentId, sighting, now, news)) {
-      stored = await this.storeSighting(agentId, {
-        id: agentId,
-        transport: exchange.transport,
-        agentTokenId: exchange.agentTokenId,
-        capabilities: message.capabilities,
-        seenAt: new Date(now),
-        description,
-        customCapabilities: message.customCapabilities?.capabilities,
-      });
+      // A heartbeat of an agent whose row is current only moves lastSeenAt: group-committed
+      // with the other agents' heartbeats instead of one upsert each.
+      const heartbeatOnly = !news && this.sightings.isCurrent(agentId, sighting);
+      stored = await this.storeSighting(agentId, () =>
+        heartbeatOnly
+          ? this.touches.add({ id: agentId, seenAt: new Date(now) })
+          : deps.agents.upsert({
+              id: agentId,
+              transport: exchange.transport,
+              agentTokenId: exchange.agentTokenId,
+              capabilities: message.capabilities,
+              seenAt: new Date(now),
+              description,
+              customCapabilities: message.customCapabilities?.capabilities,
+            }),
+      );
       const shared = await this.shared('presence', agentId, () =>
         deps.presence.markSeen(
           agentId,
@@ -257,12 +271,9 @@ export class OpampService {
    * Writes the agent's row. A live session outlasts a database outage: the agent stays present
    * and its commands keep flowing; only the write is skipped (and retried with the next message).
    */
-  private async storeSighting(
-    agentId: string,
-    row: Parameters<AgentRepository['upsert']>[0],
-  ): Promise<boolean> {
+  private async storeSighting(agentId: string, write: () => Promise<void>): Promise<boolean> {
     try {
-      await this.deps.agents.upsert(row);
+      await write();
       return true;
     } catch (error) {
       if (!isDatabaseUnavailable(error)) throw error;

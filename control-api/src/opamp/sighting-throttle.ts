@@ -21,6 +21,11 @@ export class SightingThrottle {
     return last === undefined || last.key !== key || atMs - last.atMs >= this.refreshMs;
   }
 
+  /** Whether the row already holds everything but the time: only `lastSeenAt` would change. */
+  isCurrent(agentId: string, key: string): boolean {
+    return this.written.get(agentId)?.key === key;
+  }
+
   /** Called once the write succeeded. */
   wrote(agentId: string, key: string, atMs: number): void {
     this.written.set(agentId, { key, atMs });

@@ -1,8 +1,5 @@
 import { z } from 'zod';
-import { queryInteger, text } from './text.js';
-
-/** An absolute instant: RFC 3339 with `Z` or an offset, never a local time. */
-const instant = z.iso.datetime({ offset: true });
+import { instant, keysetPage, text } from './text.js';
 
 /**
  * Filters of the audit log, all applied by the API. Unknown parameters are refused, so a
@@ -14,13 +11,7 @@ export const AuditQuery = z.strictObject({
   action: text(0, 200).optional().describe('exact audit action, e.g. process.kill'),
   since: instant.optional().describe('events at or after this instant'),
   until: instant.optional().describe('events at or before this instant'),
-  limit: queryInteger(1, 500).optional(),
-  // At most 18 digits: always inside PostgreSQL's bigint, which audit ids are.
-  cursor: z
-    .string()
-    .regex(/^[0-9]{1,18}$/, 'cursor must come from nextCursor')
-    .optional()
-    .describe('nextCursor of the previous page, with the same filters'),
+  ...keysetPage,
 });
 export type AuditQuery = z.input<typeof AuditQuery>;
 

@@ -1,8 +1,5 @@
 import { z } from 'zod';
-import { queryInteger, text } from './text.js';
-
-/** An absolute instant: RFC 3339 with `Z` or an offset, never a local time. */
-const instant = z.iso.datetime({ offset: true });
+import { instant, keysetPage, text } from './text.js';
 
 /**
  * A step as Prometheus writes it: `30s`, `5m`, `1h`, `1d`, or plain seconds; a positive amount,
@@ -83,12 +80,7 @@ export const EventQuery = z.strictObject({
     .describe('agent.connected, agent.disconnected, or an audited action such as process.kill'),
   since: instant.optional().describe('events at or after this instant'),
   until: instant.optional().describe('events at or before this instant'),
-  limit: queryInteger(1, 500).optional(),
-  cursor: z
-    .string()
-    .regex(/^[0-9]{1,18}$/, 'cursor must come from nextCursor')
-    .optional()
-    .describe('nextCursor of the previous page, with the same filters'),
+  ...keysetPage,
 });
 export type EventQuery = z.input<typeof EventQuery>;
 

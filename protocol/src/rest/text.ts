@@ -21,3 +21,17 @@ export function queryInteger(min: number, max: number) {
     .pipe(z.number().int().min(min).max(max))
     .meta({ type: 'integer', minimum: min, maximum: max, pattern: undefined });
 }
+
+/** An absolute instant: RFC 3339 with `Z` or an offset, never a local time. */
+export const instant = z.iso.datetime({ offset: true });
+
+/** The paging of a list newest first by id: `limit`, and `cursor` from the previous page. */
+export const keysetPage = {
+  limit: queryInteger(1, 500).optional(),
+  // At most 18 digits: always inside PostgreSQL's bigint, which the ids are.
+  cursor: z
+    .string()
+    .regex(/^[0-9]{1,18}$/, 'cursor must come from nextCursor')
+    .optional()
+    .describe('nextCursor of the previous page, with the same filters'),
+};

@@ -1,4 +1,7 @@
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
 import type { Attributes } from '../ingest/metric-batch.js';
 
 /** A series before it has an id: what identifies it, and the hash of that. */
@@ -71,17 +74,35 @@ export class MetricHistoryRepository {
     return new Map(rows.map((row) => [row.fingerprint.toString('hex'), row.id]));
   }
 
-  /** One statement for the whole batch: the arrays are sent once, unnested server-side. */
+  /**
+   * `COPY … FROM STDIN` of the whole batch in text format: PostgreSQL's fastest way in, with
+   * no per-row statement work (an INSERT of unnested arrays reached under half its rate in
+   * bench/history-ingest). A failed COPY leaves its connection unusable, so it is discarded.
+   */
   async insertSamples(samples: SampleColumns): Promise<void> {
-    await this.db.query(
-      `INSERT INTO system_metrics (time, series_id, value)
-       SELECT to_timestamp(t), s, v FROM unnest($1::float8[], $2::bigint[], $3::float8[]) AS u(t, s, v)`,
-      [
-        arrayLiteral(samples.epochSeconds),
-        arrayLiteral(samples.seriesIds),
-        arrayLiteral(samples.values),
-      ],
-    );
+    let rows = '';
+    // An export's points share a few instants: each is formatted once.
+    let lastEpoch = NaN;
+    let lastTime = '';
+    for (let i = 0; i < samples.values.length; i++) {
+      const epoch = samples.epochSeconds[i]!;
+      if (epoch !== lastEpoch) {
+        lastEpoch = epoch;
+        lastTime = new Date(epoch * 1000).toISOString();
+      }
+      rows += `${lastTime}\t${samples.seriesIds[i]!}\t${samples.values[i]!}\n`;
+    }
+    const client = await this.db.connect();
+    try {
+      await pipeline(
+        Readable.from([rows]),
+        client.query(copyFrom('COPY system_metrics (time, series_id, value) FROM STDIN')),
+      );
+    } catch (error) {
+      client.release(error instanceof Error ? error : new Error(String(error)));
+      throw error;
+    }
+    client.release();
   }
 
   /** The agent's series of one metric, at most `limit`, lowest id first. */

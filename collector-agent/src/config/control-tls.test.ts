@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,7 +22,11 @@ describe('control connection security', () => {
     await writeFile(join(dir, 'ca.crt'), PEM);
     await writeFile(
       join(dir, 'key.pem'),
-      '-----BEGIN PRIVATE KEY-----\nMIIB\n-----END PRIVATE KEY-----\n',
+      // A key made for this run, never stored in the repository.
+      generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({
+        type: 'pkcs8',
+        format: 'pem',
+      }),
     );
   });
   afterAll(() => rm(dir, { recursive: true, force: true }));

@@ -1,10 +1,11 @@
 import { X509Certificate } from 'node:crypto';
-import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SecureContextOptions } from 'node:tls';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { TlsSettings } from '../config.js';
+import { makeDevCerts, type DevCerts } from '../test-support/dev-certs.js';
 import { recordingLogger } from '../test-support/recording-logger.js';
 import {
   loadTlsCredentials,
@@ -13,44 +14,17 @@ import {
   TlsReloader,
 } from './tls-context.js';
 
-// Two throw-away self-signed P-256 pairs made for this test (CN literal-a, literal-b); nothing
-// trusts them.
-const CERT_A = `-----BEGIN CERTIFICATE-----
-MIIBfjCCASWgAwIBAgIULB+QrqIAGThDnYHUPMYgstUiStUwCgYIKoZIzj0EAwIw
-FDESMBAGA1UEAwwJbGl0ZXJhbC1hMCAXDTI2MTIwMTE3MDgzNloYDzIxMjYxMTA3
-MTcwODM2WjAUMRIwEAYDVQQDDAlsaXRlcmFsLWEwWTATBgcqhkjOPQIBBggqhkjO
-PQMBBwNCAAQq2WrlT8dJMd3OO8EmYBrahDpgibR3u5iwGJ4pdgumCGuX+ciIYndW
-NK+WAOxDt4jHFqmDf5MLpENPHNEcm8Rso1MwUTAdBgNVHQ4EFgQUutoZNu+BNMQ9
-Nwi23qrnO58u7ZowHwYDVR0jBBgwFoAUutoZNu+BNMQ9Nwi23qrnO58u7ZowDwYD
-VR0TAQH/BAUwAwEB/zAKBggqhkjOPQQDAgNHADBEAiAqVyS/+kQ/Ruq4KsMahiid
-aq0h9yKn1kMpEYebn9ZrtgIgC8jaiU0JBkWzfD7YdMjLkk2sxBmhW/Vjv74H96bP
-DN4=
------END CERTIFICATE-----
-`;
-const KEY_A = `-----BEGIN PRIVATE KEY-----
-MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgaOMB1mPgAsAi2xMk
-JHWsIb9TwQu6InLpzS3Wt2tbgqahRANCAAQq2WrlT8dJMd3OO8EmYBrahDpgibR3
-u5iwGJ4pdgumCGuX+ciIYndWNK+WAOxDt4jHFqmDf5MLpENPHNEcm8Rs
------END PRIVATE KEY-----
-`;
-const CERT_B = `-----BEGIN CERTIFICATE-----
-MIIBfzCCASWgAwIBAgIUF2NycPGxZPl3Hu9hLoHIIulnk24wCgYIKoZIzj0EAwIw
-FDESMBAGA1UEAwwJbGl0ZXJhbC1iMCAXDTI2MTIwMTE3MDgzNloYDzIxMjYxMTA3
-MTcwODM2WjAUMRIwEAYDVQQDDAlsaXRlcmFsLWIwWTATBgcqhkjOPQIBBggqhkjO
-PQMBBwNCAAQx0YVKtP+bgGo77uy37hATdUXaUsgYn6J6I3948oMsJRm/FkBGQfre
-ThyZyxWzEWlC0xhg9CpeazEkSqo/Cbyjo1MwUTAdBgNVHQ4EFgQUC3wwSeVpV/Xm
-H/gM0fx0ai0tWlYwHwYDVR0jBBgwFoAUC3wwSeVpV/XmH/gM0fx0ai0tWlYwDwYD
-VR0TAQH/BAUwAwEB/zAKBggqhkjOPQQDAgNIADBFAiEA3BBgRHgWwKY7k27sIrRk
-AI26VoGUfWHqZdvp74M2FjwCIFwztJVRNUu47WXHDvXqFEsaw91KTkiC1meyemGi
-NW7I
------END CERTIFICATE-----
-`;
-const KEY_B = `-----BEGIN PRIVATE KEY-----
-MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgNSuBdlH9LYf/Pi2V
-dQRLX0qbhTalt9t1+G15pORtpSWhRANCAAQx0YVKtP+bgGo77uy37hATdUXaUsgY
-n6J6I3948oMsJRm/FkBGQfreThyZyxWzEWlC0xhg9CpeazEkSqo/Cbyj
------END PRIVATE KEY-----
-`;
+// Two server certificates with their keys, made for this run by scripts/dev-certs (never
+// stored in the repository); nothing outside the test trusts them.
+const [pairA, pairB] = await Promise.all([makeDevCerts(), makeDevCerts()]);
+const readPair = async (certs: DevCerts) =>
+  [await readFile(certs.certFile, 'utf8'), await readFile(certs.keyFile, 'utf8')] as const;
+const [CERT_A, KEY_A] = await readPair(pairA);
+const [CERT_B, KEY_B] = await readPair(pairB);
+afterAll(async () => {
+  await pairA.remove();
+  await pairB.remove();
+});
 const FINGERPRINT_A = new X509Certificate(CERT_A).fingerprint256;
 const FINGERPRINT_B = new X509Certificate(CERT_B).fingerprint256;
 /** A fragment of a private key that no message or log line may carry. */
@@ -72,7 +46,7 @@ describe('tlsCredentialsOf', () => {
   it('accepts a certificate with its own key', () => {
     const credentials = tlsCredentialsOf(pem(CERT_A), pem(KEY_A), 'TLSv1.3');
     expect(credentials.fingerprint256).toBe(FINGERPRINT_A);
-    expect(credentials.validTo).toMatch(/2126/);
+    expect(credentials.validTo).toBe(new X509Certificate(CERT_A).validTo);
   });
 
   it('refuses a key of another certificate, or files that hold no certificate or key', () => {

@@ -266,7 +266,7 @@ describe('two instances behind the gateway: the one holding the agent stops', ()
       `agent back online through the other instance ${seconds.toFixed(2)} s after SIGKILL`,
     );
     const next = await viaGateway.request('GET', `/api/v1/agents/${agentId}/processes`);
-    expect(next.status).toBe(200);
+    expect(next.status, `refused: ${JSON.stringify(next.body)}`).toBe(200);
 
     for (const command of commands) await expectOneOutcome(command);
     await expectNoReexecution(commands);
@@ -292,7 +292,7 @@ describe('two instances behind the gateway: the one holding the agent stops', ()
       `agent back online through the other instance ${seconds.toFixed(2)} s after SIGTERM (the instance took ${stopSeconds.toFixed(2)} s to stop)\n${reconnectLines(logFrom).join('\n')}`,
     );
     const next = await viaGateway.request('GET', `/api/v1/agents/${agentId}/processes`);
-    expect(next.status).toBe(200);
+    expect(next.status, `refused: ${JSON.stringify(next.body)}`).toBe(200);
 
     // A graceful stop answers every caller, directly or over Redis to the instance it entered.
     for (const command of commands) {

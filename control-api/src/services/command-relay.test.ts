@@ -204,6 +204,36 @@ describe('CommandRelay without Redis, and instances that go away', () => {
     ]);
   });
 
+  it('sends here when the instance presence names is gone and the agent reconnected here', async () => {
+    // A killed instance leaves its presence entries until they expire; the agent is back here.
+    const sent: ControlCommand[] = [];
+    let published = 0;
+    const { relay, recorded, kill } = relayWith(
+      channel((command) => (sent.push(command), true)),
+      { presence: presenceOn('killed'), bus: { send: async () => (published++, 0) } },
+    );
+    const outcome = kill();
+    await expect.poll(() => sent.length).toBe(1);
+    relay.onAgentResult(AGENT_ID, {
+      type: 'result',
+      commandId: sent[0]!.commandId,
+      ok: true,
+      data: {},
+    });
+    expect(await outcome).toMatchObject({ commandId: sent[0]!.commandId });
+    expect(published).toBe(1);
+    expect(statuses(recorded)).toEqual([['succeeded', undefined, 'succeeded', null]]);
+  });
+
+  it('ends a command offline when the instance presence names is gone and the agent is not here', async () => {
+    const { recorded, kill } = relayWith(undefined, {
+      presence: presenceOn('killed'),
+      bus: { send: async () => 0 },
+    });
+    expect(await kill()).toMatchObject({ code: 'agent_offline', status: 503 });
+    expect(statuses(recorded)).toEqual([['offline', 'agent_offline', 'failed', 'agent_offline']]);
+  });
+
   it('ends a relayed command unknown when the bus subscription is lost', async () => {
     let published = 0;
     const { relay, recorded, kill } = relayWith(undefined, {

@@ -374,19 +374,24 @@ export class CommandRelay {
     } else if (presence.instanceId === deps.instanceId) {
       sendHere();
     } else if (deps.bus) {
-      await this.sendThroughBus(deps.bus, presence.instanceId, agentId, command);
+      await this.sendThroughBus(deps.bus, presence.instanceId, agentId, command, sendHere);
     } else {
       fail();
     }
     return settled;
   }
 
-  /** Hands the command to the instance holding the agent; from then on that one tells how it ended. */
+  /**
+   * Hands the command to the instance holding the agent; from then on that one tells how it
+   * ended. When no instance listens under that name (it was killed, and its presence entry has
+   * not expired yet) and the agent has meanwhile reconnected here, the command is sent here.
+   */
   private async sendThroughBus(
     bus: CommandBus,
     ownerId: string,
     agentId: string,
     command: ControlCommand,
+    sendHere: () => void,
   ): Promise<void> {
     const { commandId } = command;
     let receivers: number;
@@ -404,7 +409,8 @@ export class CommandRelay {
     const entry = this.pending.get(commandId);
     if (!entry) return; // ended meanwhile (deadline, shutdown)
     if (receivers === 0) {
-      entry.settle({ kind: 'offline' });
+      if (this.deps.connections.get(agentId)) sendHere();
+      else entry.settle({ kind: 'offline' });
       return;
     }
     entry.sent = true;

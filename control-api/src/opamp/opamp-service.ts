@@ -154,42 +154,31 @@ export class OpampService {
       exchange.firstMessage ||
       description !== undefined ||
       message.customCapabilities !== undefined;
-    let stored = true;
-    if (this.sightings.mustWrite(agentId, sighting, now, news)) {
-      // A heartbeat of an agent whose row is current only moves lastSeenAt: group-committed
-      // with the other agents' heartbeats instead of one upsert each.
-      const heartbeatOnly = !news && this.sightings.isCurrent(agentId, sighting);
-      stored = await this.storeSighting(agentId, () =>
-        heartbeatOnly
-          ? this.touches.add({ id: agentId, seenAt: new Date(now) })
-          : deps.agents.upsert({
-              id: agentId,
-              transport: exchange.transport,
-              agentTokenId: exchange.agentTokenId,
-              capabilities: message.capabilities,
-              seenAt: new Date(now),
-              description,
-              customCapabilities: message.customCapabilities?.capabilities,
-            }),
-      );
-      const shared = await this.shared('presence', agentId, () =>
-        deps.presence.markSeen(
-          agentId,
-          {
-            instanceId: deps.instanceId,
-            connectionId: exchange.connectionId,
-            transport: exchange.transport,
-          },
-          this.presenceTtlMs,
-        ),
-      );
-      // What could not be written is written again with the next message.
-      if (stored && shared) this.sightings.wrote(agentId, sighting, now);
-    }
-    if (description && stored) this.described.add(agentId);
+    const write = this.sightings.decide(agentId, sighting, now, news);
+    // Caught at once, so that a failure waits for `sightingStored` below while the control
+    // message is handled, instead of becoming an unhandled rejection meanwhile.
+    const sightingWritten =
+      write === 'none'
+        ? Promise.resolve({ stored: true })
+        : this.writeSighting(exchange, message, write, sighting, now, description).then(
+            (stored) => ({ stored }),
+            (error: unknown) => ({ error }),
+          );
+    const sightingStored = async () => {
+      const written = await sightingWritten;
+      if ('error' in written) throw written.error;
+      return written.stored;
+    };
     if (message.customMessage?.capability === CONTROL_CAPABILITY) {
+      // A command's result ends a call someone is waiting for, and depends on nothing the row
+      // write changes: it is handed on without waiting for that write's group commit (tens of
+      // ms under load). Only news (a first message) is written first, so that the row exists
+      // before what the message brings refers to it.
+      if (news) await sightingStored();
       await this.onControlMessage(agentId, exchange.connectionId, message.customMessage.data);
     }
+    const stored = await sightingStored();
+    if (description && stored) this.described.add(agentId);
 
     // What could not be stored is asked for again, so it reaches the row once the database is back;
     // a gap in sequence_num means a message with state in it may be lost (the spec's rule).
@@ -265,6 +254,50 @@ export class OpampService {
       hash: TEXT_ENCODER.encode(`${endpoint} heartbeat=${heartbeatIntervalSeconds}`),
       opamp: { destinationEndpoint: endpoint, heartbeatIntervalSeconds },
     };
+  }
+
+  /**
+   * Writes the agent's row and its presence; false when the row could not be written. What
+   * could not be written is written again with the next message.
+   */
+  private async writeSighting(
+    exchange: OpampExchange,
+    message: AgentToServer,
+    write: 'touch' | 'upsert',
+    sighting: string,
+    now: number,
+    description: ReturnType<typeof describeAgent> | undefined,
+  ): Promise<boolean> {
+    const { deps } = this;
+    const { agentId } = exchange;
+    const stored = await this.storeSighting(agentId, () =>
+      // A heartbeat of an agent whose row is current only moves lastSeenAt: group-committed
+      // with the other agents' heartbeats instead of one upsert each.
+      write === 'touch'
+        ? this.touches.add({ id: agentId, seenAt: new Date(now) })
+        : deps.agents.upsert({
+            id: agentId,
+            transport: exchange.transport,
+            agentTokenId: exchange.agentTokenId,
+            capabilities: message.capabilities,
+            seenAt: new Date(now),
+            description,
+            customCapabilities: message.customCapabilities?.capabilities,
+          }),
+    );
+    const shared = await this.shared('presence', agentId, () =>
+      deps.presence.markSeen(
+        agentId,
+        {
+          instanceId: deps.instanceId,
+          connectionId: exchange.connectionId,
+          transport: exchange.transport,
+        },
+        this.presenceTtlMs,
+      ),
+    );
+    if (stored && shared) this.sightings.wrote(agentId, sighting, now);
+    return stored;
   }
 
   /**

@@ -1,4 +1,10 @@
 /**
+ * What a message's sighting needs written: nothing (a repeat within the refresh interval), only
+ * `lastSeenAt` (`touch`: the row holds everything else already) or the whole row (`upsert`).
+ */
+export type SightingWrite = 'none' | 'touch' | 'upsert';
+
+/**
  * Decides which agent messages are written through to the agent's row and presence. Every
  * message proves the agent alive, but a chatty agent (a result per command) would otherwise
  * cost a database write and a presence write per message. A message that brings nothing new —
@@ -15,20 +21,18 @@ export class SightingThrottle {
    * `key` stands for everything the write stores besides the time; `news` is set when the
    * message carries something the row lacks (a first message, a description, capabilities).
    */
-  mustWrite(agentId: string, key: string, atMs: number, news: boolean): boolean {
-    if (news) return true;
+  decide(agentId: string, key: string, atMs: number, news: boolean): SightingWrite {
     const last = this.written.get(agentId);
-    return last === undefined || last.key !== key || atMs - last.atMs >= this.refreshMs;
-  }
-
-  /** Whether the row already holds everything but the time: only `lastSeenAt` would change. */
-  isCurrent(agentId: string, key: string): boolean {
-    return this.written.get(agentId)?.key === key;
+    if (news || last === undefined || last.key !== key) return 'upsert';
+    return atMs - last.atMs >= this.refreshMs ? 'touch' : 'none';
   }
 
   /** Called once the write succeeded. */
   wrote(agentId: string, key: string, atMs: number): void {
-    this.written.set(agentId, { key, atMs });
+    const last = this.written.get(agentId);
+    // Updated in place: one entry per agent for its whole connection, not one per heartbeat.
+    if (last?.key === key) last.atMs = atMs;
+    else this.written.set(agentId, { key, atMs });
   }
 
   forget(agentId: string): void {

@@ -23,6 +23,7 @@ import type { Presence } from '../services/presence.js';
 import { errorResponseOf, type ConnectionGate, type Refusal } from './connection-gate.js';
 import type { CommandChannel, ConnectionRegistry } from './connection-registry.js';
 import { releaseInflater } from './inflate-release.js';
+import { inflateInline } from './inline-inflate.js';
 import { MessageRateLimit } from './message-rate-limit.js';
 import type { OpampService } from './opamp-service.js';
 import { serverErrorReply } from './server-errors.js';
@@ -80,9 +81,11 @@ export class AgentSession implements CommandChannel {
     this.lastPingAt = now;
     this.lastPongAt = now;
     this.rateLimit = new MessageRateLimit(deps.messagesPerMinute);
+    inflateInline(ws);
     ws.on('pong', () => this.onPong());
     ws.on('message', (data, isBinary) => {
-      // Here, with the message decompressed, so that an idle agent keeps no zlib stream.
+      // Here, with the message decompressed, so that an idle agent keeps no zlib stream (the
+      // one ws makes for a message too large or too fragmented to be inflated inline).
       releaseInflater(ws);
       this.lastMessageAt = deps.clock.now();
       if (!this.admitMessage()) return;

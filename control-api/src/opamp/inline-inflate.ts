@@ -1,0 +1,95 @@
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { constants, inflateRawSync } from 'node:zlib';
+import type { WebSocket } from 'ws';
+
+/** What this module touches of ws's permessage-deflate extension (ws 8, lib/permessage-deflate.js). */
+interface DeflateExtension {
+  params: Record<string, unknown>;
+  _isServer: boolean;
+  _maxPayload: number;
+  decompress(
+    data: Buffer,
+    fin: boolean,
+    callback: (error: Error | null, result?: Buffer) => void,
+  ): void;
+}
+
+const EXTENSION_NAME = 'permessage-deflate';
+/** The four bytes RFC 7692 §7.2.2 has the sender remove from the end of every message. */
+const TRAILER = Buffer.from([0x00, 0x00, 0xff, 0xff]);
+/**
+ * Compressed frames up to this size are inflated in place; a larger one (or a fragmented
+ * message) takes ws's own stream. Inflating 64 KiB costs well under a millisecond here, and
+ * its output is capped at maxPayload anyway.
+ */
+export const INLINE_INFLATE_MAX_BYTES = 64 * 1024;
+
+// ws reads the close code of a receiver error under this symbol. Its lib/constants.js is not
+// among the package's exports, so it is loaded by path: the same module, hence the same symbol.
+const requireHere = createRequire(import.meta.url);
+const { kStatusCode } = requireHere(
+  join(dirname(requireHere.resolve('ws')), 'lib/constants.js'),
+) as {
+  kStatusCode: symbol;
+};
+
+/**
+ * Makes the server side of `ws` inflate each small compressed message synchronously instead of
+ * through ws's zlib stream.
+ *
+ * ws inflates through an asynchronous zlib stream: three thread-pool round trips per message
+ * (the data, the trailer, the flush), each waiting again for the event loop. At 10,000 agents
+ * the loop is busy with heartbeats, and those waits were most of a command's p99
+ * (bench/fleet-scale: a result reached the socket a few ms after it was sent and the message
+ * event 15–20 ms later). A message compressed without context takeover is a complete deflate
+ * stream by itself, so one `inflateRawSync` answers it, and no zlib stream is kept between
+ * messages either. A message whose context the agent may carry over (it did not agree to
+ * client_no_context_takeover) keeps ws's stream. Returns whether the fast path was installed.
+ */
+export function inflateInline(ws: WebSocket): boolean {
+  const extensions = (ws as unknown as { _extensions?: Record<string, unknown> })._extensions;
+  const extension = extensions?.[EXTENSION_NAME] as DeflateExtension | undefined;
+  if (!extension?._isServer || extension.params.client_no_context_takeover !== true) return false;
+  const windowBits =
+    typeof extension.params.client_max_window_bits === 'number'
+      ? extension.params.client_max_window_bits
+      : constants.Z_DEFAULT_WINDOWBITS;
+  const streamed = extension.decompress.bind(extension);
+  let inStreamedMessage = false;
+  extension.decompress = (data, fin, callback) => {
+    if (inStreamedMessage || !fin || data.length > INLINE_INFLATE_MAX_BYTES) {
+      // A message that starts on ws's stream ends there.
+      inStreamedMessage = !fin;
+      streamed(data, fin, callback);
+      return;
+    }
+    let result: Buffer;
+    try {
+      // The message ends in a sync flush, not a final block: read up to there.
+      result = inflateRawSync(Buffer.concat([data, TRAILER]), {
+        windowBits,
+        finishFlush: constants.Z_SYNC_FLUSH,
+        ...(extension._maxPayload > 0 ? { maxOutputLength: extension._maxPayload } : {}),
+      });
+    } catch (error) {
+      process.nextTick(callback, receiverError(error));
+      return;
+    }
+    // ws's receiver expects the answer later, as from zlib: it goes on reading frames then.
+    process.nextTick(callback, null, result);
+  };
+  return true;
+}
+
+/** The error ws's own inflater would give: 1009 for a message over maxPayload, else 1007. */
+function receiverError(error: unknown): Error {
+  if ((error as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') {
+    const tooLarge = new RangeError('Max payload size exceeded');
+    Object.assign(tooLarge, { code: 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH', [kStatusCode]: 1009 });
+    return tooLarge;
+  }
+  const invalid = error instanceof Error ? error : new Error(String(error));
+  Object.assign(invalid, { [kStatusCode]: 1007 });
+  return invalid;
+}

@@ -19,10 +19,9 @@ import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { startControlApi } from '../../control-api/dist/index.js';
-import { forkApiChild, reportAndServeUntilClosed } from '../lib/api-child.mjs';
+import { forkApiChild, serveApiChild, startBenchApi } from '../lib/api-child.mjs';
 import { option } from '../lib/options.mjs';
-import { percentile } from '../lib/stats.mjs';
+import { median, percentile } from '../lib/stats.mjs';
 
 const root = resolve(fileURLToPath(import.meta.url), '../../..');
 const COMMANDS = option('--commands', 1000);
@@ -51,12 +50,6 @@ const CONFIGURATIONS = [
     },
   },
 ];
-
-function median(values) {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-}
 
 /** Sequential latencies (p50/p99) with fetch, then throughput with wrk over `request`. */
 async function measure(name, call, request) {
@@ -131,30 +124,30 @@ end
 
 const password = 'bench-admin-password';
 
-async function startApi(dataDir, options) {
-  const api = await startControlApi({
-    port: 0,
-    dataDir,
-    adminUser: 'admin',
-    adminPassword: password,
-    logLevel: 'error',
-    announce: () => undefined,
-    ...options,
-  });
-  return { api, agentToken: await api.createAgentToken('bench') };
-}
+const apiOptions = (dataDir, options) => ({
+  dataDir,
+  adminUser: 'admin',
+  adminPassword: password,
+  ...options,
+});
+
+/** What the driver needs of an API: its URLs and an agent token. */
+const describeApi = async (api) => ({
+  url: api.url,
+  opampUrl: api.opampUrl,
+  agentToken: await api.createAgentToken('bench'),
+});
 
 /** The API child: starts, reports its URLs and agent token, and closes when asked to. */
 if (process.argv[2] === '--api-child') {
-  const { api, agentToken } = await startApi(process.argv[3], JSON.parse(process.argv[4]));
-  await reportAndServeUntilClosed(api, { url: api.url, opampUrl: api.opampUrl, agentToken });
+  await serveApiChild(apiOptions(process.argv[3], JSON.parse(process.argv[4])), describeApi);
 }
 
 /** The API in a child process (or in this one with --in-process), seen through its URLs. */
 async function launchApi(dataDir, options) {
   if (process.argv.includes('--in-process')) {
-    const { api, agentToken } = await startApi(dataDir, options);
-    return { url: api.url, opampUrl: api.opampUrl, agentToken, close: () => api.close() };
+    const api = await startBenchApi(apiOptions(dataDir, options));
+    return { ...(await describeApi(api)), close: () => api.close() };
   }
   return forkApiChild(import.meta.url, [dataDir, JSON.stringify(options)]);
 }

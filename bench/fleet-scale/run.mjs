@@ -36,8 +36,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
 import { JWT_KEY_FILE_NAME } from '../../control-api/dist/auth/signing-keys.js';
-import { startControlApi } from '../../control-api/dist/index.js';
-import { forkApiChild, reportAndServeUntilClosed } from '../lib/api-child.mjs';
+import { forkApiChild, serveApiChild } from '../lib/api-child.mjs';
 import { option } from '../lib/options.mjs';
 import { cpuSeconds, statusKb } from '../lib/proc-stats.mjs';
 import { startRedisServer } from '../lib/redis-server.mjs';
@@ -64,26 +63,25 @@ const password = 'bench-admin-password';
 
 /** The API child: starts, reports what the driver needs (its pid too), closes when asked to. */
 if (process.argv[2] === '--api-child') {
-  const api = await startControlApi({
-    port: 0,
-    dataDir: process.argv[3],
-    adminUser: 'admin',
-    adminPassword: password,
-    logLevel: 'error',
-    announce: () => undefined,
-    // The REST limiter stays on, at a rate the sequential commands never reach; the baseline
-    // agent answers --commands results in well under a minute, more than the default 1,000
-    // OpAMP messages a minute allow one connection.
-    rateLimitPerMinute: 1_000_000_000,
-    opampMessagesPerMinute: 1_000_000,
-    ...JSON.parse(process.argv[4]),
-  });
-  await reportAndServeUntilClosed(api, {
-    url: api.url,
-    opampUrl: api.opampUrl,
-    databaseUrl: api.databaseUrl,
-    agentToken: await api.createAgentToken('fleet-scale'),
-  });
+  await serveApiChild(
+    {
+      dataDir: process.argv[3],
+      adminUser: 'admin',
+      adminPassword: password,
+      // The REST limiter stays on, at a rate the sequential commands never reach; the baseline
+      // agent answers --commands results in well under a minute, more than the default 1,000
+      // OpAMP messages a minute allow one connection.
+      rateLimitPerMinute: 1_000_000_000,
+      opampMessagesPerMinute: 1_000_000,
+      ...JSON.parse(process.argv[4]),
+    },
+    async (api) => ({
+      url: api.url,
+      opampUrl: api.opampUrl,
+      databaseUrl: api.databaseUrl,
+      agentToken: await api.createAgentToken('fleet-scale'),
+    }),
+  );
 }
 
 const rssMb = (pid) => statusKb(pid, 'VmRSS') / 1024;

@@ -20,10 +20,10 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { startControlApi } from '../../control-api/dist/index.js';
-import { forkApiChild, reportAndServeUntilClosed } from '../lib/api-child.mjs';
+import { forkApiChild, serveApiChild } from '../lib/api-child.mjs';
 import { makeDevCerts, startGateway } from '../lib/gateway.mjs';
 import { option } from '../lib/options.mjs';
+import { median, percentile } from '../lib/stats.mjs';
 
 const root = resolve(fileURLToPath(import.meta.url), '../../..');
 const COMMANDS = option('--commands', 300);
@@ -34,28 +34,19 @@ const password = 'bench-admin-password';
 const LIMITS = { rateLimitPerMinute: 1_000_000_000, opampMessagesPerMinute: 100_000 };
 
 if (process.argv[2] === '--api-child') {
-  const api = await startControlApi({
-    port: 0,
-    dataDir: process.argv[3],
-    adminUser: 'admin',
-    adminPassword: password,
-    logLevel: 'error',
-    announce: () => undefined,
-    ...JSON.parse(process.argv[4]),
-  });
-  const agentToken = await api.createAgentToken('bench');
-  await reportAndServeUntilClosed(api, { url: api.url, opampUrl: api.opampUrl, agentToken });
-}
-
-function percentile(values, p) {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
-}
-
-function median(values) {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+  await serveApiChild(
+    {
+      dataDir: process.argv[3],
+      adminUser: 'admin',
+      adminPassword: password,
+      ...JSON.parse(process.argv[4]),
+    },
+    async (api) => ({
+      url: api.url,
+      opampUrl: api.opampUrl,
+      agentToken: await api.createAgentToken('bench'),
+    }),
+  );
 }
 
 /** A keep-alive REST client of `baseUrl` whose requests leave from the source addresses in turn. */

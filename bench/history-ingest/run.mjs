@@ -52,10 +52,10 @@ import { LinuxHostFiles } from '../../collector-agent/dist/metrics/host-files.li
 import { HostMetricsProducer } from '../../collector-agent/dist/metrics/host-metrics.js';
 import { ProcessSnapshot } from '../../collector-agent/dist/metrics/process-snapshot.js';
 import { createHostCollectors } from '../../collector-agent/dist/metrics/registry.js';
-import { startControlApi } from '../../control-api/dist/index.js';
 import { startEmbeddedPostgres } from '../../control-api/dist/infra/embedded-postgres.js';
-import { forkApiChild, reportAndServeUntilClosed } from '../lib/api-child.mjs';
+import { forkApiChild, serveApiChild } from '../lib/api-child.mjs';
 import { option } from '../lib/options.mjs';
+import { median, percentile } from '../lib/stats.mjs';
 
 const HOSTS = option('--hosts', 200);
 const EXPORTS = option('--exports', 30);
@@ -84,28 +84,11 @@ const DAY_MS = 86_400_000;
  * are timed one after another, far faster than a viewer's dashboard asks.
  */
 if (process.argv[2] === '--api-child') {
-  const api = await startControlApi({
-    port: 0,
-    logLevel: 'error',
-    rateLimitPerMinute: 0,
-    announce: () => undefined,
-  });
-  await reportAndServeUntilClosed(api, {
+  await serveApiChild({ rateLimitPerMinute: 0 }, async (api) => ({
     url: api.url,
     ingestToken: await api.createServiceToken('bench-collector', 'ingest'),
     viewerToken: await api.createServiceToken('bench-viewer', 'viewer'),
-  });
-}
-
-function percentile(values, p) {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
-}
-
-function median(values) {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+  }));
 }
 
 /** One export of the agent's host collectors on this machine (the second: CPU has a baseline). */

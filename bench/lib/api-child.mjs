@@ -2,13 +2,15 @@
 // driver's: the bench script forks itself with `--api-child` and talks to the child over IPC.
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { startControlApi } from '../../control-api/dist/index.js';
 
 /**
  * Forks the script at `scriptUrl` (its `import.meta.url`) as `--api-child ...args` and resolves
  * with what the child reports, plus its `pid`, `memory()` (the child's process.memoryUsage(),
- * after a full GC when node runs with --expose-gc) and `close()`, which asks the child to close
- * and waits for it. `env` is added to the child's environment: the place for secrets such as a
- * DATABASE_URL with its password, which a command line would show to every user.
+ * after a full GC when node runs with --expose-gc), `cpu()` (the child's process.cpuUsage()) and
+ * `close()`, which asks the child to close and waits for it. `env` is added to the child's
+ * environment: the place for secrets such as a DATABASE_URL with its password, which a command
+ * line would show to every user.
  */
 export async function forkApiChild(scriptUrl, args, env = {}) {
   const child = fork(fileURLToPath(scriptUrl), ['--api-child', ...args], {
@@ -21,14 +23,16 @@ export async function forkApiChild(scriptUrl, args, env = {}) {
     child.once('message', done);
     child.once('exit', (code) => fail(new Error(`the control API exited with ${code}`)));
   });
+  const ask = (question) =>
+    new Promise((done) => {
+      child.once('message', done);
+      child.send(question);
+    });
   return {
     ...started,
     pid: child.pid,
-    memory: () =>
-      new Promise((done) => {
-        child.once('message', done);
-        child.send('memory');
-      }),
+    memory: () => ask('memory'),
+    cpu: () => ask('cpu'),
     close: async () => {
       if (child.exitCode !== null || child.signalCode !== null) return;
       const exited = new Promise((done) => child.once('exit', done));
@@ -39,13 +43,33 @@ export async function forkApiChild(scriptUrl, args, env = {}) {
 }
 
 /**
- * In the child: reports `started` to the parent, answers `memory`, and closes `api` and exits
- * when asked, or when the parent is gone (its IPC channel closed), so that no API outlives a
- * bench that died.
+ * The control API as the benches start it: on a free port, logging only errors, without the
+ * notice of a generated admin password (no bench reads it); `options` add to these or override
+ * them.
  */
-export async function reportAndServeUntilClosed(api, started) {
+export function startBenchApi(options) {
+  return startControlApi({ port: 0, logLevel: 'error', announce: () => undefined, ...options });
+}
+
+/**
+ * In the child (`--api-child`): starts the API with startBenchApi(options), reports what
+ * `describe(api)` resolves to (its URLs, tokens made on it, ...) to the parent, and serves until
+ * closed (reportAndServeUntilClosed).
+ */
+export async function serveApiChild(options, describe) {
+  const api = await startBenchApi(options);
+  await reportAndServeUntilClosed(api, await describe(api));
+}
+
+/**
+ * In the child: reports `started` to the parent, answers `memory` and `cpu`, and closes `api`
+ * and exits when asked, or when the parent is gone (its IPC channel closed), so that no API
+ * outlives a bench that died.
+ */
+async function reportAndServeUntilClosed(api, started) {
   const closeAsked = new Promise((done) => {
     process.on('message', (message) => {
+      if (message === 'cpu') return process.send(process.cpuUsage());
       if (message !== 'memory') return done();
       globalThis.gc?.();
       process.send({ ...process.memoryUsage(), afterGc: typeof globalThis.gc === 'function' });

@@ -9,11 +9,9 @@
 // this process (the agents' side) and of the control API, which runs in its own process.
 // Prints bytes and CPU per message for both modes (median of --rounds alternating rounds) and
 // the ratio deflate / no-deflate.
-import { fork } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import {
   AgentCapabilities,
   AgentToServerSchema,
@@ -25,9 +23,10 @@ import {
   websocketFrames,
 } from '../../protocol/dist/index.js';
 import { AGENT_PER_MESSAGE_DEFLATE } from '../../collector-agent/dist/opamp/websocket-transport.js';
-import { startControlApi } from '../../control-api/dist/index.js';
 import WebSocket from 'ws';
+import { forkApiChild, serveApiChild } from '../lib/api-child.mjs';
 import { option } from '../lib/options.mjs';
+import { upperMedian } from '../lib/stats.mjs';
 
 const AGENTS = option('--agents', 200);
 const HEARTBEATS = option('--heartbeats', 20);
@@ -35,29 +34,21 @@ const RESULTS = option('--results', 3);
 const ROUNDS = option('--rounds', 3);
 
 /** The run whose figures are each the median over the runs of one mode. */
-function median(runs) {
-  const mid = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+function medianRun(runs) {
   const figures = (kind) =>
     Object.fromEntries(
-      Object.keys(runs[0][kind]).map((key) => [key, mid(runs.map((run) => run[kind][key]))]),
+      Object.keys(runs[0][kind]).map((key) => [
+        key,
+        upperMedian(runs.map((run) => run[kind][key])),
+      ]),
     );
   return { ...runs[0], heartbeat: figures('heartbeat'), result: figures('result') };
 }
 
 async function main() {
   const workDir = mkdtempSync(join(tmpdir(), 'cybercorp-bench-deflate-'));
-  const child = fork(fileURLToPath(import.meta.url), ['--api-child', workDir], {
-    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-  });
-  const { opampUrl, agentToken } = await new Promise((done, fail) => {
-    child.once('message', done);
-    child.once('exit', (code) => fail(new Error(`the control API exited with ${code}`)));
-  });
-  const apiCpu = () =>
-    new Promise((done) => {
-      child.once('message', (m) => done(m.cpu));
-      child.send('cpu');
-    });
+  const api = await forkApiChild(import.meta.url, [workDir]);
+  const { opampUrl, agentToken, cpu: apiCpu } = api;
 
   try {
     // Warm-up in both modes (JIT, pool connections, zlib), then the measured runs.
@@ -73,11 +64,9 @@ async function main() {
         (deflate ? ons : offs).push(run);
       }
     }
-    report(median(offs), median(ons));
+    report(medianRun(offs), medianRun(ons));
   } finally {
-    const exited = new Promise((done) => child.once('exit', done));
-    child.send('close');
-    await exited;
+    await api.close();
     rmSync(workDir, { recursive: true, force: true });
   }
 }
@@ -232,23 +221,14 @@ function report(off, on) {
 
 /** The API child: starts, reports its URL and an agent token, answers CPU questions, closes. */
 async function apiChild() {
-  const api = await startControlApi({
-    port: 0,
-    dataDir: join(process.argv[3], '.data'),
-    adminUser: 'admin',
-    adminPassword: 'bench-admin-password',
-    logLevel: 'error',
-    announce: () => undefined,
-  });
-  const agentToken = await api.createAgentToken('bench');
-  process.on('message', async (message) => {
-    if (message === 'cpu') process.send({ cpu: process.cpuUsage() });
-    if (message === 'close') {
-      await api.close();
-      process.exit(0);
-    }
-  });
-  process.send({ opampUrl: api.opampUrl, agentToken });
+  await serveApiChild(
+    {
+      dataDir: join(process.argv[3], '.data'),
+      adminUser: 'admin',
+      adminPassword: 'bench-admin-password',
+    },
+    async (api) => ({ opampUrl: api.opampUrl, agentToken: await api.createAgentToken('bench') }),
+  );
 }
 
 if (process.argv[2] === '--api-child') await apiChild();

@@ -5,22 +5,14 @@ import { spawn, execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { performance } from 'node:perf_hooks';
 import { createProcessTable } from '../../collector-agent/dist/index.js';
+import { option } from '../lib/options.mjs';
+import { median } from '../lib/stats.mjs';
 
 const run = promisify(execFile);
 const PS_ARGS = ['-eo', 'pid,ppid,user,stat,pcpu,rss,lstart,args'];
 
-function option(name, fallback) {
-  const at = process.argv.indexOf(`--${name}`);
-  return at > 0 ? Number(process.argv[at + 1]) : fallback;
-}
-const runs = option('runs', 30);
-const extra = option('extra', 500);
-
-function median(values) {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-}
+const runs = option('--runs', 30);
+const extra = option('--extra', 500);
 
 async function time(fn) {
   const start = performance.now();

@@ -11,10 +11,10 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startControlApi } from '../../control-api/dist/index.js';
 import { startRedisServer } from '../lib/redis-server.mjs';
-import { forkApiChild, reportAndServeUntilClosed } from '../lib/api-child.mjs';
+import { forkApiChild, serveApiChild } from '../lib/api-child.mjs';
 import { option } from '../lib/options.mjs';
+import { upperMedian } from '../lib/stats.mjs';
 
 const SECONDS = option('--seconds', 5);
 const ROUNDS = option('--rounds', 3);
@@ -24,16 +24,10 @@ const password = 'bench-admin-password';
 
 /** The API child: starts with the options it is given, reports its URL, closes when asked. */
 if (process.argv[2] === '--api-child') {
-  const options = JSON.parse(process.argv[3]);
-  const api = await startControlApi({
-    port: 0,
-    adminUser: 'admin',
-    adminPassword: password,
-    logLevel: 'error',
-    announce: () => undefined,
-    ...options,
-  });
-  await reportAndServeUntilClosed(api, { url: api.url, databaseUrl: api.databaseUrl });
+  await serveApiChild(
+    { adminUser: 'admin', adminPassword: password, ...JSON.parse(process.argv[3]) },
+    (api) => ({ url: api.url, databaseUrl: api.databaseUrl }),
+  );
 }
 
 const launchApi = (options) => forkApiChild(import.meta.url, [JSON.stringify(options)]);
@@ -58,8 +52,6 @@ function wrk(url, token) {
   if (!rate) throw new Error(`could not read wrk's output:\n${output}`);
   return Number(rate[1]);
 }
-
-const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
 const workDir = mkdtempSync(join(tmpdir(), 'cybercorp-bench-rate-limit-'));
 const redis = await startRedisServer();
@@ -102,12 +94,12 @@ try {
   for (let round = 0; round < ROUNDS; round++) {
     for (const api of apis) api.rates.push(wrk(api.url, accessToken));
   }
-  const baseline = (median(apis[0].rates) + median(apis[1].rates)) / 2;
+  const baseline = (upperMedian(apis[0].rates) + upperMedian(apis[1].rates)) / 2;
   console.log(
     `GET /me, wrk ${CONCURRENCY} connections, ${ROUNDS} rounds of ${SECONDS} s per variant (median)`,
   );
   for (const api of apis) {
-    const rate = median(api.rates);
+    const rate = upperMedian(api.rates);
     console.log(
       `${api.name.padEnd(16)} ${rate.toFixed(0).padStart(6)} req/s   ratio to off (mean of both) ${(rate / baseline).toFixed(3)}   rounds ${api.rates.map((r) => r.toFixed(0)).join(', ')}   RateLimit-Policy ${api.headers}`,
     );

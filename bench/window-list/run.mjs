@@ -14,18 +14,15 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { performance } from 'node:perf_hooks';
+import { option } from '../lib/options.mjs';
+import { median } from '../lib/stats.mjs';
 
 const run = promisify(execFile);
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const built = join(root, 'collector-agent', 'dist', 'control', 'windows.x11.js');
-const args = process.argv.slice(2);
-const option = (name, fallback) => {
-  const i = args.indexOf(`--${name}`);
-  return i === -1 ? fallback : Number(args[i + 1]);
-};
-const WINDOWS = option('windows', 50);
-const RUNS = option('runs', 40);
-const FEED_SAMPLES = option('feed-samples', 5);
+const WINDOWS = option('--windows', 50);
+const RUNS = option('--runs', 40);
+const FEED_SAMPLES = option('--feed-samples', 5);
 
 if (!existsSync(built)) {
   console.error(`missing ${built}: build first with "npx tsc -b collector-agent"`);
@@ -87,12 +84,6 @@ async function stopAll() {
   }
   rmSync(home, { recursive: true, force: true });
 }
-
-const median = (values) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-};
 
 let controller;
 try {

@@ -312,8 +312,9 @@ export async function buildControlPlane(
     websocket,
     relay,
     start: async () => {
-      // Before any request: an export must find today's partition.
-      await retention.maintain();
+      // Before any request: an export must find today's partition. Expired audit, commands and
+      // events are deleted by the hourly round, which may take long over a backlog.
+      await retention.preparePartitions();
       retention.start();
       if (redis) watchRedis(redis, { relay, websocket, logger });
       // Subscribed before the ended sessions are read, so that none ends unseen in between.

@@ -189,3 +189,38 @@ describe('resolveConfig: trusted proxies', () => {
     }
   });
 });
+
+describe('resolveConfig: INVENTORY_INTERVAL', () => {
+  it('reads seconds, with or without a unit; the option wins; 60 s by default', () => {
+    expect(resolveConfig({}, {}).inventoryIntervalSeconds).toBe(60);
+    expect(resolveConfig({}, { INVENTORY_INTERVAL: '' }).inventoryIntervalSeconds).toBe(60);
+    const cases: [string, number][] = [
+      ['90', 90],
+      ['30s', 30],
+      ['5m', 300],
+      [' 2 m ', 120],
+      ['1440m', 86_400],
+    ];
+    for (const [raw, seconds] of cases) {
+      expect(resolveConfig({}, { INVENTORY_INTERVAL: raw }).inventoryIntervalSeconds, raw).toBe(
+        seconds,
+      );
+    }
+    expect(
+      resolveConfig({ inventoryIntervalSeconds: 15 }, { INVENTORY_INTERVAL: '5m' })
+        .inventoryIntervalSeconds,
+    ).toBe(15);
+  });
+
+  it('refuses another unit, a fraction or a value out of range, naming the variable', () => {
+    for (const bad of ['5h', '1.5', 'soon', '0', '0s', '1441m', '86401', '-30s']) {
+      expect(() => resolveConfig({}, { INVENTORY_INTERVAL: bad }), bad).toThrow(ConfigError);
+      expect(() => resolveConfig({}, { INVENTORY_INTERVAL: bad }), bad).toThrow(
+        new RegExp(`^INVENTORY_INTERVAL must be .* from 1 to 86400 .*, got ${bad}$`),
+      );
+    }
+    expect(() => resolveConfig({ inventoryIntervalSeconds: 0.5 }, {})).toThrow(
+      /INVENTORY_INTERVAL/,
+    );
+  });
+});

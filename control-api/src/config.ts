@@ -176,6 +176,31 @@ function integer(
   return value;
 }
 
+/** Digits with an optional unit, blanks around: `90`, `90s`, `2m`. */
+const DURATION = /^\s*(\d{1,6})\s*(s|m)?\s*$/;
+
+/**
+ * A duration in whole seconds from `90`, `90s` or `2m`; a number (an option) is taken as seconds.
+ * Other text is read as integer() reads it (`1e2` is 100), as INVENTORY_INTERVAL always was.
+ */
+function duration(
+  name: string,
+  raw: string | number | undefined,
+  fallbackSeconds: number,
+  minSeconds: number,
+  maxSeconds: number,
+): number {
+  if (raw === undefined || raw === '') return fallbackSeconds;
+  const match = typeof raw === 'string' ? DURATION.exec(raw) : null;
+  const value = match ? Number(match[1]) * (match[2] === 'm' ? 60 : 1) : Number(raw);
+  if (!Number.isInteger(value) || value < minSeconds || value > maxSeconds) {
+    throw new ConfigError(
+      `${name} must be a whole number of seconds from ${minSeconds} to ${maxSeconds} (90, 90s or 2m), got ${String(raw)}`,
+    );
+  }
+  return value;
+}
+
 /** `https://grafana.example.com`-style origins: scheme, host and port, nothing else. */
 function origins(raw: string[] | string | undefined): string[] {
   const list = typeof raw === 'string' ? raw.split(',') : (raw ?? []);
@@ -349,19 +374,12 @@ export function resolveConfig(
       1,
       36_500,
     ),
-    inventoryIntervalSeconds: integer(
+    inventoryIntervalSeconds: duration(
       'INVENTORY_INTERVAL',
-      options.inventoryIntervalSeconds ?? seconds(env.INVENTORY_INTERVAL),
+      options.inventoryIntervalSeconds ?? env.INVENTORY_INTERVAL,
       60,
       1,
       86_400,
     ),
   };
-}
-
-/** `90`, `90s` or `2m` as seconds; anything else is passed on for integer() to refuse. */
-function seconds(raw: string | undefined): string | number | undefined {
-  const match = raw === undefined ? null : /^\s*(\d{1,6})\s*(s|m)?\s*$/.exec(raw);
-  if (!match) return raw;
-  return Number(match[1]) * (match[2] === 'm' ? 60 : 1);
 }

@@ -4,7 +4,7 @@ import { sdkExport } from '../test-support/otlp-exports.js';
 import type { MetricPoint } from './metric-batch.js';
 import { decodeMetricsJson } from './otlp-json.js';
 import { decodeMetricsRequest, encodeMetricsResponse } from './otlp-protobuf.js';
-import { MalformedProtobufError, ProtobufReader } from './protobuf-reader.js';
+import { MalformedProtobufError, ProtobufReader, WIRE } from './protobuf-reader.js';
 
 /** What the agent's SDK exports: a gauge, an up-down counter, a counter and a histogram. */
 const exportedMetrics = () =>
@@ -29,6 +29,32 @@ const exportedMetrics = () =>
       histogram.record(1.5);
     },
   );
+
+/** Hand-written protobuf, for the point messages the JS SDK never sends (Summary, …). */
+const varint = (value: number): number[] =>
+  value < 0x80 ? [value] : [(value % 128) | 0x80, ...varint(Math.floor(value / 128))];
+const fixed64 = (field: number, write: (view: DataView) => void): number[] => {
+  const view = new DataView(new ArrayBuffer(8));
+  write(view);
+  return [...varint(field * 8 + WIRE.fixed64), ...new Uint8Array(view.buffer)];
+};
+const uint64 = (field: number, value: bigint) =>
+  fixed64(field, (view) => view.setBigUint64(0, value, true));
+const double = (field: number, value: number) =>
+  fixed64(field, (view) => view.setFloat64(0, value, true));
+const flag = (field: number, value: number) => [
+  ...varint(field * 8 + WIRE.varint),
+  ...varint(value),
+];
+const message = (field: number, ...fields: number[][]): number[] => {
+  const payload = fields.flat();
+  return [...varint(field * 8 + WIRE.bytes), ...varint(payload.length), ...payload];
+};
+const text = (field: number, value: string) => message(field, [...new TextEncoder().encode(value)]);
+const stringAttribute = (field: number, key: string, value: string) =>
+  message(field, text(1, key), message(2, text(1, value)));
+const request = (...metrics: number[][]) =>
+  Uint8Array.from(message(1, message(2, ...metrics.map((metric) => message(2, metric)))));
 
 const byName = (points: MetricPoint[]) =>
   Object.fromEntries(points.map((p) => [p.name, { attributes: p.attributes, value: p.value }]));
@@ -123,6 +149,61 @@ describe('OTLP metrics decoding', () => {
     expect(batch.rejectionMessage).toBe(
       'non-finite values are not stored; a metric without a name; system.x: a number point without a value',
     );
+  });
+
+  it("reads each point message's own attribute and flags fields", () => {
+    const at = 1_700_000_000_000_000_000n;
+    const batch = decodeMetricsRequest(
+      request(
+        [
+          ...text(1, 'rpc.duration'),
+          // Summary: attributes 7, flags 8; the second point has no recorded value.
+          ...message(
+            11,
+            message(1, uint64(3, at), uint64(4, 4n), double(5, 2.5), stringAttribute(7, 'q', 'a')),
+            message(1, uint64(3, at), uint64(4, 9n), flag(8, 1)),
+          ),
+        ],
+        [
+          ...text(1, 'queue.depth'),
+          // ExponentialHistogram: attributes 1, flags 10, here as a fixed64: skipped, not refused.
+          ...message(
+            10,
+            message(1, uint64(3, at), uint64(4, 3n), stringAttribute(1, 'q', 'b'), uint64(10, 1n)),
+          ),
+        ],
+      ),
+    );
+    expect(batch.rejected).toBe(0);
+    expect(batch.points).toEqual([
+      {
+        resource: {},
+        name: 'rpc.duration.count',
+        attributes: { q: 'a' },
+        timeUnixNano: at,
+        value: 4,
+      },
+      {
+        resource: {},
+        name: 'rpc.duration.sum',
+        attributes: { q: 'a' },
+        timeUnixNano: at,
+        value: 2.5,
+      },
+      {
+        resource: {},
+        name: 'queue.depth.count',
+        attributes: { q: 'b' },
+        timeUnixNano: at,
+        value: 3,
+      },
+    ]);
+    // A number point's flags of another wire type are refused.
+    const gauge = request([
+      ...text(1, 'system.load'),
+      ...message(5, message(1, uint64(3, at), double(4, 1), uint64(8, 1n))),
+    ]);
+    expect(() => decodeMetricsRequest(gauge)).toThrow(/flags: wire type 1, expected 0/);
   });
 
   it('answers partial success as ExportMetricsServiceResponse bytes', () => {

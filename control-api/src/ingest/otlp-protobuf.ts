@@ -71,33 +71,33 @@ const METRIC_FIELD = { name: 1, gauge: 5, sum: 7, histogram: 9, exponential: 10,
 function decodeMetric(bytes: Uint8Array, resource: Attributes, batch: MetricBatch): void {
   const reader = new ProtobufReader(bytes);
   let name = '';
-  const data: { kind: number; bytes: Uint8Array }[] = [];
+  const data: { kind: PointKind; bytes: Uint8Array }[] = [];
   while (!reader.done) {
     const { field, wire } = reader.tag();
     if (field === METRIC_FIELD.name) {
       reader.expect(wire, WIRE.bytes, 'metric.name');
       name = reader.string();
-    } else if (
-      field === METRIC_FIELD.gauge ||
-      field === METRIC_FIELD.sum ||
-      field === METRIC_FIELD.histogram ||
-      field === METRIC_FIELD.exponential ||
-      field === METRIC_FIELD.summary
-    ) {
+      continue;
+    }
+    const kind = POINT_KINDS[field];
+    if (kind === undefined) reader.skip(wire);
+    else {
       reader.expect(wire, WIRE.bytes, 'metric.data');
-      data.push({ kind: field, bytes: reader.bytesField() });
-    } else reader.skip(wire);
+      data.push({ kind, bytes: reader.bytesField() });
+    }
   }
+  // One per metric, refilled by each of its points, rather than an object per point.
+  const point = emptyPoint();
   for (const { kind, bytes: dataBytes } of data) {
     const points = dataPointsOf(dataBytes);
     if (name === '') {
       batch.reject(points.length, 'a metric without a name');
       continue;
     }
-    for (const point of points) {
-      if (kind === METRIC_FIELD.gauge || kind === METRIC_FIELD.sum) {
-        addNumberPoint(point, name, resource, batch);
-      } else addDistributionPoint(point, kind, name, resource, batch);
+    for (const pointBytes of points) {
+      readPoint(pointBytes, kind.fields, point);
+      if (point.flags & FLAG_NO_RECORDED_VALUE) continue;
+      kind.store(point, name, resource, batch);
     }
   }
 }
@@ -116,97 +116,155 @@ function dataPointsOf(bytes: Uint8Array): Uint8Array[] {
   return points;
 }
 
-/** NumberDataPoint: time 3 (fixed64), as_double 4, as_int 6 (sfixed64), attributes 7, flags 8. */
-function addNumberPoint(
-  bytes: Uint8Array,
-  name: string,
-  resource: Attributes,
-  batch: MetricBatch,
-): void {
-  const reader = new ProtobufReader(bytes);
-  const attributes: Attributes = {};
-  let timeUnixNano = 0n;
-  let value: number | undefined;
-  let flags = 0;
-  while (!reader.done) {
-    const { field, wire } = reader.tag();
-    if (field === 3) {
-      reader.expect(wire, WIRE.fixed64, 'time_unix_nano');
-      timeUnixNano = reader.fixed64();
-    } else if (field === 4) {
-      reader.expect(wire, WIRE.fixed64, 'as_double');
-      value = reader.double();
-    } else if (field === 6) {
-      reader.expect(wire, WIRE.fixed64, 'as_int');
-      value = Number(reader.sfixed64());
-    } else if (field === 7) {
-      reader.expect(wire, WIRE.bytes, 'attributes');
-      decodeKeyValue(reader.bytesField(), attributes);
-    } else if (field === 8) {
-      reader.expect(wire, WIRE.varint, 'flags');
-      flags = reader.varint();
-    } else reader.skip(wire);
-  }
-  if (flags & FLAG_NO_RECORDED_VALUE) return;
-  if (value === undefined) {
-    batch.reject(1, `${name}: a number point without a value`);
-    return;
-  }
-  batch.add({ resource, name, attributes, timeUnixNano, value });
+/** The fields of one data point that the history keeps, as read off the wire. */
+interface PointFields {
+  timeUnixNano: bigint;
+  /** NumberDataPoint: as_double or as_int. */
+  value: number | undefined;
+  /** Histogram, ExponentialHistogram, Summary. */
+  count: number | undefined;
+  sum: number | undefined;
+  flags: number;
+  attributes: Attributes;
 }
 
-/**
- * Where count (fixed64) and sum (double) sit in each distribution point, and its attributes:
- * Histogram 4/5/9, ExponentialHistogram 4/5/1, Summary 4/5/7; time is field 3 in all three.
- */
-const DISTRIBUTION_ATTRIBUTES: Record<number, number> = {
-  [METRIC_FIELD.histogram]: 9,
-  [METRIC_FIELD.exponential]: 1,
-  [METRIC_FIELD.summary]: 7,
+function emptyPoint(): PointFields {
+  return {
+    timeUnixNano: 0n,
+    value: undefined,
+    count: undefined,
+    sum: undefined,
+    flags: 0,
+    attributes: {},
+  };
+}
+
+/** Reads one field, sent with wire type `wire`, into `point`. */
+type FieldReader = (reader: ProtobufReader, wire: number, point: PointFields) => void;
+
+/** A point message's readers by field number; a field without one is skipped. */
+type FieldTable = readonly (FieldReader | undefined)[];
+
+/** A point message: how its fields are read, and what is stored of a point that has a value. */
+interface PointKind {
+  fields: FieldTable;
+  store(point: PointFields, name: string, resource: Attributes, batch: MetricBatch): void;
+}
+
+/** Reads the point in `bytes` into `point`, first reset to no fields read. */
+function readPoint(bytes: Uint8Array, fields: FieldTable, point: PointFields): void {
+  point.timeUnixNano = 0n;
+  point.value = undefined;
+  point.count = undefined;
+  point.sum = undefined;
+  point.flags = 0;
+  // Not reset but new: the stored points keep their attributes.
+  point.attributes = {};
+  const reader = new ProtobufReader(bytes);
+  while (!reader.done) {
+    const { field, wire } = reader.tag();
+    const read = fields[field];
+    if (read === undefined) reader.skip(wire);
+    else read(reader, wire, point);
+  }
+}
+
+/** A dense array indexed by field number: finding a field's reader is one array load. */
+function fieldTable(readers: Record<number, FieldReader>): FieldTable {
+  const length = Math.max(...Object.keys(readers).map(Number)) + 1;
+  return Array.from({ length }, (_, field) => readers[field]);
+}
+
+const readTime: FieldReader = (reader, wire, point) => {
+  reader.expect(wire, WIRE.fixed64, 'time_unix_nano');
+  point.timeUnixNano = reader.fixed64();
 };
-const DISTRIBUTION_FLAGS: Record<number, number> = {
-  [METRIC_FIELD.histogram]: 10,
-  [METRIC_FIELD.exponential]: 10,
-  [METRIC_FIELD.summary]: 8,
+const readAttributes: FieldReader = (reader, wire, point) => {
+  reader.expect(wire, WIRE.bytes, 'attributes');
+  decodeKeyValue(reader.bytesField(), point.attributes);
+};
+const readAsDouble: FieldReader = (reader, wire, point) => {
+  reader.expect(wire, WIRE.fixed64, 'as_double');
+  point.value = reader.double();
+};
+const readAsInt: FieldReader = (reader, wire, point) => {
+  reader.expect(wire, WIRE.fixed64, 'as_int');
+  point.value = Number(reader.sfixed64());
+};
+const readFlags: FieldReader = (reader, wire, point) => {
+  reader.expect(wire, WIRE.varint, 'flags');
+  point.flags = reader.varint();
+};
+const readCount: FieldReader = (reader, wire, point) => {
+  reader.expect(wire, WIRE.fixed64, 'count');
+  point.count = Number(reader.fixed64());
+};
+const readSum: FieldReader = (reader, wire, point) => {
+  reader.expect(wire, WIRE.fixed64, 'sum');
+  point.sum = reader.double();
+};
+/** Distribution points have always skipped flags of another wire type as an unknown field. */
+const readFlagsIfVarint: FieldReader = (reader, wire, point) => {
+  if (wire === WIRE.varint) point.flags = reader.varint();
+  else reader.skip(wire);
 };
 
-function addDistributionPoint(
-  bytes: Uint8Array,
-  kind: number,
+/** NumberDataPoint: time 3 (fixed64), as_double 4, as_int 6 (sfixed64), attributes 7, flags 8. */
+const NUMBER_POINT: PointKind = {
+  fields: fieldTable({
+    3: readTime,
+    4: readAsDouble,
+    6: readAsInt,
+    7: readAttributes,
+    8: readFlags,
+  }),
+  store(point, name, resource, batch) {
+    if (point.value === undefined) {
+      batch.reject(1, `${name}: a number point without a value`);
+      return;
+    }
+    const { attributes, timeUnixNano, value } = point;
+    batch.add({ resource, name, attributes, timeUnixNano, value });
+  },
+};
+
+/** A distribution point is kept as its `.count` series (0 when absent) and its `.sum` if sent. */
+function storeDistributionPoint(
+  point: PointFields,
   name: string,
   resource: Attributes,
   batch: MetricBatch,
 ): void {
-  const reader = new ProtobufReader(bytes);
-  const attributes: Attributes = {};
-  let timeUnixNano = 0n;
-  let count: number | undefined;
-  let sum: number | undefined;
-  let flags = 0;
-  while (!reader.done) {
-    const { field, wire } = reader.tag();
-    if (field === 3) {
-      reader.expect(wire, WIRE.fixed64, 'time_unix_nano');
-      timeUnixNano = reader.fixed64();
-    } else if (field === 4) {
-      reader.expect(wire, WIRE.fixed64, 'count');
-      count = Number(reader.fixed64());
-    } else if (field === 5) {
-      reader.expect(wire, WIRE.fixed64, 'sum');
-      sum = reader.double();
-    } else if (field === DISTRIBUTION_ATTRIBUTES[kind]) {
-      reader.expect(wire, WIRE.bytes, 'attributes');
-      decodeKeyValue(reader.bytesField(), attributes);
-    } else if (field === DISTRIBUTION_FLAGS[kind] && wire === WIRE.varint) {
-      flags = reader.varint();
-    } else reader.skip(wire);
-  }
-  if (flags & FLAG_NO_RECORDED_VALUE) return;
+  const { attributes, timeUnixNano, count, sum } = point;
   batch.add({ resource, name: `${name}.count`, attributes, timeUnixNano, value: count ?? 0 });
   if (sum !== undefined) {
     batch.add({ resource, name: `${name}.sum`, attributes, timeUnixNano, value: sum });
   }
 }
+
+/**
+ * The distribution points: time 3, count 4 (fixed64) and sum 5 (double) in all three;
+ * attributes and flags are Histogram 9/10, ExponentialHistogram 1/10, Summary 7/8.
+ */
+const distributionPoint = (attributes: number, flags: number): PointKind => ({
+  fields: fieldTable({
+    3: readTime,
+    4: readCount,
+    5: readSum,
+    [attributes]: readAttributes,
+    [flags]: readFlagsIfVarint,
+  }),
+  store: storeDistributionPoint,
+});
+
+/** What each kind of Metric.data holds points of, by its field number in Metric. */
+const POINT_KINDS: Record<number, PointKind> = {
+  [METRIC_FIELD.gauge]: NUMBER_POINT,
+  [METRIC_FIELD.sum]: NUMBER_POINT,
+  [METRIC_FIELD.histogram]: distributionPoint(9, 10),
+  [METRIC_FIELD.exponential]: distributionPoint(1, 10),
+  [METRIC_FIELD.summary]: distributionPoint(7, 8),
+};
 
 /** KeyValue: key 1, value 2 (AnyValue); sets attributes[key]. */
 function decodeKeyValue(bytes: Uint8Array, attributes: Attributes): void {

@@ -6,6 +6,7 @@ import {
   MetricHistoryQuery,
 } from '@cybercorp/protocol';
 import { ApiError } from '../infra/problem.js';
+import { answerKeysetPage } from './keyset-page-answer.js';
 import { defineRoute, type AnyRoute } from './route.js';
 import type { RouteServices } from './services.js';
 
@@ -61,22 +62,13 @@ export function historyRoutes(s: RouteServices): AnyRoute[] {
       access: 'audit:read',
       query: EventQuery,
       responses: { 200: { description: 'One page of events', schema: EventList } },
-      handler: async ({ query }) => {
-        const { items, nextCursor } = await s.events.page(
-          {
-            agentId: query.agentId,
-            type: query.type,
-            since: query.since === undefined ? undefined : new Date(query.since),
-            until: query.until === undefined ? undefined : new Date(query.until),
-          },
-          query.limit ?? DEFAULT_EVENT_PAGE,
-          query.cursor,
-        );
-        return {
-          status: 200,
-          body: { items: items.map((e) => ({ ...e, at: e.at.toISOString() })), nextCursor },
-        };
-      },
+      handler: ({ query }) =>
+        answerKeysetPage(
+          s.events,
+          { agentId: query.agentId, type: query.type },
+          query,
+          DEFAULT_EVENT_PAGE,
+        ),
     }),
   ];
 }

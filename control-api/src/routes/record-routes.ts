@@ -1,5 +1,6 @@
 import { AuditList, AuditQuery, Command, CommandParams } from '@cybercorp/protocol';
 import { ApiError } from '../infra/problem.js';
+import { answerKeysetPage } from './keyset-page-answer.js';
 import { defineRoute, type AnyRoute } from './route.js';
 import type { RouteServices } from './services.js';
 
@@ -40,23 +41,13 @@ export function recordRoutes(s: RouteServices): AnyRoute[] {
       access: 'audit:read',
       query: AuditQuery,
       responses: { 200: { description: 'Audit events', schema: AuditList } },
-      handler: async ({ query }) => {
-        const page = await s.audit.page(
-          {
-            agentId: query.agentId,
-            actor: query.actor,
-            action: query.action,
-            since: query.since === undefined ? undefined : new Date(query.since),
-            until: query.until === undefined ? undefined : new Date(query.until),
-          },
-          query.limit ?? DEFAULT_AUDIT_PAGE,
-          query.cursor,
-        );
-        return {
-          status: 200,
-          body: { ...page, items: page.items.map((r) => ({ ...r, at: r.at.toISOString() })) },
-        };
-      },
+      handler: ({ query }) =>
+        answerKeysetPage(
+          s.audit,
+          { agentId: query.agentId, actor: query.actor, action: query.action },
+          query,
+          DEFAULT_AUDIT_PAGE,
+        ),
     }),
   ];
 }

@@ -27,6 +27,12 @@ export interface PartitionWindow {
   end: Date;
 }
 
+/** The partitions one round created and dropped, by name. */
+export interface PartitionChanges {
+  created: string[];
+  dropped: string[];
+}
+
 export interface HistoryRetentionDeps {
   db: pg.Pool;
   partitions: PartitionRepository;
@@ -43,8 +49,10 @@ export interface HistoryRetentionDeps {
  * What the history keeps, and for how long. Daily partitions of the history tables: every day
  * of the retention window and PARTITION_DAYS_AHEAD days ahead exist; days older than the
  * retention are dropped (a DROP of a whole partition, not a DELETE). Commands, audit and events
- * older than AUDIT_RETENTION_DAYS are deleted in batches. Runs at start and hourly; with several
- * instances one does it at a time (an advisory lock) and the others skip that round.
+ * older than AUDIT_RETENTION_DAYS are deleted in batches. The partitions are kept at start and
+ * hourly, the DELETE only hourly: start-up waits for today's partition, not for a backlog of
+ * deletes. With several instances one does either at a time (an advisory lock) and the others
+ * skip that round.
  */
 export class HistoryRetention {
   private timer: NodeJS.Timeout | undefined;
@@ -61,40 +69,59 @@ export class HistoryRetention {
     };
   }
 
-  async maintain(): Promise<{
-    created: string[];
-    dropped: string[];
-    deleted: Record<string, number>;
-  }> {
+  /** At start, before any request: the partitions only (an export must find today's). */
+  async preparePartitions(): Promise<PartitionChanges> {
+    let partitions: PartitionChanges = { created: [], dropped: [] };
+    await whileLocked(this.deps.db, MAINTENANCE_LOCK_KEY, async () => {
+      partitions = await this.keepPartitions();
+    });
+    this.logRemoved(partitions.dropped, {});
+    return partitions;
+  }
+
+  /** The hourly round: the partitions, then the batched DELETE of expired audited rows. */
+  async maintain(): Promise<PartitionChanges & { deleted: Record<string, number> }> {
     const { deps } = this;
-    const created: string[] = [];
-    const dropped: string[] = [];
+    let partitions: PartitionChanges = { created: [], dropped: [] };
     let deleted: Record<string, number> = {};
     await whileLocked(deps.db, MAINTENANCE_LOCK_KEY, async () => {
-      for (const { table } of deps.tables) {
-        const { oldest, end } = this.window(table);
-        const existing = new Set(await deps.partitions.list(table));
-        for (const name of existing) {
-          const day = partitionDay(table, name);
-          if (day !== undefined && day < oldest) {
-            await deps.partitions.drop(name);
-            dropped.push(name);
-          }
-        }
-        for (let day = oldest; day < end; day = addDays(day, 1)) {
-          const name = partitionName(table, day);
-          if (existing.has(name)) continue;
-          await deps.partitions.create(table, day);
-          created.push(name);
-        }
-      }
+      partitions = await this.keepPartitions();
       const today = startOfUtcDay(new Date(deps.clock.now()));
       deleted = await deps.retention.deleteAuditedBefore(addDays(today, -deps.auditRetentionDays));
     });
-    if (dropped.length > 0 || Object.values(deleted).some((count) => count > 0)) {
-      deps.logger.info('expired history removed', { dropped, deleted });
+    this.logRemoved(partitions.dropped, deleted);
+    return { ...partitions, deleted };
+  }
+
+  /** Drops the partitions older than each table's window and creates the missing ones in it. */
+  private async keepPartitions(): Promise<PartitionChanges> {
+    const { deps } = this;
+    const created: string[] = [];
+    const dropped: string[] = [];
+    for (const { table } of deps.tables) {
+      const { oldest, end } = this.window(table);
+      const existing = new Set(await deps.partitions.list(table));
+      for (const name of existing) {
+        const day = partitionDay(table, name);
+        if (day !== undefined && day < oldest) {
+          await deps.partitions.drop(name);
+          dropped.push(name);
+        }
+      }
+      for (let day = oldest; day < end; day = addDays(day, 1)) {
+        const name = partitionName(table, day);
+        if (existing.has(name)) continue;
+        await deps.partitions.create(table, day);
+        created.push(name);
+      }
     }
-    return { created, dropped, deleted };
+    return { created, dropped };
+  }
+
+  private logRemoved(dropped: string[], deleted: Record<string, number>): void {
+    if (dropped.length > 0 || Object.values(deleted).some((count) => count > 0)) {
+      this.deps.logger.info('expired history removed', { dropped, deleted });
+    }
   }
 
   start(): void {

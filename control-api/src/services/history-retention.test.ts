@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { silentLogger } from '../infra/logger.js';
 import { partitionName, type PartitionRepository } from '../repositories/history-partitions.js';
 import type { RetentionRepository } from '../repositories/retention.js';
@@ -70,6 +70,25 @@ describe('HistoryRetention', () => {
 
     await history.maintain();
     expect(deleteRounds()).toBe(1);
+  });
+
+  it('runs its first round a minute after start, then hourly', async () => {
+    vi.useFakeTimers();
+    try {
+      const { history, deleteRounds } = retentionWith({ lockFree: true });
+      history.start();
+      await vi.advanceTimersByTimeAsync(59_000);
+      expect(deleteRounds()).toBe(0);
+      await vi.advanceTimersByTimeAsync(1_000);
+      expect(deleteRounds()).toBe(1);
+      await vi.advanceTimersByTimeAsync(60 * 60 * 1000);
+      expect(deleteRounds()).toBe(2);
+      history.stop();
+      await vi.advanceTimersByTimeAsync(2 * 60 * 60 * 1000);
+      expect(deleteRounds()).toBe(2);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('does neither while another instance holds the lock', async () => {

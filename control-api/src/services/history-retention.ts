@@ -14,6 +14,7 @@ import type { RetentionRepository } from '../repositories/retention.js';
 /** Days of partitions kept ready after today, so a clock step or a slow job never stops writes. */
 export const PARTITION_DAYS_AHEAD = 3;
 const MAINTENANCE_INTERVAL_MS = 60 * 60 * 1000;
+const FIRST_ROUND_DELAY_MS = 60 * 1000;
 const MAINTENANCE_LOCK_KEY = 7_319_002;
 
 export interface PartitionedTable {
@@ -49,10 +50,10 @@ export interface HistoryRetentionDeps {
  * What the history keeps, and for how long. Daily partitions of the history tables: every day
  * of the retention window and PARTITION_DAYS_AHEAD days ahead exist; days older than the
  * retention are dropped (a DROP of a whole partition, not a DELETE). Commands, audit and events
- * older than AUDIT_RETENTION_DAYS are deleted in batches. The partitions are kept at start and
- * hourly, the DELETE only hourly: start-up waits for today's partition, not for a backlog of
- * deletes. With several instances one does either at a time (an advisory lock) and the others
- * skip that round.
+ * older than AUDIT_RETENTION_DAYS are deleted in batches. The partitions are kept at start;
+ * both in the rounds that follow (a minute after start, then hourly): start-up waits for
+ * today's partition, not for a backlog of deletes. With several instances one does either at a
+ * time (an advisory lock) and the others skip that round.
  */
 export class HistoryRetention {
   private timer: NodeJS.Timeout | undefined;
@@ -124,16 +125,26 @@ export class HistoryRetention {
     }
   }
 
+  /**
+   * The first round a minute after start, off the start-up path, then hourly: an instance
+   * restarted more often than hourly (rolling deploys) still deletes what expired.
+   */
   start(): void {
-    this.timer = setInterval(() => {
+    const round = () => {
       this.maintain().catch((error: unknown) =>
         this.deps.logger.warn('history retention failed', { err: error }),
       );
-    }, MAINTENANCE_INTERVAL_MS);
+    };
+    this.timer = setTimeout(() => {
+      round();
+      this.timer = setInterval(round, MAINTENANCE_INTERVAL_MS);
+      this.timer.unref();
+    }, FIRST_ROUND_DELAY_MS);
     this.timer.unref();
   }
 
   stop(): void {
+    clearTimeout(this.timer);
     clearInterval(this.timer);
   }
 }

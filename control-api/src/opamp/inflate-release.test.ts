@@ -2,16 +2,14 @@ import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
+import {
+  AGENT_DEFLATE_OFFER,
+  processList,
+  sendAndWait,
+  until,
+} from '../test-support/deflate-pair.js';
 import { releaseInflater } from './inflate-release.js';
 import { OPAMP_PER_MESSAGE_DEFLATE } from './websocket-transport.js';
-
-/** The agent's offer (collector-agent AGENT_PER_MESSAGE_DEFLATE): 1 KB windows, no takeover. */
-const AGENT_OFFER = {
-  clientMaxWindowBits: 10,
-  serverMaxWindowBits: 10,
-  clientNoContextTakeover: true,
-  threshold: 1024,
-};
 
 let server: WebSocketServer | undefined;
 let client: WebSocket | undefined;
@@ -38,28 +36,9 @@ async function connectedPair() {
     });
   });
   const { port } = server.address() as AddressInfo;
-  client = new WebSocket(`ws://127.0.0.1:${port}`, { perMessageDeflate: AGENT_OFFER });
+  client = new WebSocket(`ws://127.0.0.1:${port}`, { perMessageDeflate: AGENT_DEFLATE_OFFER });
   await once(client, 'open');
   return { serverSide: await accepted, received };
-}
-
-const large = (i: number) =>
-  JSON.stringify(
-    Array.from({ length: 60 }, (_, n) => ({
-      pid: n + i,
-      name: `process-${n}`,
-      command: `/usr/bin/worker --id ${i}`,
-    })),
-  );
-
-function sendAndWait(ws: WebSocket, data: string, options: { fin?: boolean } = {}) {
-  return new Promise<void>((resolve, reject) =>
-    ws.send(data, options, (error) => (error ? reject(error) : resolve())),
-  );
-}
-
-async function until(condition: () => boolean) {
-  for (let i = 0; i < 200 && !condition(); i++) await new Promise((r) => setTimeout(r, 10));
 }
 
 describe('releaseInflater', () => {
@@ -69,7 +48,7 @@ describe('releaseInflater', () => {
     const sent: string[] = [];
     for (let i = 0; i < 20; i++) {
       // Large (compressed) and small (sent as they are) messages interleaved.
-      const text = i % 3 === 2 ? `heartbeat ${i}` : large(i);
+      const text = i % 3 === 2 ? `heartbeat ${i}` : processList(i);
       sent.push(text);
       await sendAndWait(client!, text);
     }
@@ -82,16 +61,16 @@ describe('releaseInflater', () => {
 
   it('leaves a fragmented message whole: the stream is released only once it is complete', async () => {
     const { received } = await connectedPair();
-    const whole = large(1) + large(2) + large(3);
+    const whole = processList(1) + processList(2) + processList(3);
     const third = Math.ceil(whole.length / 3);
     await sendAndWait(client!, whole.slice(0, third), { fin: false });
     await sendAndWait(client!, whole.slice(third, 2 * third), { fin: false });
     await sendAndWait(client!, whole.slice(2 * third), { fin: true });
-    await sendAndWait(client!, large(4));
+    await sendAndWait(client!, processList(4));
     await until(() => received.length === 2);
     expect(received).toEqual([
       { text: whole, released: true },
-      { text: large(4), released: true },
+      { text: processList(4), released: true },
     ]);
   });
 
@@ -103,7 +82,7 @@ describe('releaseInflater', () => {
     await once(client, 'open');
     const serverSide = await accepted;
     const message = once(serverSide, 'message');
-    client.send(large(1));
+    client.send(processList(1));
     await message;
     expect(releaseInflater(serverSide)).toBe(false);
   });

@@ -2,17 +2,15 @@ import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
+import {
+  AGENT_DEFLATE_OFFER,
+  processList,
+  sendAndWait,
+  until,
+} from '../test-support/deflate-pair.js';
 import { releaseInflater } from './inflate-release.js';
 import { INLINE_INFLATE_MAX_BYTES, inflateInline } from './inline-inflate.js';
 import { OPAMP_PER_MESSAGE_DEFLATE } from './websocket-transport.js';
-
-/** The agent's offer (collector-agent AGENT_PER_MESSAGE_DEFLATE): 1 KB windows, no takeover. */
-const AGENT_OFFER = {
-  clientMaxWindowBits: 10,
-  serverMaxWindowBits: 10,
-  clientNoContextTakeover: true,
-  threshold: 1024,
-};
 
 let server: WebSocketServer | undefined;
 let client: WebSocket | undefined;
@@ -50,31 +48,11 @@ async function connectedPair(
   });
   const { port } = server.address() as AddressInfo;
   client = new WebSocket(`ws://127.0.0.1:${port}`, {
-    perMessageDeflate: options.offer ?? AGENT_OFFER,
+    perMessageDeflate: options.offer ?? AGENT_DEFLATE_OFFER,
   });
   client.on('close', (code) => (closed.code = code));
   await once(client, 'open');
   return { received, streamed: () => streamed, installed: () => installed, closed };
-}
-
-/** A process list as an agent sends it: compresses well, like the real one. */
-const processList = (i: number, count = 60) =>
-  JSON.stringify(
-    Array.from({ length: count }, (_, n) => ({
-      pid: n + i,
-      name: `process-${n}`,
-      command: `/usr/bin/worker --id ${i}`,
-    })),
-  );
-
-function sendAndWait(ws: WebSocket, data: string | Buffer, options: { fin?: boolean } = {}) {
-  return new Promise<void>((resolve, reject) =>
-    ws.send(data, options, (error) => (error ? reject(error) : resolve())),
-  );
-}
-
-async function until(condition: () => boolean) {
-  for (let i = 0; i < 300 && !condition(); i++) await new Promise((r) => setTimeout(r, 10));
 }
 
 describe('inflateInline', () => {

@@ -95,7 +95,15 @@ function relayWith(
         audit: { action: 'process.kill', targetType: 'process', targetId: '4242', reason: null },
       })
       .catch((error: unknown) => error);
-  return { relay, recorded, gone, kill };
+  /** The agent's answer to `command`: it succeeded. */
+  const succeed = (command: ControlCommand) =>
+    relay.onAgentResult(AGENT_ID, {
+      type: 'result',
+      commandId: command.commandId,
+      ok: true,
+      data: {},
+    });
+  return { relay, recorded, gone, kill, succeed };
 }
 
 function channel(
@@ -167,18 +175,13 @@ describe('CommandRelay without Redis, and instances that go away', () => {
 
   it('still sends to an agent connected here when presence cannot be read', async () => {
     const sent: ControlCommand[] = [];
-    const { relay, recorded, kill } = relayWith(
+    const { recorded, kill, succeed } = relayWith(
       channel((command) => (sent.push(command), true)),
       { presence: presenceWithoutRedis },
     );
     const outcome = kill();
     await expect.poll(() => sent.length).toBe(1);
-    relay.onAgentResult(AGENT_ID, {
-      type: 'result',
-      commandId: sent[0]!.commandId,
-      ok: true,
-      data: {},
-    });
+    succeed(sent[0]!);
     expect(await outcome).toMatchObject({ commandId: sent[0]!.commandId });
     expect(recorded.map((r) => r.outcome.status)).toEqual(['succeeded']);
   });
@@ -208,18 +211,13 @@ describe('CommandRelay without Redis, and instances that go away', () => {
     // A killed instance leaves its presence entries until they expire; the agent is back here.
     const sent: ControlCommand[] = [];
     let published = 0;
-    const { relay, recorded, kill } = relayWith(
+    const { recorded, kill, succeed } = relayWith(
       channel((command) => (sent.push(command), true)),
       { presence: presenceOn('killed'), bus: { send: async () => (published++, 0) } },
     );
     const outcome = kill();
     await expect.poll(() => sent.length).toBe(1);
-    relay.onAgentResult(AGENT_ID, {
-      type: 'result',
-      commandId: sent[0]!.commandId,
-      ok: true,
-      data: {},
-    });
+    succeed(sent[0]!);
     expect(await outcome).toMatchObject({ commandId: sent[0]!.commandId });
     expect(published).toBe(1);
     expect(statuses(recorded)).toEqual([['succeeded', undefined, 'succeeded', null]]);

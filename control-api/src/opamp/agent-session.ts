@@ -22,7 +22,6 @@ import type { CommandRelay } from '../services/command-relay.js';
 import type { Presence } from '../services/presence.js';
 import { errorResponseOf, type ConnectionGate, type Refusal } from './connection-gate.js';
 import type { CommandChannel, ConnectionRegistry } from './connection-registry.js';
-import { releaseInflater } from './inflate-release.js';
 import { inflateInline } from './inline-inflate.js';
 import { MessageRateLimit } from './message-rate-limit.js';
 import type { OpampService } from './opamp-service.js';
@@ -84,9 +83,6 @@ export class AgentSession implements CommandChannel {
     inflateInline(ws);
     ws.on('pong', () => this.onPong());
     ws.on('message', (data, isBinary) => {
-      // Here, with the message decompressed, so that an idle agent keeps no zlib stream (the
-      // one ws makes for a message too large or too fragmented to be inflated inline).
-      releaseInflater(ws);
       this.lastMessageAt = deps.clock.now();
       if (!this.admitMessage()) return;
       if (!isBinary) {

@@ -8,7 +8,6 @@ import {
   sendAndWait,
   until,
 } from '../test-support/deflate-pair.js';
-import { releaseInflater } from './inflate-release.js';
 import { INLINE_INFLATE_MAX_BYTES, inflateInline } from './inline-inflate.js';
 import { OPAMP_PER_MESSAGE_DEFLATE } from './websocket-transport.js';
 
@@ -19,12 +18,22 @@ afterEach(async () => {
   await new Promise((resolve) => server?.close(resolve));
 });
 
+/** ws's permessage-deflate extension of a server socket, as inline-inflate.ts sees it. */
+interface Extension {
+  _inflate: unknown;
+  decompress: (data: Buffer, fin: boolean, callback: unknown) => void;
+}
+const extensionOf = (ws: WebSocket) =>
+  (ws as unknown as { _extensions: Record<string, Extension | undefined> })._extensions[
+    'permessage-deflate'
+  ];
+
 /**
- * A server socket with inline inflation, as AgentSession has it; `streamed` counts the messages
- * that went through ws's own zlib stream (those leave one to release).
+ * A server socket with inline inflation, as AgentSession has it. `streamed` counts the messages
+ * ws's own zlib stream inflated; `kept` says, at each message, whether that stream was kept.
  */
 async function connectedPair(
-  options: { maxPayload?: number; offer?: object; serverDeflate?: object; release?: boolean } = {},
+  options: { maxPayload?: number; offer?: object; serverDeflate?: object | false } = {},
 ) {
   server = new WebSocketServer({
     port: 0,
@@ -34,15 +43,23 @@ async function connectedPair(
   });
   await once(server, 'listening');
   const received: string[] = [];
+  const kept: boolean[] = [];
   let streamed = 0;
   let installed = false;
   const closed: { code?: number } = {};
   server.once('connection', (ws) => {
+    const extension = extensionOf(ws);
+    if (extension) {
+      const original = extension.decompress.bind(extension);
+      extension.decompress = (data, fin, callback) => {
+        if (fin) streamed++;
+        original(data, fin, callback);
+      };
+    }
     installed = inflateInline(ws);
     ws.on('message', (data: Buffer) => {
-      // Only without context takeover may the stream go between messages (AgentSession's case).
-      if (options.release !== false && releaseInflater(ws)) streamed++;
       received.push(data.toString('utf8'));
+      kept.push(extension !== undefined && extension._inflate !== null);
     });
     ws.on('error', () => undefined);
   });
@@ -52,7 +69,7 @@ async function connectedPair(
   });
   client.on('close', (code) => (closed.code = code));
   await once(client, 'open');
-  return { received, streamed: () => streamed, installed: () => installed, closed };
+  return { received, kept, streamed: () => streamed, installed: () => installed, closed };
 }
 
 describe('inflateInline', () => {
@@ -88,6 +105,8 @@ describe('inflateInline', () => {
     await until(() => pair.received.length === 3);
     expect(pair.received).toEqual([whole, incompressible, processList(4)]);
     expect(pair.streamed()).toBe(2);
+    // Closed once each of those messages was whole: an idle agent keeps no zlib stream.
+    expect(pair.kept).toEqual([false, false, false]);
   });
 
   it('closes with 1009 on a message that inflates past maxPayload, as ws does', async () => {
@@ -116,12 +135,21 @@ describe('inflateInline', () => {
     const pair = await connectedPair({
       serverDeflate: { ...OPAMP_PER_MESSAGE_DEFLATE, clientNoContextTakeover: false },
       offer: { serverMaxWindowBits: 10 },
-      release: false,
     });
     expect(pair.installed()).toBe(false);
     await sendAndWait(client!, processList(5));
     await sendAndWait(client!, processList(6));
     await until(() => pair.received.length === 2);
     expect(pair.received).toEqual([processList(5), processList(6)]);
+    // The agent may refer back to what it sent before: the stream stays.
+    expect(pair.kept).toEqual([true, true]);
+  });
+
+  it('is not installed on a connection without compression', async () => {
+    const pair = await connectedPair({ serverDeflate: false });
+    expect(pair.installed()).toBe(false);
+    await sendAndWait(client!, processList(7));
+    await until(() => pair.received.length === 1);
+    expect(pair.received).toEqual([processList(7)]);
   });
 });

@@ -83,6 +83,11 @@ export interface ControlPlane {
   start(): Promise<void>;
   /** Stops the background work `start` began (before the sockets and the database close). */
   stop(): void;
+  /**
+   * Resolves once what was started so far is written: command outcomes and their replies, and
+   * the presence events of the agents whose sockets closed (shutdown, before the database goes).
+   */
+  recorded(): Promise<void>;
 }
 
 /**
@@ -332,6 +337,9 @@ export async function buildControlPlane(
       revocations.stop();
       retention.stop();
       relay.stop();
+    },
+    recorded: async () => {
+      await Promise.all([relay.recorded(), events.written()]);
     },
   };
 }

@@ -9,6 +9,7 @@ import { silentLogger } from './infra/logger.js';
 import { PartitionRepository } from './repositories/history-partitions.js';
 import { RetentionRepository } from './repositories/retention.js';
 import { HistoryRetention, PARTITION_DAYS_AHEAD } from './services/history-retention.js';
+import { MAX_SERIES_PER_ANSWER } from './services/metric-history.js';
 import { FakeAgent } from './test-support/fake-agent.js';
 import { otlpJson, sdkExport } from './test-support/otlp-exports.js';
 import type { ApiClient } from './test-support/rest-client.js';
@@ -165,6 +166,41 @@ describe('metrics history: OTLP ingest, storage and the history route', () => {
       [agent.instanceUid],
     );
     expect(rows).toEqual([{ value: 1024 }]);
+  });
+
+  it('says when an answer holds only the first MAX_SERIES_PER_ANSWER series of a metric', async () => {
+    const exportOf = (name: string, count: number) =>
+      otlpJson({ 'host.name': 'web-3', 'service.instance.id': agent.instanceUid }, [
+        {
+          name,
+          kind: 'gauge',
+          points: Array.from({ length: count }, (_, i) => ({
+            attributes: { 'test.index': String(i) },
+            timeMs: Date.now(),
+            value: i,
+          })),
+        },
+      ]);
+    const answer = async (name: string) =>
+      (
+        await admin.request<{ series: unknown[]; truncated: boolean }>(
+          'GET',
+          `/api/v1/agents/${agent.instanceUid}/metrics?name=${name}`,
+        )
+      ).body;
+    for (const [name, count] of [
+      ['test.all_series', MAX_SERIES_PER_ANSWER],
+      ['test.one_series_too_many', MAX_SERIES_PER_ANSWER + 1],
+    ] as const) {
+      const reply = await ingest(JSON.stringify(exportOf(name, count)), {
+        'content-type': 'application/json',
+      });
+      expect(await reply.json()).toEqual({});
+    }
+    const all = await answer('test.all_series');
+    expect([all.series.length, all.truncated]).toEqual([MAX_SERIES_PER_ANSWER, false]);
+    const cut = await answer('test.one_series_too_many');
+    expect([cut.series.length, cut.truncated]).toEqual([MAX_SERIES_PER_ANSWER, true]);
   });
 
   it('keeps one series for the same attributes sent in another order', async () => {

@@ -211,7 +211,7 @@ async function stop(server: Server, plane: ControlPlane): Promise<void> {
   await drained;
   clearTimeout(forced);
   clearInterval(idleSweep);
-  await plane.relay.recorded();
+  await plane.recorded();
 }
 
 function listen(server: Server, port: number, host: string): Promise<void> {

@@ -4,7 +4,6 @@ import {
   HostSelector,
   needsHostSelection,
   parseDatabaseUrl,
-  READ_ONLY_SQLSTATE,
   type DatabaseEndpoint,
 } from './database-hosts.js';
 import type { Logger } from './logger.js';
@@ -155,8 +154,8 @@ export function createDatabasePool(connectionString: string, logger: Logger): Da
   pool.on('release', (error: unknown, client) => {
     const endpoint = endpointOf(client);
     if (!endpoint || !error) return;
-    const code = (error as { code?: unknown }).code;
-    if (code === READ_ONLY_SQLSTATE || isDatabaseUnavailable(error)) selector?.lost(endpoint);
+    // isDatabaseUnavailable counts 25006 (read-only) among the unavailable states.
+    if (isDatabaseUnavailable(error)) selector?.lost(endpoint);
   });
   return {
     pool,

@@ -155,29 +155,21 @@ export class OpampService {
       description !== undefined ||
       message.customCapabilities !== undefined;
     const write = this.sightings.decide(agentId, sighting, now, news);
-    // Caught at once, so that a failure waits for `sightingStored` below while the control
-    // message is handled, instead of becoming an unhandled rejection meanwhile.
-    const sightingWritten =
+    const sightingStored =
       write === 'none'
-        ? Promise.resolve({ stored: true })
-        : this.writeSighting(exchange, message, write, sighting, now, description).then(
-            (stored) => ({ stored }),
-            (error: unknown) => ({ error }),
-          );
-    const sightingStored = async () => {
-      const written = await sightingWritten;
-      if ('error' in written) throw written.error;
-      return written.stored;
-    };
+        ? Promise.resolve(true)
+        : this.writeSighting(exchange, message, write, sighting, now, description);
+    // Awaited below, after the control message: until then a failure must not count as unhandled.
+    sightingStored.catch(() => undefined);
     if (message.customMessage?.capability === CONTROL_CAPABILITY) {
       // A command's result ends a call someone is waiting for, and depends on nothing the row
       // write changes: it is handed on without waiting for that write's group commit (tens of
       // ms under load). Only news (a first message) is written first, so that the row exists
       // before what the message brings refers to it.
-      if (news) await sightingStored();
+      if (news) await sightingStored;
       await this.onControlMessage(agentId, exchange.connectionId, message.customMessage.data);
     }
-    const stored = await sightingStored();
+    const stored = await sightingStored;
     if (description && stored) this.described.add(agentId);
 
     // What could not be stored is asked for again, so it reaches the row once the database is back;

@@ -141,13 +141,4 @@ export class MetricHistoryRepository {
     );
     return rows.map((row) => ({ ...row, bucketMs: Number(row.bucketMs) }));
   }
-
-  /** How many series the agent has of this metric (to say when an answer is cut). */
-  async countSeries(agentId: string, name: string): Promise<number> {
-    const { rows } = await this.db.query<{ count: string }>(
-      'SELECT count(*) AS count FROM metric_series WHERE agent_id = $1 AND name = $2',
-      [agentId, name],
-    );
-    return Number(rows[0]?.count ?? 0);
-  }
 }

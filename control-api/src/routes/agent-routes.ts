@@ -134,9 +134,7 @@ export function agentRoutes(s: RouteServices): AnyRoute[] {
       },
       handler: async ({ params, query, caller }) => {
         if (query.at !== undefined) {
-          if (!(await s.agents.get(params.agentId))) {
-            throw new ApiError('no_such_agent', `no agent ${params.agentId}`);
-          }
+          await s.agents.mustExist(params.agentId);
           return { status: 200, body: await processHistory(s, params.agentId, new Date(query.at)) };
         }
         const { data } = await s.relay.execute({

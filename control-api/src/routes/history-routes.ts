@@ -5,7 +5,6 @@ import {
   MetricHistory,
   MetricHistoryQuery,
 } from '@cybercorp/protocol';
-import { ApiError } from '../infra/problem.js';
 import { answerKeysetPage } from './keyset-page-answer.js';
 import { defineRoute, type AnyRoute } from './route.js';
 import type { RouteServices } from './services.js';
@@ -38,9 +37,7 @@ export function historyRoutes(s: RouteServices): AnyRoute[] {
           query.from === undefined
             ? new Date(to.getTime() - DEFAULT_RANGE_MS)
             : new Date(query.from);
-        if (!(await s.agents.get(params.agentId))) {
-          throw new ApiError('no_such_agent', `no agent ${params.agentId}`);
-        }
+        await s.agents.mustExist(params.agentId);
         return {
           status: 200,
           body: await s.history.downsample({

@@ -71,13 +71,21 @@ export class AgentDirectory {
    * agent is refused: it would only be written back by its next message.
    */
   async decommission(agentId: string): Promise<void> {
-    if (!(await this.agents.findById(agentId))) {
-      throw new ApiError('no_such_agent', `no agent ${agentId}`);
-    }
+    await this.mustExist(agentId);
     if (await this.presence.lookup(agentId)) {
       throw new ApiError('agent_online', `agent ${agentId} is connected; stop it first`);
     }
     await this.agents.delete(agentId);
+  }
+
+  /**
+   * Refuses an unknown agent with 404 `no_such_agent`. Reads only its row: what is kept of an
+   * agent (history, inventory) is in PostgreSQL, and answers while Redis is away.
+   */
+  async mustExist(agentId: string): Promise<void> {
+    if (!(await this.agents.findById(agentId))) {
+      throw new ApiError('no_such_agent', `no agent ${agentId}`);
+    }
   }
 
   async get(agentId: string): Promise<AgentView | null> {

@@ -161,10 +161,13 @@ export class MetricHistory {
       query.stepSeconds ?? 1,
       Math.ceil(spanSeconds / MAX_POINTS_PER_SERIES),
     );
-    const [series, seriesCount] = await Promise.all([
-      this.repository.series(query.agentId, query.name, MAX_SERIES_PER_ANSWER),
-      this.repository.countSeries(query.agentId, query.name),
-    ]);
+    // One series more than an answer holds says whether it is cut, without a count(*).
+    const found = await this.repository.series(
+      query.agentId,
+      query.name,
+      MAX_SERIES_PER_ANSWER + 1,
+    );
+    const series = found.slice(0, MAX_SERIES_PER_ANSWER);
     const rows = await this.repository.buckets({
       seriesIds: series.map((s) => s.id),
       from: query.from,
@@ -178,7 +181,7 @@ export class MetricHistory {
       to: query.to.toISOString(),
       stepSeconds,
       series: groupBySeries(series, rows),
-      truncated: seriesCount > MAX_SERIES_PER_ANSWER,
+      truncated: found.length > MAX_SERIES_PER_ANSWER,
     };
   }
 

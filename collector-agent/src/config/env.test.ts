@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { logSettingsFromEnv } from '../logger.js';
+import { otlpTlsFromEnv } from '../metrics/otlp-tls.js';
 import { exportIntervalFromEnv, metricsExporterFromEnv } from '../metrics/telemetry.js';
 import { buildResource } from '../resource.js';
+import { bufferSettingsFromEnv } from './buffer-settings.js';
 import {
   AGENT_ENVIRONMENT_VARIABLES,
   readEnvironment,
@@ -84,6 +86,8 @@ describe('AGENT_ENVIRONMENT_VARIABLES', () => {
     logSettingsFromEnv(recording);
     exportIntervalFromEnv(recording);
     metricsExporterFromEnv(recording);
+    bufferSettingsFromEnv(recording);
+    otlpTlsFromEnv(recording);
     await buildResource({
       instanceUid: 'uid',
       env: recording,

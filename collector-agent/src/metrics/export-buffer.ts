@@ -3,8 +3,8 @@ import { decodeBatch, encodeBatch } from './batch-codec.js';
 import type { BatchStore, StoredBatch } from './batch-store.js';
 
 /** Why an interval left the buffer without reaching the Collector. */
-export type DropReason = 'buffer_full' | 'rejected' | 'spool_error';
-export const DROP_REASONS: readonly DropReason[] = ['buffer_full', 'rejected', 'spool_error'];
+export const DROP_REASONS = ['buffer_full', 'rejected', 'spool_error'] as const;
+export type DropReason = (typeof DROP_REASONS)[number];
 
 /** What the buffer tells the outage log, with its state right after the event. */
 export interface BufferEvents {
@@ -41,11 +41,9 @@ export class ExportBuffer {
   private bytes = 0;
   private nextSequence: number;
   private readonly pending = new Set<Promise<void>>();
-  private readonly droppedByReason: Record<DropReason, number> = {
-    buffer_full: 0,
-    rejected: 0,
-    spool_error: 0,
-  };
+  private readonly droppedByReason = Object.fromEntries(
+    DROP_REASONS.map((reason) => [reason, 0]),
+  ) as Record<DropReason, number>;
 
   constructor(
     private readonly store: BatchStore,

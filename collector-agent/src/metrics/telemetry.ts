@@ -16,7 +16,7 @@ import { LinuxHostFiles } from './host-files.linux.js';
 import { FileBatchStore } from './batch-spool.js';
 import { MemoryBatchStore, type BatchStore } from './batch-store.js';
 import { BufferingExporter } from './buffering-exporter.js';
-import { ExportBufferCollector } from './collectors/export-buffer.js';
+import { ExportBufferCollector } from './export-buffer-metrics.js';
 import { ExportBuffer, type BufferStats } from './export-buffer.js';
 import { HostMetricsProducer } from './host-metrics.js';
 import { checkOtlpTls, describeOtlpTls, otlpTlsFromEnv } from './otlp-tls.js';

@@ -1,8 +1,8 @@
 import { ValueType } from '@opentelemetry/api';
 import type { MetricData } from '@opentelemetry/sdk-metrics';
-import type { MetricsCollector } from '../collector.js';
-import { DROP_REASONS, type BufferStats } from '../export-buffer.js';
-import type { MetricCycle } from '../metric-data.js';
+import type { MetricsCollector } from './collector.js';
+import { DROP_REASONS, type BufferStats } from './export-buffer.js';
+import type { MetricCycle } from './metric-data.js';
 import {
   ATTR_DROP_REASON,
   METRIC_AGENT_EXPORT_BUFFER_DROPPED,
@@ -11,7 +11,7 @@ import {
   METRIC_AGENT_EXPORT_BUFFER_SIZE,
   UNIT_BYTES,
   UNIT_INTERVALS,
-} from '../semconv.js';
+} from './semconv.js';
 
 const SIZE = {
   name: METRIC_AGENT_EXPORT_BUFFER_SIZE,

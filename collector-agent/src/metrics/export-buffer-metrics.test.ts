@@ -1,8 +1,8 @@
 import { DataPointType } from '@opentelemetry/sdk-metrics';
 import { describe, expect, it } from 'vitest';
-import type { BufferStats } from '../export-buffer.js';
-import { MetricsHarness, pointsOf } from '../test-support/fixtures.js';
-import { ExportBufferCollector } from './export-buffer.js';
+import type { BufferStats } from './export-buffer.js';
+import { MetricsHarness, pointsOf } from './test-support/fixtures.js';
+import { ExportBufferCollector } from './export-buffer-metrics.js';
 
 describe('ExportBufferCollector', () => {
   it("reports the buffer's size, bound, held intervals and drops by reason", async () => {

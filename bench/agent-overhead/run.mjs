@@ -37,12 +37,12 @@ import {
   statSync,
   writeFileSync,
 } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { freeLoopbackPort, waitForPort } from '../lib/ports.mjs';
 import { cpuSeconds, statusKb } from '../lib/proc-stats.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -53,6 +53,8 @@ const CADENCE_MS = 10_000;
 // One cadence plus 5 s: each side's first cycle (the agent's first export at ~10 s compiles the
 // export path and opens the gRPC channel; node_exporter's first scrape is at once) stays out.
 const WARMUP_MS = 15_000;
+/** How long the Collector and node_exporter may take to listen. */
+const PORT_TIMEOUT_MS = 10_000;
 const RSS_BUDGET_MB = 60;
 const CPU_BUDGET_RATIO = 1.0;
 const seconds = Number(process.env.BENCH_SECONDS ?? 120);
@@ -85,14 +87,6 @@ const NODE_EXPORTER_COLLECTORS = [
 const run = promisify(execFile);
 const children = [];
 const cleanups = [];
-
-async function freePort() {
-  const server = createServer();
-  await new Promise((ok) => server.listen(0, '127.0.0.1', ok));
-  const { port } = server.address();
-  await new Promise((ok) => server.close(ok));
-  return port;
-}
 
 function start(name, command, args, env = process.env) {
   const child = spawn(command, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
@@ -166,7 +160,7 @@ async function startCollector(binary, port, dir) {
     ].join('\n'),
   );
   start('otelcol', binary, ['--config', config]);
-  await waitForPort(port, 'otelcol');
+  await waitForPort(port, 'otelcol', PORT_TIMEOUT_MS);
 }
 
 /** The smallest OTLP/gRPC metrics receiver, in this process (its cost is not measured). */
@@ -202,19 +196,6 @@ async function startSink(port) {
   return () => exports;
 }
 
-async function waitForPort(port, what) {
-  for (let i = 0; i < 100; i++) {
-    const ok = await new Promise((done) => {
-      const socket = createServer().listen(port, '127.0.0.1');
-      socket.on('listening', () => socket.close(() => done(false)));
-      socket.on('error', () => done(true));
-    });
-    if (ok) return;
-    await sleep(100);
-  }
-  throw new Error(`${what} did not listen on 127.0.0.1:${port}`);
-}
-
 async function scrape(url) {
   const response = await globalThis.fetch(url);
   if (!response.ok) throw new Error(`scrape ${url}: HTTP ${response.status}`);
@@ -247,7 +228,7 @@ async function measureCase(agentEnv) {
     OTEL_METRIC_EXPORT_INTERVAL: String(CADENCE_MS),
     ...agentEnv,
   });
-  const exporterPort = await freePort();
+  const exporterPort = await freeLoopbackPort();
   const exporter = start(NODE_EXPORTER, NODE_EXPORTER, [
     `--web.listen-address=127.0.0.1:${exporterPort}`,
     '--collector.disable-defaults',
@@ -255,7 +236,7 @@ async function measureCase(agentEnv) {
   ]);
   const pair = children.slice(-2);
   try {
-    await waitForPort(exporterPort, 'node_exporter');
+    await waitForPort(exporterPort, 'node_exporter', PORT_TIMEOUT_MS);
     const scrapeUrl = `http://127.0.0.1:${exporterPort}/metrics`;
     console.log(`agent pid ${agent.pid}, node_exporter pid ${exporter.pid}`);
     await scrape(scrapeUrl);
@@ -346,7 +327,7 @@ try {
     );
   }
 
-  const otlpPort = await freePort();
+  const otlpPort = await freeLoopbackPort();
   const collector = await findCollector();
   let sinkExports;
   let target;
@@ -367,7 +348,7 @@ try {
   );
   console.log(`each case: warm-up ${WARMUP_MS / 1000} s, then measuring ${seconds} s`);
   // Nothing listens here: the outage cases' Collector is away for the whole run.
-  const unreachablePort = await freePort();
+  const unreachablePort = await freeLoopbackPort();
   const summary = [];
   for (const name of cases) {
     const outage = name !== 'normal';

@@ -42,6 +42,8 @@ import { dirname, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { DEFAULT_BUFFER_MAX_BYTES } from '../../collector-agent/dist/config/buffer-settings.js';
+import { SPOOL_DIRECTORY_NAME } from '../../collector-agent/dist/metrics/batch-spool.js';
 import { freeLoopbackPort, waitForPort } from '../lib/ports.mjs';
 import { cpuSeconds, statusKb } from '../lib/proc-stats.mjs';
 
@@ -62,8 +64,6 @@ const CASES = ['normal', 'outage', 'spool'];
 const cases = (process.env.BENCH_CASES ?? CASES.join(',')).split(',').map((c) => c.trim());
 for (const name of cases)
   if (!CASES.includes(name)) throw new Error(`BENCH_CASES: unknown case ${name} (${CASES})`);
-/** CYBERCORP_BUFFER_MAX_BYTES unset. */
-const DEFAULT_BUFFER_MAX_BYTES = 32 * 1024 * 1024;
 const rawAgentFlags = process.env.BENCH_AGENT_NODE_FLAGS?.split(/\s+/).filter(Boolean);
 const agentCommand = rawAgentFlags
   ? { command: process.execPath, args: [...rawAgentFlags, AGENT_BIN] }
@@ -313,7 +313,7 @@ function reportBatchSize(spool) {
   console.log(
     `spool: ${sizes.length} batches held, ${f(mean / 1000, 1)} kB each on average ` +
       `(${f(Math.min(...sizes) / 1000, 1)}-${f(Math.max(...sizes) / 1000, 1)}); a full default buffer ` +
-      `(32 MiB) holds ${Math.round(intervals)} intervals = ${f(hours, 2)} h at ${CADENCE_MS / 1000} s`,
+      `(${DEFAULT_BUFFER_MAX_BYTES / (1024 * 1024)} MiB) holds ${Math.round(intervals)} intervals = ${f(hours, 2)} h at ${CADENCE_MS / 1000} s`,
   );
 }
 
@@ -363,7 +363,7 @@ try {
       ...(name === 'spool' ? { CYBERCORP_BUFFER_SPOOL: 'file' } : {}),
     });
     summary.push({ name, ...result });
-    if (name === 'spool') reportBatchSize(join(stateDir, 'export-spool'));
+    if (name === 'spool') reportBatchSize(join(stateDir, SPOOL_DIRECTORY_NAME));
   }
   if (sinkExports) console.log(`exports received by the sink: ${sinkExports()}`);
   const otelcol = children.find((c) => c.name === 'otelcol');

@@ -88,6 +88,7 @@ const run = promisify(execFile);
 const children = [];
 const cleanups = [];
 
+/** Spawns a child this script owns; returns its entry in `children`. */
 function start(name, command, args, env = process.env) {
   const child = spawn(command, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
@@ -96,11 +97,11 @@ function start(name, command, args, env = process.env) {
   });
   const entry = { name, child, stderr: () => stderr, stopped: false };
   child.on('exit', (code, signal) => {
-    if (!stopping && !entry.stopped)
+    if (!entry.stopped)
       console.error(`${name} exited early (code ${code}, signal ${signal}):\n${stderr}`);
   });
   children.push(entry);
-  return child;
+  return entry;
 }
 
 /** CPU seconds of every live thread of one process, from the scheduler's nanosecond counters. */
@@ -206,7 +207,8 @@ async function scrape(url) {
 const f = (n, d = 2) => n.toFixed(d);
 
 /** Stops children this script started, by their own handles, and forgets them. */
-async function stopChildren(stopped) {
+async function stopChildren(entries) {
+  const stopped = [...entries]; // `entries` may be `children` itself, which this empties
   for (const entry of stopped) entry.stopped = true;
   for (const { child } of stopped)
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
@@ -221,7 +223,7 @@ async function stopChildren(stopped) {
  * the same window after the same warm-up, prints the table, and stops them.
  */
 async function measureCase(agentEnv) {
-  const agent = start('cybercorp-agent', agentCommand.command, agentCommand.args, {
+  const agentEntry = start('cybercorp-agent', agentCommand.command, agentCommand.args, {
     PATH: process.env.PATH,
     HOME: process.env.HOME,
     LOG_LEVEL: 'warn',
@@ -229,12 +231,13 @@ async function measureCase(agentEnv) {
     ...agentEnv,
   });
   const exporterPort = await freeLoopbackPort();
-  const exporter = start(NODE_EXPORTER, NODE_EXPORTER, [
+  const exporterEntry = start(NODE_EXPORTER, NODE_EXPORTER, [
     `--web.listen-address=127.0.0.1:${exporterPort}`,
     '--collector.disable-defaults',
     ...NODE_EXPORTER_COLLECTORS.map((c) => `--collector.${c}`),
   ]);
-  const pair = children.slice(-2);
+  const agent = agentEntry.child;
+  const exporter = exporterEntry.child;
   try {
     await waitForPort(exporterPort, 'node_exporter', PORT_TIMEOUT_MS);
     const scrapeUrl = `http://127.0.0.1:${exporterPort}/metrics`;
@@ -294,7 +297,7 @@ async function measureCase(agentEnv) {
       hwmMb: ours.hwmMb,
     };
   } finally {
-    await stopChildren(pair);
+    await stopChildren([agentEntry, exporterEntry]);
   }
 }
 
@@ -317,7 +320,6 @@ function reportBatchSize(spool) {
   );
 }
 
-let stopping = false;
 const dir = mkdtempSync(join(tmpdir(), 'agent-overhead-'));
 try {
   if (!existsSync(AGENT_BIN)) throw new Error(`${AGENT_BIN} missing: build first (npm run build)`);
@@ -389,13 +391,7 @@ try {
     );
   }
 } finally {
-  stopping = true;
-  // Only the processes this script started, by their own handles.
-  for (const { child } of children)
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-  await sleep(300);
-  for (const { child } of children)
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  await stopChildren(children);
   for (const cleanup of cleanups) cleanup();
   rmSync(dir, { recursive: true, force: true });
 }

@@ -28,12 +28,12 @@ import {
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { resourceFromAttributes } from '@opentelemetry/resources';
-import { AggregationTemporality, DataPointType } from '@opentelemetry/sdk-metrics';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { encodeBatch } from '../collector-agent/src/metrics/batch-codec.js';
+import { SPOOL_DIRECTORY_NAME } from '../collector-agent/src/metrics/batch-spool.js';
+import { literalBatch } from '../collector-agent/src/metrics/test-support/fixtures.js';
 import { startTestApi, type TestApi } from '../control-api/src/test-support/test-api.js';
 import { AGENT_BIN } from './support/control-stack.js';
 import {
@@ -91,24 +91,7 @@ function projectPrometheusConfig(): string {
 
 /** A one-point batch as the agent's spool holds it: `system.uptime` of `host` at `atSeconds`. */
 function spooledBatch(host: string, atSeconds: number): Buffer {
-  return encodeBatch({
-    resource: resourceFromAttributes({ 'host.name': host, 'service.name': 'cybercorp-agent' }),
-    scopeMetrics: [
-      {
-        scope: { name: '@cybercorp/collector-agent' },
-        metrics: [
-          {
-            descriptor: { name: 'system.uptime', description: '', unit: 's', valueType: 1 },
-            aggregationTemporality: AggregationTemporality.CUMULATIVE,
-            dataPointType: DataPointType.GAUGE,
-            dataPoints: [
-              { attributes: {}, startTime: [atSeconds, 0], endTime: [atSeconds, 0], value: 4242 },
-            ],
-          },
-        ],
-      },
-    ],
-  });
+  return encodeBatch(literalBatch(atSeconds, 4242, { host, startSecond: atSeconds }));
 }
 
 /** The largest distance between consecutive timestamps, and how many there were. */
@@ -167,7 +150,7 @@ describe('agent offline buffer: Collector outage → Prometheus without a gap', 
       config,
       stringify({ control: { enabled: true }, protected: { names: ['sshd'], users: ['root'] } }),
     );
-    const earlierSpool = join(stateDir('spooled'), 'export-spool');
+    const earlierSpool = join(stateDir('spooled'), SPOOL_DIRECTORY_NAME);
     mkdirSync(earlierSpool, { recursive: true, mode: 0o700 });
     writeFileSync(
       join(earlierSpool, '0000000000000001.json'),
@@ -247,7 +230,7 @@ describe('agent offline buffer: Collector outage → Prometheus without a gap', 
       for (const started of agents.values()) started.assertRunning();
       tinyRss.push(rssBytes(agent('tiny').pid));
       if (spoolFilesDuringOutage.length === 0 && Date.now() > outageEnds - OUTAGE_MS / 2)
-        spoolFilesDuringOutage = readdirSync(join(stateDir('spooled'), 'export-spool'));
+        spoolFilesDuringOutage = readdirSync(join(stateDir('spooled'), SPOOL_DIRECTORY_NAME));
     }
     collector = await startCollector(collectorBinary, remoteWriteUrl, ports, { history });
     restartedAt = Date.now() / 1000;
@@ -343,7 +326,7 @@ describe('agent offline buffer: Collector outage → Prometheus without a gap', 
 
   it('the spooled agent held the outage in 0600 files under its state directory, and none remain', () => {
     expect(spoolFilesDuringOutage.length).toBeGreaterThan(10);
-    const spool = join(stateDir('spooled'), 'export-spool');
+    const spool = join(stateDir('spooled'), SPOOL_DIRECTORY_NAME);
     expect(statSync(spool).mode & 0o777).toBe(0o700);
     for (const file of readdirSync(spool)) {
       expect(statSync(join(spool, file)).mode & 0o777, file).toBe(0o600);

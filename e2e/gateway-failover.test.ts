@@ -26,7 +26,7 @@ import {
   type RunningAgent,
   type RunningControlApi,
 } from './support/control-stack.js';
-import { shippedUpstreamParameters, startGateway, type Gateway } from './support/gateway.js';
+import { shippedFailTimeoutMs, startGateway, type Gateway } from './support/gateway.js';
 import { spawnSleeper, waitFor } from './support/processes.js';
 
 /** The bound for an agent to be back online through another instance. */
@@ -111,8 +111,7 @@ async function backOnlineThrough(survivor: RunningControlApi, since: number): Pr
 }
 
 /** The gateway's passive health check: how long a server that failed stays out of rotation. */
-const FAIL_TIMEOUT_MS =
-  Number(/fail_timeout=(\d+)s/.exec(shippedUpstreamParameters())?.[1] ?? 10) * 1000;
+const FAIL_TIMEOUT_MS = shippedFailTimeoutMs();
 
 /**
  * Waits until the gateway sends requests to a restarted instance again. Its passive health check
@@ -134,6 +133,15 @@ async function routedAgain(restarted: RunningControlApi): Promise<void> {
     },
     { timeoutMs: 60_000, intervalMs: 500, process: restarted.process },
   );
+}
+
+/**
+ * The start of each test: the instance an earlier test stopped comes back on its port (a
+ * restart), and the gateway routes to it again; the agent stays where it is.
+ */
+async function restoreStoppedInstance(): Promise<void> {
+  const stopped = deployment.instances.find((i) => i.process.exited());
+  if (stopped) await routedAgain(await deployment.replace(stopped));
 }
 
 interface InFlight {
@@ -225,8 +233,7 @@ async function commandsInFlight(label: string): Promise<InFlight[]> {
 
 describe('two instances behind the gateway: the one holding the agent stops', () => {
   it('stopped gracefully with the agent running: it hears 1012 and comes back after a short jitter, not its backoff', async () => {
-    const stopped = deployment.instances.find((i) => i.process.exited());
-    if (stopped) await routedAgain(await deployment.replace(stopped));
+    await restoreStoppedInstance();
     const [holder, survivor] = await holderAndSurvivor();
     const logBefore = agent.process.output().length;
 
@@ -251,8 +258,7 @@ describe('two instances behind the gateway: the one holding the agent stops', ()
   });
 
   it('killed (SIGKILL): the agent is back through the other, the next command succeeds, commands in flight end once', async () => {
-    const stopped = deployment.instances.find((i) => i.process.exited());
-    if (stopped) await routedAgain(await deployment.replace(stopped));
+    await restoreStoppedInstance();
     const [holder, survivor] = await holderAndSurvivor();
     const commands = await commandsInFlight('in flight at the kill');
 
@@ -274,8 +280,7 @@ describe('two instances behind the gateway: the one holding the agent stops', ()
 
   it('stopped gracefully (SIGTERM): the agent is back through the other, and commands in flight end unknown once', async () => {
     // The killed instance comes back on its port (a restart); the agent stays where it is.
-    const killed = deployment.instances.find((i) => i.process.exited());
-    if (killed) await routedAgain(await deployment.replace(killed));
+    await restoreStoppedInstance();
     const [holder, survivor] = await holderAndSurvivor();
     const commands = await commandsInFlight('in flight at the graceful stop');
     const logFrom = agent.process.output().length;

@@ -3,6 +3,9 @@ export declare const COMPOSE_DEPLOYMENT_DIR: string;
 
 export declare function shippedUpstreamParameters(): string;
 
+/** The shipped fail_timeout in milliseconds; throws when the parameter is missing. */
+export declare function shippedFailTimeoutMs(): number;
+
 export declare function upstreamAddress(baseUrl: string): string;
 
 export interface DeploymentSettings {

@@ -27,6 +27,24 @@ export function shippedUpstreamParameters() {
   return line[1].trim();
 }
 
+const NGINX_TIME_UNITS_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/**
+ * The shipped `fail_timeout` in milliseconds (shippedUpstreamParameters): how long the gateway's
+ * passive health check keeps a server that failed out of rotation. Throws when the parameter is
+ * missing or not a plain nginx time (`10s`; no unit means seconds).
+ */
+export function shippedFailTimeoutMs() {
+  const parameters = shippedUpstreamParameters();
+  const match = /(?:^|\s)fail_timeout=(\d+)(ms|s|m|h)?(?:\s|$)/.exec(parameters);
+  if (!match) {
+    throw new Error(
+      `gateway/compose/upstream-servers.conf: no fail_timeout=<number>[ms|s|m|h] in "${parameters}"`,
+    );
+  }
+  return Number(match[1]) * NGINX_TIME_UNITS_MS[match[2] ?? 's'];
+}
+
 /** `host:port` of an upstream given as an https:// base URL (the gateway speaks TLS to it). */
 export function upstreamAddress(baseUrl) {
   const url = new URL(baseUrl);

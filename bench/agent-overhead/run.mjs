@@ -37,12 +37,14 @@ import {
   statSync,
   writeFileSync,
 } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { DEFAULT_BUFFER_MAX_BYTES } from '../../collector-agent/dist/config/buffer-settings.js';
+import { SPOOL_DIRECTORY_NAME } from '../../collector-agent/dist/metrics/batch-spool.js';
+import { freeLoopbackPort, waitForPort } from '../lib/ports.mjs';
 import { cpuSeconds, statusKb } from '../lib/proc-stats.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -53,6 +55,8 @@ const CADENCE_MS = 10_000;
 // One cadence plus 5 s: each side's first cycle (the agent's first export at ~10 s compiles the
 // export path and opens the gRPC channel; node_exporter's first scrape is at once) stays out.
 const WARMUP_MS = 15_000;
+/** How long the Collector and node_exporter may take to listen. */
+const PORT_TIMEOUT_MS = 10_000;
 const RSS_BUDGET_MB = 60;
 const CPU_BUDGET_RATIO = 1.0;
 const seconds = Number(process.env.BENCH_SECONDS ?? 120);
@@ -60,8 +64,6 @@ const CASES = ['normal', 'outage', 'spool'];
 const cases = (process.env.BENCH_CASES ?? CASES.join(',')).split(',').map((c) => c.trim());
 for (const name of cases)
   if (!CASES.includes(name)) throw new Error(`BENCH_CASES: unknown case ${name} (${CASES})`);
-/** CYBERCORP_BUFFER_MAX_BYTES unset. */
-const DEFAULT_BUFFER_MAX_BYTES = 32 * 1024 * 1024;
 const rawAgentFlags = process.env.BENCH_AGENT_NODE_FLAGS?.split(/\s+/).filter(Boolean);
 const agentCommand = rawAgentFlags
   ? { command: process.execPath, args: [...rawAgentFlags, AGENT_BIN] }
@@ -86,14 +88,7 @@ const run = promisify(execFile);
 const children = [];
 const cleanups = [];
 
-async function freePort() {
-  const server = createServer();
-  await new Promise((ok) => server.listen(0, '127.0.0.1', ok));
-  const { port } = server.address();
-  await new Promise((ok) => server.close(ok));
-  return port;
-}
-
+/** Spawns a child this script owns; returns its entry in `children`. */
 function start(name, command, args, env = process.env) {
   const child = spawn(command, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
@@ -102,11 +97,11 @@ function start(name, command, args, env = process.env) {
   });
   const entry = { name, child, stderr: () => stderr, stopped: false };
   child.on('exit', (code, signal) => {
-    if (!stopping && !entry.stopped)
+    if (!entry.stopped)
       console.error(`${name} exited early (code ${code}, signal ${signal}):\n${stderr}`);
   });
   children.push(entry);
-  return child;
+  return entry;
 }
 
 /** CPU seconds of every live thread of one process, from the scheduler's nanosecond counters. */
@@ -166,7 +161,7 @@ async function startCollector(binary, port, dir) {
     ].join('\n'),
   );
   start('otelcol', binary, ['--config', config]);
-  await waitForPort(port, 'otelcol');
+  await waitForPort(port, 'otelcol', PORT_TIMEOUT_MS);
 }
 
 /** The smallest OTLP/gRPC metrics receiver, in this process (its cost is not measured). */
@@ -202,19 +197,6 @@ async function startSink(port) {
   return () => exports;
 }
 
-async function waitForPort(port, what) {
-  for (let i = 0; i < 100; i++) {
-    const ok = await new Promise((done) => {
-      const socket = createServer().listen(port, '127.0.0.1');
-      socket.on('listening', () => socket.close(() => done(false)));
-      socket.on('error', () => done(true));
-    });
-    if (ok) return;
-    await sleep(100);
-  }
-  throw new Error(`${what} did not listen on 127.0.0.1:${port}`);
-}
-
 async function scrape(url) {
   const response = await globalThis.fetch(url);
   if (!response.ok) throw new Error(`scrape ${url}: HTTP ${response.status}`);
@@ -225,7 +207,8 @@ async function scrape(url) {
 const f = (n, d = 2) => n.toFixed(d);
 
 /** Stops children this script started, by their own handles, and forgets them. */
-async function stopChildren(stopped) {
+async function stopChildren(entries) {
+  const stopped = [...entries]; // `entries` may be `children` itself, which this empties
   for (const entry of stopped) entry.stopped = true;
   for (const { child } of stopped)
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
@@ -240,22 +223,23 @@ async function stopChildren(stopped) {
  * the same window after the same warm-up, prints the table, and stops them.
  */
 async function measureCase(agentEnv) {
-  const agent = start('cybercorp-agent', agentCommand.command, agentCommand.args, {
+  const agentEntry = start('cybercorp-agent', agentCommand.command, agentCommand.args, {
     PATH: process.env.PATH,
     HOME: process.env.HOME,
     LOG_LEVEL: 'warn',
     OTEL_METRIC_EXPORT_INTERVAL: String(CADENCE_MS),
     ...agentEnv,
   });
-  const exporterPort = await freePort();
-  const exporter = start(NODE_EXPORTER, NODE_EXPORTER, [
+  const exporterPort = await freeLoopbackPort();
+  const exporterEntry = start(NODE_EXPORTER, NODE_EXPORTER, [
     `--web.listen-address=127.0.0.1:${exporterPort}`,
     '--collector.disable-defaults',
     ...NODE_EXPORTER_COLLECTORS.map((c) => `--collector.${c}`),
   ]);
-  const pair = children.slice(-2);
+  const agent = agentEntry.child;
+  const exporter = exporterEntry.child;
   try {
-    await waitForPort(exporterPort, 'node_exporter');
+    await waitForPort(exporterPort, 'node_exporter', PORT_TIMEOUT_MS);
     const scrapeUrl = `http://127.0.0.1:${exporterPort}/metrics`;
     console.log(`agent pid ${agent.pid}, node_exporter pid ${exporter.pid}`);
     await scrape(scrapeUrl);
@@ -313,7 +297,7 @@ async function measureCase(agentEnv) {
       hwmMb: ours.hwmMb,
     };
   } finally {
-    await stopChildren(pair);
+    await stopChildren([agentEntry, exporterEntry]);
   }
 }
 
@@ -332,11 +316,10 @@ function reportBatchSize(spool) {
   console.log(
     `spool: ${sizes.length} batches held, ${f(mean / 1000, 1)} kB each on average ` +
       `(${f(Math.min(...sizes) / 1000, 1)}-${f(Math.max(...sizes) / 1000, 1)}); a full default buffer ` +
-      `(32 MiB) holds ${Math.round(intervals)} intervals = ${f(hours, 2)} h at ${CADENCE_MS / 1000} s`,
+      `(${DEFAULT_BUFFER_MAX_BYTES / (1024 * 1024)} MiB) holds ${Math.round(intervals)} intervals = ${f(hours, 2)} h at ${CADENCE_MS / 1000} s`,
   );
 }
 
-let stopping = false;
 const dir = mkdtempSync(join(tmpdir(), 'agent-overhead-'));
 try {
   if (!existsSync(AGENT_BIN)) throw new Error(`${AGENT_BIN} missing: build first (npm run build)`);
@@ -346,7 +329,7 @@ try {
     );
   }
 
-  const otlpPort = await freePort();
+  const otlpPort = await freeLoopbackPort();
   const collector = await findCollector();
   let sinkExports;
   let target;
@@ -367,7 +350,7 @@ try {
   );
   console.log(`each case: warm-up ${WARMUP_MS / 1000} s, then measuring ${seconds} s`);
   // Nothing listens here: the outage cases' Collector is away for the whole run.
-  const unreachablePort = await freePort();
+  const unreachablePort = await freeLoopbackPort();
   const summary = [];
   for (const name of cases) {
     const outage = name !== 'normal';
@@ -382,7 +365,7 @@ try {
       ...(name === 'spool' ? { CYBERCORP_BUFFER_SPOOL: 'file' } : {}),
     });
     summary.push({ name, ...result });
-    if (name === 'spool') reportBatchSize(join(stateDir, 'export-spool'));
+    if (name === 'spool') reportBatchSize(join(stateDir, SPOOL_DIRECTORY_NAME));
   }
   if (sinkExports) console.log(`exports received by the sink: ${sinkExports()}`);
   const otelcol = children.find((c) => c.name === 'otelcol');
@@ -408,13 +391,7 @@ try {
     );
   }
 } finally {
-  stopping = true;
-  // Only the processes this script started, by their own handles.
-  for (const { child } of children)
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-  await sleep(300);
-  for (const { child } of children)
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  await stopChildren(children);
   for (const cleanup of cleanups) cleanup();
   rmSync(dir, { recursive: true, force: true });
 }

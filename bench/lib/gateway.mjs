@@ -4,12 +4,12 @@
 import { execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { upstreamAddress, writeDeployment } from '../../gateway/deployment.mjs';
+import { freeLoopbackPort, waitForPort } from './ports.mjs';
 
 const DEV_CERTS = resolve(fileURLToPath(import.meta.url), '../../../scripts/dev-certs');
 
@@ -24,26 +24,6 @@ export async function makeDevCerts(dir) {
     certFile: join(dir, 'server.crt'),
     keyFile: join(dir, 'server.key'),
   };
-}
-
-async function freeLoopbackPort() {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address();
-  server.close();
-  await once(server, 'close');
-  return port;
-}
-
-function accepts(port) {
-  return new Promise((done) => {
-    const socket = connect({ port, host: '127.0.0.1' });
-    socket.once('connect', () => {
-      socket.destroy();
-      done(true);
-    });
-    socket.once('error', () => done(false));
-  });
 }
 
 /** Starts nginx in front of `upstreams` (https:// base URLs); `stop()` ends it by its pid. */
@@ -66,19 +46,15 @@ export async function startGateway({ upstreams, certs }) {
     rmSync(dir, { recursive: true, force: true });
   };
   try {
-    await new Promise((done, fail) => {
-      child.once('error', (error) =>
-        fail(new Error(`cannot run nginx (Debian package nginx): ${error.message}`)),
-      );
-      child.once('exit', (code) => fail(new Error(`nginx exited with ${code}`)));
-      const deadline = Date.now() + 15_000;
-      const poll = async () => {
-        if (await accepts(port)) return done();
-        if (Date.now() > deadline) return fail(new Error('nginx did not listen within 15 s'));
-        setTimeout(poll, 50);
-      };
-      void poll();
-    });
+    await Promise.race([
+      waitForPort(port, 'nginx', 15_000),
+      new Promise((_, fail) => {
+        child.once('error', (error) =>
+          fail(new Error(`cannot run nginx (Debian package nginx): ${error.message}`)),
+        );
+        child.once('exit', (code) => fail(new Error(`nginx exited with ${code}`)));
+      }),
+    ]);
   } catch (error) {
     await stop();
     throw error;

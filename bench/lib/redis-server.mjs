@@ -3,16 +3,7 @@
 // TypeScript and not built; a bench runs plain Node.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer } from 'node:net';
-
-async function freeLoopbackPort() {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address();
-  server.close();
-  await once(server, 'close');
-  return port;
-}
+import { freeLoopbackPort } from './ports.mjs';
 
 /** Resolves once the server accepts connections; `stop()` ends it. */
 export async function startRedisServer() {

@@ -24,6 +24,7 @@ import {
 export {
   COMPOSE_DEPLOYMENT_DIR,
   GATEWAY_DIR,
+  shippedFailTimeoutMs,
   shippedUpstreamParameters,
 } from '../../gateway/deployment.mjs';
 

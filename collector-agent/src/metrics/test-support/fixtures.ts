@@ -1,6 +1,7 @@
 /*
  * Test support for the metrics collectors: an in-memory reader and literal-fixture host files.
- * Used by the *.test.ts files of metrics/; test-support/ folders are left out of the build.
+ * Used by the *.test.ts files of metrics/ (literalBatch also by e2e/agent-offline-buffer.test.ts);
+ * test-support/ folders are left out of the build.
  */
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import { resourceFromAttributes } from '@opentelemetry/resources';
@@ -132,11 +133,17 @@ export class FakeSummaryProcessTable extends FakeProcessTable {
 
 /**
  * One literal export batch: `system.uptime` = `value` at `second` (on an otherwise empty host),
- * so a test can tell batches apart by their value and check their order.
+ * so a test can tell batches apart by their value and check their order. `host` (host.name,
+ * default web-1) and `startSecond` (the point's start time, default 0) for a batch of another
+ * host or period.
  */
-export function literalBatch(second: number, value = second): ResourceMetrics {
+export function literalBatch(
+  second: number,
+  value = second,
+  { host = 'web-1', startSecond = 0 }: { host?: string; startSecond?: number } = {},
+): ResourceMetrics {
   return {
-    resource: resourceFromAttributes({ 'host.name': 'web-1', 'service.name': 'cybercorp-agent' }),
+    resource: resourceFromAttributes({ 'host.name': host, 'service.name': 'cybercorp-agent' }),
     scopeMetrics: [
       {
         scope: { name: '@cybercorp/collector-agent' },
@@ -145,7 +152,9 @@ export function literalBatch(second: number, value = second): ResourceMetrics {
             descriptor: { name: 'system.uptime', description: '', unit: 's', valueType: 1 },
             aggregationTemporality: AggregationTemporality.CUMULATIVE,
             dataPointType: DataPointType.GAUGE,
-            dataPoints: [{ attributes: {}, startTime: [0, 0], endTime: [second, 0], value }],
+            dataPoints: [
+              { attributes: {}, startTime: [startSecond, 0], endTime: [second, 0], value },
+            ],
           },
         ],
       },

@@ -19,8 +19,8 @@
 //                           normal   the Collector answers: every batch goes straight out and
 //                                    the offline buffer stays empty
 //                           outage   nothing listens at the OTLP endpoint: every interval's
-//                                    batch is encoded into the in-memory buffer and one send is
-//                                    tried (and fails) per interval
+//                                    batch is encoded into the in-memory buffer and one empty
+//                                    export (does the Collector answer?) is tried, and fails
 //                           spool    the same outage with CYBERCORP_BUFFER_SPOOL=file: each
 //                                    batch is also written to a 0600 file; the output gives the
 //                                    measured batch size and what a full default buffer holds

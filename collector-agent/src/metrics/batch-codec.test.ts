@@ -1,3 +1,4 @@
+import type { ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { describe, expect, it } from 'vitest';
 import { BatchDecodeError, decodeBatch, encodeBatch } from './batch-codec.js';
 import { literalBatch } from './test-support/fixtures.js';
@@ -14,6 +15,24 @@ describe('batch codec', () => {
     expect(decoded.scopeMetrics[0]?.metrics[0]?.dataPoints[0]?.endTime).toEqual([1_700_000_000, 0]);
     const infinite = decodeBatch(encodeBatch(literalBatch(1, -Infinity)));
     expect(infinite.scopeMetrics[0]?.metrics[0]?.dataPoints[0]?.value).toBe(-Infinity);
+  });
+
+  it('writes plain JSON unless a value is non-finite, and text that looks like one stays text', () => {
+    expect(encodeBatch(literalBatch(5)).toString()).not.toContain('$nonFinite');
+    expect(encodeBatch(literalBatch(5, Number.NaN)).toString()).toContain('{"$nonFinite":"NaN"}');
+    const { resource, scopeMetrics } = literalBatch(7);
+    const [metric] = scopeMetrics[0]!.metrics;
+    const attributes = { 'process.executable.name': 'nullmailer', note: '"$nonFinite"' };
+    const lookalike = {
+      resource,
+      scopeMetrics: [
+        {
+          scope: scopeMetrics[0]!.scope,
+          metrics: [{ ...metric!, dataPoints: [{ ...metric!.dataPoints[0]!, attributes }] }],
+        },
+      ],
+    } as ResourceMetrics;
+    expect(decodeBatch(encodeBatch(lookalike)).scopeMetrics).toEqual(lookalike.scopeMetrics);
   });
 
   it('refuses bytes that are not a batch it wrote', () => {

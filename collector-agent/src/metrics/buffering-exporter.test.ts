@@ -45,25 +45,44 @@ describe('BufferingExporter', () => {
 
   it('keeps batches through an outage and sends them oldest first, a bounded number per interval', async () => {
     const { inner, buffer, interval, sent, answers } = setup(3);
-    // Outage: one attempt per interval (the oldest batch), which fails and ends the round.
+    // Outage: the first batch fails on its way out; each later interval asks once with an
+    // empty export, which fails and ends the round.
     inner.results = [EXPORT_UNAVAILABLE, EXPORT_UNAVAILABLE, EXPORT_UNAVAILABLE];
     await interval(1);
     await interval(2);
     await interval(3);
     expect(inner.results).toEqual([]);
+    expect(inner.probes).toBe(2);
     expect(buffer.stats().intervals).toBe(3);
     // The reader always hears "accepted": a batch in the buffer is not a failed export.
     expect(answers).toEqual([0, 0, 0]);
 
-    // Back: three sends in this interval, the oldest three; the fourth waits for the next one.
-    inner.results = [EXPORT_OK, EXPORT_OK, EXPORT_OK];
+    // Back: the empty export answers, then three sends, the oldest three; the fourth waits.
+    inner.results = [EXPORT_OK, EXPORT_OK, EXPORT_OK, EXPORT_OK];
     await interval(4);
     expect(sent()).toEqual([1, 2, 3]);
     expect(buffer.stats().intervals).toBe(1);
+    // The Collector answered last time: no more asking first.
     inner.results = [EXPORT_OK, EXPORT_OK];
     await interval(5);
     expect(sent()).toEqual([1, 2, 3, 4, 5]);
+    expect(inner.probes).toBe(3);
     expect(buffer.isEmpty).toBe(true);
+  });
+
+  it('sends no held batch while the Collector does not answer, however long the outage', async () => {
+    const { inner, buffer, interval } = setup(5);
+    const attempted: number[] = [];
+    const record = inner.export.bind(inner);
+    inner.export = (metrics, callback) => {
+      attempted.push(metrics.scopeMetrics.length);
+      record(metrics, callback);
+    };
+    inner.results = Array.from({ length: 10 }, () => EXPORT_UNAVAILABLE);
+    for (let second = 1; second <= 10; second++) await interval(second);
+    // The first batch went out once (and failed); after that only empty exports were tried.
+    expect(attempted).toEqual([1, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+    expect(buffer.stats().intervals).toBe(10);
   });
 
   it('stops a round at the first failure and tries that batch first again', async () => {
@@ -71,13 +90,14 @@ describe('BufferingExporter', () => {
     inner.results = [EXPORT_UNAVAILABLE, EXPORT_UNAVAILABLE];
     await interval(1);
     await interval(2);
-    inner.results = [EXPORT_OK, EXPORT_UNAVAILABLE]; // 1 goes, 2 fails: 3 is not tried
+    inner.results = [EXPORT_OK, EXPORT_OK, EXPORT_UNAVAILABLE]; // asked; 1 goes, 2 fails
     await interval(3);
     expect(sent()).toEqual([1]);
     expect(buffer.stats().intervals).toBe(2);
-    inner.results = [EXPORT_OK, EXPORT_OK, EXPORT_OK];
+    inner.results = [EXPORT_OK, EXPORT_OK, EXPORT_OK, EXPORT_OK];
     await interval(4);
     expect(sent()).toEqual([1, 2, 3, 4]);
+    expect(inner.probes).toBe(3);
   });
 
   it('drops and counts a batch the Collector refused as malformed, and goes on with the next', async () => {
@@ -87,8 +107,8 @@ describe('BufferingExporter', () => {
     inner.results = [EXPORT_UNAVAILABLE, EXPORT_UNAVAILABLE];
     await interval(2);
     await interval(3);
-    inner.results = [EXPORT_INVALID, EXPORT_OK, EXPORT_OK];
-    await interval(4); // 2 refused, 3 and 4 go
+    inner.results = [EXPORT_OK, EXPORT_INVALID, EXPORT_OK, EXPORT_OK];
+    await interval(4); // asked; 2 refused, 3 and 4 go
     expect(sent()).toEqual([3, 4]);
     expect(buffer.stats().dropped).toEqual({ buffer_full: 0, rejected: 2, spool_error: 0 });
     expect(drops).toEqual(['rejected', 'rejected']);
@@ -100,7 +120,7 @@ describe('BufferingExporter', () => {
     for (let second = 1; second <= 6; second++) await interval(second);
     expect(buffer.stats()).toMatchObject({ intervals: 2, dropped: { buffer_full: 4 } });
     // The first interval back still finds the buffer full: its batch pushes out the oldest.
-    inner.results = [EXPORT_OK, EXPORT_OK];
+    inner.results = [EXPORT_OK, EXPORT_OK, EXPORT_OK];
     await interval(7);
     expect(sent()).toEqual([6, 7]);
     expect(buffer.stats()).toMatchObject({ intervals: 0, dropped: { buffer_full: 5 } });

@@ -37,6 +37,12 @@ type SendOutcome = { sent: true } | { sent: false; permanent: boolean; error: st
  * encoded, which is the normal case. Each interval allows SENDS_PER_INTERVAL sends; the first
  * failure that may pass later ends the round, and a batch the Collector refused for good
  * (malformed) is dropped and counted instead of blocking the ones behind it forever.
+ *
+ * After a send failed for a reason that may pass, the next round first asks with an empty
+ * export (the resource and no metrics) whether the Collector answers again, and sends held
+ * batches only once it does. Serializing a batch is most of an export's cost (about 2 ms of
+ * 8 per interval, measured in bench/agent-overhead), so an outage no longer pays it every
+ * interval for a batch that cannot go out.
  */
 export class BufferingExporter implements PushMetricExporter {
   readonly selectAggregationTemporality?: (type: InstrumentType) => AggregationTemporality;
@@ -46,6 +52,10 @@ export class BufferingExporter implements PushMetricExporter {
   private handoff: Promise<void> = Promise.resolve();
   private budget = 0;
   private closing = false;
+  /** False from a send that failed for a reason that may pass until one goes out again. */
+  private collectorAnswers = true;
+  /** The latest batch's resource: what an empty export asks with. */
+  private resource: ResourceMetrics['resource'] | undefined;
 
   constructor(
     private readonly inner: PushMetricExporter,
@@ -59,6 +69,7 @@ export class BufferingExporter implements PushMetricExporter {
   export(metrics: ResourceMetrics, resultCallback: (result: ExportResult) => void): void {
     const sequence = this.buffer.reserveSequence();
     this.budget = this.sendsPerInterval;
+    this.resource = metrics.resource;
     if (this.sending === undefined && this.buffer.isEmpty) {
       this.startSending({ sequence, batch: metrics });
     } else {
@@ -103,6 +114,7 @@ export class BufferingExporter implements PushMetricExporter {
       }
       if (!outcome.sent) this.buffer.countRejected(outcome.error);
     }
+    if (this.buffer.isEmpty || !(await this.collectorAnswersAgain())) return;
     while (this.budget > 0 && !this.closing) {
       const next = await this.buffer.oldest();
       if (!next) return;
@@ -114,7 +126,21 @@ export class BufferingExporter implements PushMetricExporter {
     }
   }
 
-  private send(batch: ResourceMetrics): Promise<SendOutcome> {
+  /** Whether held batches may go out: the last send did, or an empty export does now. */
+  private async collectorAnswersAgain(): Promise<boolean> {
+    if (this.collectorAnswers) return true;
+    if (!this.resource) return false;
+    const outcome = await this.send({ resource: this.resource, scopeMetrics: [] });
+    return outcome.sent || outcome.permanent;
+  }
+
+  private async send(batch: ResourceMetrics): Promise<SendOutcome> {
+    const outcome = await this.attempt(batch);
+    this.collectorAnswers = outcome.sent || outcome.permanent;
+    return outcome;
+  }
+
+  private attempt(batch: ResourceMetrics): Promise<SendOutcome> {
     return new Promise((resolve) => {
       try {
         this.inner.export(batch, (result) => {

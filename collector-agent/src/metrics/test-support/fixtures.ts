@@ -167,16 +167,22 @@ export function valueOf(batch: ResourceMetrics): number | undefined {
   return batch.scopeMetrics[0]?.metrics[0]?.dataPoints[0]?.value as number | undefined;
 }
 
-/** An exporter answering each export with the next scripted result, keeping what it was sent. */
+/**
+ * An exporter answering each export with the next scripted result, keeping the batches that
+ * went out; empty exports (no metrics, the buffer's "does the Collector answer?") are counted
+ * apart, in `probes`, whatever their result.
+ */
 export class ScriptedExporter implements PushMetricExporter {
   readonly sent: ResourceMetrics[] = [];
+  probes = 0;
 
   constructor(public results: ExportResult[]) {}
 
   export(metrics: ResourceMetrics, callback: (result: ExportResult) => void): void {
     const next = this.results.shift();
     if (!next) throw new Error('no scripted result left');
-    if (next.code === ExportResultCode.SUCCESS) this.sent.push(metrics);
+    if (metrics.scopeMetrics.length === 0) this.probes += 1;
+    else if (next.code === ExportResultCode.SUCCESS) this.sent.push(metrics);
     callback(next);
   }
 

@@ -21,7 +21,15 @@ function setup(sendsPerInterval: number, limitBytes = 1024 * 1024) {
     restored: () => undefined,
     closing: () => undefined,
   });
-  const exporter = new BufferingExporter(inner, buffer, sendsPerInterval);
+  const outcomes: string[] = [];
+  const exporter = new BufferingExporter(inner, buffer, {
+    sendsPerInterval,
+    outcomes: {
+      answered: (stats) => outcomes.push(`answered, holding ${stats.intervals}`),
+      unanswered: (error, stats) =>
+        outcomes.push(`unanswered (${error}), holding ${stats.intervals}`),
+    },
+  });
   const answers: number[] = [];
   /** One export interval: the reader hands over the batch of `second`, and the round settles. */
   const interval = async (second: number) => {
@@ -29,7 +37,7 @@ function setup(sendsPerInterval: number, limitBytes = 1024 * 1024) {
     await exporter.forceFlush();
   };
   const sent = () => inner.sent.map(valueOf);
-  return { inner, buffer, exporter, answers, interval, sent, drops };
+  return { inner, buffer, exporter, answers, interval, sent, drops, outcomes };
 }
 
 describe('BufferingExporter', () => {
@@ -124,6 +132,25 @@ describe('BufferingExporter', () => {
     await interval(7);
     expect(sent()).toEqual([6, 7]);
     expect(buffer.stats()).toMatchObject({ intervals: 0, dropped: { buffer_full: 5 } });
+  });
+
+  it('tells its log every outcome, the empty exports too, with what the buffer holds', async () => {
+    const { inner, interval, outcomes } = setup(5);
+    inner.results = [EXPORT_UNAVAILABLE, EXPORT_UNAVAILABLE];
+    await interval(1);
+    await interval(2);
+    inner.results = [EXPORT_OK, EXPORT_INVALID, EXPORT_OK, EXPORT_OK];
+    await interval(3); // asked: answered; 1 refused for good (also an answer); 2 and 3 go
+    expect(inner.results).toEqual([]);
+    const unavailable = EXPORT_UNAVAILABLE.error!.message;
+    expect(outcomes).toEqual([
+      `unanswered (${unavailable}), holding 0`,
+      `unanswered (${unavailable}), holding 2`,
+      'answered, holding 3',
+      'answered, holding 3',
+      'answered, holding 2',
+      'answered, holding 1',
+    ]);
   });
 
   it('passes the inner temporality choice on', () => {

@@ -6,7 +6,7 @@ import type {
   PushMetricExporter,
   ResourceMetrics,
 } from '@opentelemetry/sdk-metrics';
-import type { ExportBuffer } from './export-buffer.js';
+import type { BufferStats, ExportBuffer } from './export-buffer.js';
 import { isPermanentExportError } from './export-errors.js';
 
 /**
@@ -19,6 +19,16 @@ import { isPermanentExportError } from './export-errors.js';
 export const SENDS_PER_INTERVAL = 5;
 
 type SendOutcome = { sent: true } | { sent: false; permanent: boolean; error: string };
+
+/** What the exporter tells its log about each send, with the buffer's state at that moment. */
+export interface ExportOutcomes {
+  /** The Collector took the batch, or refused it for good: either way it answered. */
+  answered(stats: BufferStats): void;
+  /** The Collector was not reached, or asked to be tried later. */
+  unanswered(error: string, stats: BufferStats): void;
+}
+
+const UNHEARD: ExportOutcomes = { answered: () => undefined, unanswered: () => undefined };
 
 /**
  * Offline mode: hands every interval's batch to the Collector through `inner`, and keeps what
@@ -57,11 +67,16 @@ export class BufferingExporter implements PushMetricExporter {
   /** The latest batch's resource: what an empty export asks with. */
   private resource: ResourceMetrics['resource'] | undefined;
 
+  private readonly outcomes: ExportOutcomes;
+  private readonly sendsPerInterval: number;
+
   constructor(
     private readonly inner: PushMetricExporter,
     private readonly buffer: ExportBuffer,
-    private readonly sendsPerInterval = SENDS_PER_INTERVAL,
+    { outcomes = UNHEARD, sendsPerInterval = SENDS_PER_INTERVAL } = {},
   ) {
+    this.outcomes = outcomes;
+    this.sendsPerInterval = sendsPerInterval;
     this.selectAggregationTemporality = inner.selectAggregationTemporality?.bind(inner);
     this.selectAggregation = inner.selectAggregation?.bind(inner);
   }
@@ -137,6 +152,8 @@ export class BufferingExporter implements PushMetricExporter {
   private async send(batch: ResourceMetrics): Promise<SendOutcome> {
     const outcome = await this.attempt(batch);
     this.collectorAnswers = outcome.sent || outcome.permanent;
+    if (outcome.sent || outcome.permanent) this.outcomes.answered(this.buffer.stats());
+    else this.outcomes.unanswered(outcome.error, this.buffer.stats());
     return outcome;
   }
 

@@ -20,7 +20,7 @@ import { ExportBufferCollector } from './export-buffer-metrics.js';
 import { ExportBuffer, type BufferStats } from './export-buffer.js';
 import { HostMetricsProducer } from './host-metrics.js';
 import { checkOtlpTls, describeOtlpTls, otlpTlsFromEnv } from './otlp-tls.js';
-import { OutageLoggingExporter } from './outage-logging-exporter.js';
+import { OutageLog } from './outage-log.js';
 import { ProcessMetricsCollector } from './process-metrics.js';
 import { ProcessSnapshot } from './process-snapshot.js';
 import { createHostCollectors } from './registry.js';
@@ -160,16 +160,13 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
     topN: options.topN,
     cpuCount: options.cpuCount ?? availableParallelism(),
   });
-  // The outage log reports on the buffer, and the buffer reports its drops to the outage log.
-  const stats = (): BufferStats => buffer.stats();
-  const outageLog = new OutageLoggingExporter(
-    options.exporter ?? otlpExporter(env, logger),
+  const exporter = options.exporter ?? otlpExporter(env, logger);
+  const outageLog = new OutageLog(
     logger,
     options.exporter ? 'the configured exporter' : otlpTlsFromEnv(env).endpoint,
-    Date.now,
-    stats,
   );
   const buffer = new ExportBuffer(store, bufferSettings.maxBytes, outageLog);
+  const stats = (): BufferStats => buffer.stats();
   const collectors = new HostMetricsProducer([
     ...createHostCollectors({
       files: options.files ?? new LinuxHostFiles(),
@@ -181,7 +178,7 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
   ]);
   const reader = new LoggingPeriodicReader(
     {
-      exporter: new BufferingExporter(outageLog, buffer),
+      exporter: new BufferingExporter(exporter, buffer, { outcomes: outageLog }),
       exportIntervalMillis,
       exportTimeoutMillis: Math.min(exportIntervalMillis, 30_000),
       metricProducers: [collectors],

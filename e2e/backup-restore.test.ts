@@ -217,6 +217,25 @@ describe('scripts/backup and scripts/restore', () => {
   });
 });
 
+describe('scripts/backup and scripts/base-backup settings', () => {
+  it('refuse a malformed retention or prefix (exit 2), naming themselves, writing nothing', async () => {
+    const untouched = join(backupDir, 'never-created');
+    const malformed = [
+      ['BACKUP_RETENTION_DAYS', '0', "BACKUP_RETENTION_DAYS must be a positive integer, got '0'"],
+      ['BACKUP_PREFIX', '../up', 'BACKUP_PREFIX may hold only letters, digits, . _ -'],
+    ] as const;
+    for (const name of ['backup', 'base-backup']) {
+      for (const [variable, value, message] of malformed) {
+        const env = scriptEnv('cybercorp', { BACKUP_DIR: untouched, [variable]: value });
+        const result = await run(name, [], env);
+        expect(result.code, `${name} with ${variable}=${value}`).toBe(2);
+        expect(result.stderr).toBe(`${name}: ${message}\n`);
+      }
+    }
+    await expect(stat(untouched)).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+});
+
 describe('point-in-time recovery (scripts/base-backup, scripts/restore-pitr)', () => {
   it('recovers to a moment before a deliberate DELETE: the rows are back', async () => {
     const { api, admin } = await startTestApiWithAdmin({ databaseUrl: primary!.url('cybercorp') });

@@ -1,8 +1,9 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { makeDevCerts, type DevCerts } from '../control-api/src/test-support/dev-certs.js';
+import { ARCHIVE_WAL_SCRIPT, archiveCommand } from './support/postgres-cluster.js';
 
 // No Docker engine runs here, so the deployment file is checked by reading it: every mounted
 // file exists in the repository, every service speaks on its standard port, and the
@@ -33,6 +34,18 @@ const service = (name: string): ComposeService => {
   if (!found) throw new Error(`docker-compose.yml has no service ${name}`);
   return found;
 };
+
+/** Where a service sees a file of the repository (a path relative to its root), by its mounts. */
+function mountedAt(svc: ComposeService, repoPath: string): string | undefined {
+  for (const volume of svc.volumes ?? []) {
+    const [source, target] = volume.split(':') as [string, string];
+    if (!source.startsWith('./')) continue;
+    const mounted = source.slice(2);
+    if (repoPath === mounted) return target;
+    if (repoPath.startsWith(`${mounted}/`)) return `${target}${repoPath.slice(mounted.length)}`;
+  }
+  return undefined;
+}
 
 /**
  * The environment variables the non-test sources under `dirs` read (`env.NAME`,
@@ -226,9 +239,15 @@ describe('docker-compose.yml', () => {
     expect(settings).toEqual(
       expect.arrayContaining(['wal_level=replica', 'archive_mode=on', 'synchronous_commit=on']),
     );
-    const archive = settings.find((c) => c.startsWith('archive_command='));
-    expect(archive).toContain('/var/lib/postgresql/wal-archive/%f');
-    expect(primary.volumes).toContain('postgres-wal-archive:/var/lib/postgresql/wal-archive');
+    // The archive_command the point-in-time-recovery test runs, the script mounted from scripts/.
+    const archiveDir = '/var/lib/postgresql/wal-archive';
+    expect(primary.volumes).toContain(`postgres-wal-archive:${archiveDir}`);
+    const scriptFile = relative(root, ARCHIVE_WAL_SCRIPT);
+    const script = mountedAt(primary, scriptFile);
+    expect(script, `the postgres service mounts ${scriptFile}`).toBeDefined();
+    expect(settings.filter((c) => c.startsWith('archive_command='))).toEqual([
+      `archive_command=${archiveCommand(archiveDir, script)}`,
+    ]);
     // The primary waits for the standby the replica service says it is.
     expect(primary.environment?.POSTGRES_SYNCHRONOUS_STANDBY).toBe(
       service('postgres-replica').environment?.STANDBY_NAME,

@@ -6,6 +6,7 @@ import { parse, parseAllDocuments } from 'yaml';
 import { AGENT_ENVIRONMENT_VARIABLES, validateConfig } from '../collector-agent/src/index.js';
 import { API_PREFIX } from '../control-api/src/app.js';
 import { ENVIRONMENT_VARIABLES, resolveConfig } from '../control-api/src/config.js';
+import { OTLP_METRICS_PATH } from '../control-api/src/ingest/otlp-endpoint.js';
 import {
   HEALTH_PATH,
   METRICS_PATH,
@@ -112,6 +113,48 @@ function servicePortTarget(serviceName: string, port: string | number, container
 }
 
 const podLabels = (kind: string, name: string) => find(kind, name).spec.template.metadata.labels;
+
+/** A Collector configuration's `${env:NAME}` / `${env:NAME:-default}` references. */
+const ENV_REFERENCE = /\$\{env:([A-Z0-9_]+)(:-([^}]*))?\}/g;
+
+/** The Collector's --config files, in order, as otel-config/ files (the image holds copies). */
+function collectorConfigFiles(container: any): { file: string; text: string }[] {
+  const dockerfile = readFileSync(join(root, 'otel-config/Dockerfile'), 'utf8');
+  const copies = new Map(
+    [...dockerfile.matchAll(/^COPY (collector[\w-]*\.yaml) (\S+)$/gm)].map(
+      (m) => [m[2], m[1]] as [string, string],
+    ),
+  );
+  return container.args.map((arg: string) => {
+    const path = /^--config=(\S+)$/.exec(arg)?.[1] ?? '';
+    const source = copies.get(path);
+    if (!source) throw new Error(`${arg}: not a file otel-config/Dockerfile copies into the image`);
+    return { file: source, text: readFileSync(join(root, 'otel-config', source), 'utf8') };
+  });
+}
+
+/** The configuration the Collector runs: its --config files merged, as the Collector does. */
+const collectorConfig = (files: { text: string }[]): any =>
+  files.map(({ text }) => parse(text)).reduce(mergeCollectorConfig);
+
+/** The Collector merges its --config files in order: maps key by key, anything else replaced. */
+function mergeCollectorConfig(base: any, overlay: any): any {
+  const isMap = (v: unknown) => typeof v === 'object' && v !== null && !Array.isArray(v);
+  if (!isMap(base) || !isMap(overlay)) return overlay;
+  const merged = { ...base };
+  for (const [key, value] of Object.entries(overlay))
+    merged[key] = mergeCollectorConfig(base[key], value);
+  return merged;
+}
+
+/** A configuration value with its `${env:…}` references resolved in the container's environment. */
+function expandEnv(value: string, env: Map<string, any>): string {
+  return value.replace(ENV_REFERENCE, (_, name: string, fallback?: string, byDefault?: string) => {
+    const set = valueOf(env, name);
+    if (set === undefined && fallback === undefined) throw new Error(`${name} is not set`);
+    return set ?? (byDefault as string);
+  });
+}
 
 function expectHardened(container: any, pod: any, what: string) {
   const security = container.securityContext ?? {};
@@ -357,35 +400,87 @@ describe('deploy/kubernetes', () => {
     expect(config.protected.cgroups).toContain('system.slice/kubelet.service');
   });
 
-  it('runs the Collector on otel-config/collector.yaml as built into its image, setting only what it reads', () => {
+  it('runs the Collector on the otel-config files built into its image, as compose does, setting only what they read', () => {
     const { pod, container } = workload('Deployment', 'otel-collector');
     // One copy of the configuration: the image's, copied from otel-config/ by its Dockerfile.
-    const dockerfile = readFileSync(join(root, 'otel-config/Dockerfile'), 'utf8');
-    const copied = /^COPY collector\.yaml (\S+)$/m.exec(dockerfile)?.[1];
-    expect(copied, 'otel-config/Dockerfile copies collector.yaml').toBeDefined();
-    expect(container.args).toEqual([`--config=${copied}`]);
-    const collectorYaml = readFileSync(join(root, 'otel-config/collector.yaml'), 'utf8');
-    const reads = [...collectorYaml.matchAll(/\$\{env:([A-Z0-9_]+)(:-([^}]*))?\}/g)];
+    const files = collectorConfigFiles(container);
+    expect(files[0]?.file).toBe('collector.yaml');
+    // The same files, in the same order, as the compose service mounts and runs.
+    const composed = parse(readFileSync(join(root, 'docker-compose.yml'), 'utf8')).services[
+      'otel-collector'
+    ];
+    const composeFiles = composed.command.map((arg: string) => {
+      const path = arg.replace(/^--config=/, '');
+      const mount = (composed.volumes as string[]).find((v) => v.split(':')[1] === path);
+      return mount?.split(':')[0]?.replace(/^\.\/otel-config\//, '');
+    });
+    expect(files.map(({ file }) => file)).toEqual(composeFiles);
+    const reads = files.flatMap(({ text }) => [...text.matchAll(ENV_REFERENCE)]);
     const env = environmentOf(container);
     for (const name of env.keys()) {
       expect(
         reads.map((m) => m[1]),
-        `${name}: collector.yaml does not read it`,
+        `${name}: no configuration file reads it`,
       ).toContain(name);
     }
-    const ports = new Set<number>();
-    for (const [, name, fallback, value] of reads) {
-      const set = valueOf(env, name as string);
-      if (!fallback) expect(set, `${name} has no default in collector.yaml`).toBeDefined();
-      const endpoint = /ENDPOINT$/.test(name as string) ? (set ?? value) : undefined;
-      if (endpoint) ports.add(Number(endpoint.split(':').pop()));
+    for (const [, name, fallback] of reads) {
+      if (!fallback) expect(env.get(name as string), `${name} has no default`).toBeDefined();
     }
-    expect(ports.size).toBeGreaterThan(0);
-    for (const port of ports) expect(containerPort(container, port)).toBe(port);
+    const config = collectorConfig(files);
+    const listeners = Object.values<any>(config.receivers.otlp.protocols);
+    expect(listeners.length).toBeGreaterThan(0);
+    for (const { endpoint } of listeners) {
+      const port = Number(expandEnv(endpoint, env).split(':').pop());
+      expect(containerPort(container, port)).toBe(port);
+    }
     expectHardened(container, pod, 'otel-collector');
     expect(pod.securityContext.runAsNonRoot).toBe(true);
     const service = find('Service', 'otel-collector');
     expect(service.spec.selector).toEqual(podLabels('Deployment', 'otel-collector'));
+  });
+
+  it("exports the metrics to the API's OTLP ingest through its Service, verified by the CA, with the token from a Secret", () => {
+    const { pod, container } = workload('Deployment', 'otel-collector');
+    const env = environmentOf(container);
+    const config = collectorConfig(collectorConfigFiles(container));
+    const toIngest = Object.entries<any>(config.service.pipelines)
+      .filter(([name]) => name === 'metrics' || name.startsWith('metrics/'))
+      .flatMap(([, pipeline]) =>
+        (pipeline.exporters as string[])
+          .filter((id) => id === 'otlphttp' || id.startsWith('otlphttp/'))
+          .map((id) => ({ pipeline, exporter: config.exporters[id] })),
+      );
+    expect(toIngest.length, 'a metrics pipeline with an otlphttp exporter').toBe(1);
+    const { pipeline, exporter } = toIngest[0]!;
+    expect(pipeline.receivers).toContain('otlp');
+
+    // The exporter appends /v1/metrics to its endpoint: the path of the API's ingest.
+    expect(OTLP_METRICS_PATH).toBe('/v1/metrics');
+    const endpoint = new URL(expandEnv(exporter.endpoint, env));
+    expect(endpoint.pathname).toBe('/');
+    // HTTPS to the API's Service, whose name its certificate holds (as for the agents' OpAMP).
+    expect(endpoint.protocol).toBe('https:');
+    const api = workload('Deployment', 'control-api').container;
+    expect(servicePortTarget(endpoint.hostname, Number(endpoint.port || 443), api)).toBe(
+      api.ports[0].containerPort,
+    );
+    expect(exporter.tls?.insecure_skip_verify).not.toBe(true);
+    const ca = mountedFile(pod, container, expandEnv(exporter.tls?.ca_file ?? '', env));
+    const agent = workload('DaemonSet', 'cybercorp-agent');
+    const agentCaFile = valueOf(environmentOf(agent.container), 'CYBERCORP_CA_FILE') as string;
+    const agentCa = mountedFile(agent.pod, agent.container, agentCaFile);
+    expect([ca.volume.secret?.secretName, ca.key]).toEqual([
+      agentCa.volume.secret?.secretName,
+      agentCa.key,
+    ]);
+
+    const token = /^Bearer \$\{env:([A-Z0-9_]+)\}$/.exec(exporter.headers?.Authorization)?.[1];
+    expect(token, 'Authorization: Bearer and an env reference').toBeDefined();
+    const secret = env.get(token as string)?.valueFrom?.secretKeyRef;
+    expect(secret, `${token} from a Secret`).toBeDefined();
+    expect(documentedSecretKeys(secret.name)).toContain(secret.key);
+    for (const map of resources.filter((r) => r.kind === 'ConfigMap'))
+      expect(Object.keys(map.data ?? {}), `ConfigMap ${map.metadata.name}`).not.toContain(token);
   });
 
   it('refers only to ConfigMaps of the kustomization and to Secrets documented in the example, key by key', () => {

@@ -13,6 +13,7 @@ import { chmod, chown, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { REPO_ROOT } from './otelcol.js';
 import {
   freePort,
   MissingBinaryError,
@@ -250,9 +251,15 @@ export async function startServer(
   return server;
 }
 
-/** The archive_command copying each finished WAL segment into `archiveDir`, never overwriting. */
-export function archiveCommand(archiveDir: string): string {
-  return `test ! -f ${archiveDir}/%f && cp %p ${archiveDir}/%f.tmp && mv ${archiveDir}/%f.tmp ${archiveDir}/%f`;
+/** Copies a finished WAL segment into an archive, never overwriting; compose's primary runs it too. */
+export const ARCHIVE_WAL_SCRIPT = join(REPO_ROOT, 'scripts/postgres/archive-wal');
+
+/**
+ * The archive_command copying each finished WAL segment into `archiveDir` with the archive
+ * script, found at `script` (where a container mounts it; by default the repository's).
+ */
+export function archiveCommand(archiveDir: string, script = ARCHIVE_WAL_SCRIPT): string {
+  return `${script} ${archiveDir} %p %f`;
 }
 
 export const STANDBY_NAME = 'cybercorp_standby';

@@ -124,12 +124,7 @@ end
 
 const password = 'bench-admin-password';
 
-const apiOptions = (dataDir, options) => ({
-  dataDir,
-  adminUser: 'admin',
-  adminPassword: password,
-  ...options,
-});
+const apiOptions = (options) => ({ adminUser: 'admin', adminPassword: password, ...options });
 
 /** What the driver needs of an API: its URLs and an agent token. */
 const describeApi = async (api) => ({
@@ -140,16 +135,16 @@ const describeApi = async (api) => ({
 
 /** The API child: starts, reports its URLs and agent token, and closes when asked to. */
 if (process.argv[2] === '--api-child') {
-  await serveApiChild(apiOptions(process.argv[3], JSON.parse(process.argv[4])), describeApi);
+  await serveApiChild(apiOptions(), describeApi);
 }
 
 /** The API in a child process (or in this one with --in-process), seen through its URLs. */
 async function launchApi(dataDir, options) {
   if (process.argv.includes('--in-process')) {
-    const api = await startBenchApi(apiOptions(dataDir, options));
+    const api = await startBenchApi(apiOptions({ dataDir, ...options }));
     return { ...(await describeApi(api)), close: () => api.close() };
   }
-  return forkApiChild(import.meta.url, [dataDir, JSON.stringify(options)]);
+  return forkApiChild(import.meta.url, { dataDir, ...options });
 }
 
 /** Ends a process this bench spawned and waits for it, unless it has already exited. */

@@ -65,7 +65,6 @@ const password = 'bench-admin-password';
 if (process.argv[2] === '--api-child') {
   await serveApiChild(
     {
-      dataDir: process.argv[3],
       adminUser: 'admin',
       adminPassword: password,
       // The REST limiter stays on, at a rate the sequential commands never reach; the baseline
@@ -73,7 +72,6 @@ if (process.argv[2] === '--api-child') {
       // OpAMP messages a minute allow one connection.
       rateLimitPerMinute: 1_000_000_000,
       opampMessagesPerMinute: 1_000_000,
-      ...JSON.parse(process.argv[4]),
     },
     async (api) => ({
       url: api.url,
@@ -315,10 +313,10 @@ const sumOf = (values) => values.reduce((a, b) => a + b, 0);
 
 /** Phase 1: one instance, capped at AGENTS connections. */
 async function oneInstance(cleanups) {
-  const api = await forkApiChild(import.meta.url, [
-    join(workDir, 'one'),
-    JSON.stringify({ opampMaxConnections: AGENTS }),
-  ]);
+  const api = await forkApiChild(import.meta.url, {
+    dataDir: join(workDir, 'one'),
+    opampMaxConnections: AGENTS,
+  });
   cleanups.push(() => api.close());
   const memory = memoryTrack(api);
   await memory.sample('before');
@@ -409,19 +407,14 @@ async function twoInstances(cleanups) {
   const redis = await startRedisServer();
   cleanups.push(() => redis.stop());
   const firstDir = join(workDir, 'two-a');
-  const a = await forkApiChild(import.meta.url, [
-    firstDir,
-    JSON.stringify({ redisUrl: redis.url }),
-  ]);
+  const a = await forkApiChild(import.meta.url, { dataDir: firstDir, redisUrl: redis.url });
   cleanups.push(() => a.close());
-  const b = await forkApiChild(import.meta.url, [
-    join(workDir, 'two-b'),
-    JSON.stringify({
-      redisUrl: redis.url,
-      databaseUrl: a.databaseUrl,
-      jwtSecretFile: join(firstDir, JWT_KEY_FILE_NAME),
-    }),
-  ]);
+  const b = await forkApiChild(import.meta.url, {
+    dataDir: join(workDir, 'two-b'),
+    redisUrl: redis.url,
+    databaseUrl: a.databaseUrl,
+    jwtSecretFile: join(firstDir, JWT_KEY_FILE_NAME),
+  });
   cleanups.push(() => b.close());
   const instances = [a, b];
   const memories = instances.map(memoryTrack);

@@ -34,19 +34,11 @@ const password = 'bench-admin-password';
 const LIMITS = { rateLimitPerMinute: 1_000_000_000, opampMessagesPerMinute: 100_000 };
 
 if (process.argv[2] === '--api-child') {
-  await serveApiChild(
-    {
-      dataDir: process.argv[3],
-      adminUser: 'admin',
-      adminPassword: password,
-      ...JSON.parse(process.argv[4]),
-    },
-    async (api) => ({
-      url: api.url,
-      opampUrl: api.opampUrl,
-      agentToken: await api.createAgentToken('bench'),
-    }),
-  );
+  await serveApiChild({ adminUser: 'admin', adminPassword: password }, async (api) => ({
+    url: api.url,
+    opampUrl: api.opampUrl,
+    agentToken: await api.createAgentToken('bench'),
+  }));
 }
 
 /** A keep-alive REST client of `baseUrl` whose requests leave from the source addresses in turn. */
@@ -103,13 +95,11 @@ async function stopChild(child, signal) {
 async function startDeployment(deployment, certs) {
   const dir = join(workDir, deployment.name);
   const tls = deployment.name === 'gateway';
-  deployment.api = await forkApiChild(import.meta.url, [
-    join(dir, '.data'),
-    JSON.stringify({
-      ...LIMITS,
-      ...(tls && { tlsCertFile: certs.certFile, tlsKeyFile: certs.keyFile }),
-    }),
-  ]);
+  deployment.api = await forkApiChild(import.meta.url, {
+    dataDir: join(dir, '.data'),
+    ...LIMITS,
+    ...(tls && { tlsCertFile: certs.certFile, tlsKeyFile: certs.keyFile }),
+  });
   let { url, opampUrl } = deployment.api;
   if (tls) {
     deployment.gateway = await startGateway({ upstreams: [url], certs });

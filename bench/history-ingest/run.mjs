@@ -498,7 +498,7 @@ for (const signal of ['SIGINT', 'SIGTERM']) process.once(signal, () => stopEarly
 
 try {
   database = await startEmbeddedPostgres(join(workDir, 'postgres'));
-  api = await forkApiChild(import.meta.url, [], { DATABASE_URL: database.url });
+  api = await forkApiChild(import.meta.url, {}, { DATABASE_URL: database.url });
   db = new pg.Pool({ connectionString: database.url, max: 2 });
   db.on('error', () => undefined);
   // --rounds 0 or --query-hosts 0 leaves that part out.

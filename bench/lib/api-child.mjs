@@ -5,19 +5,25 @@ import { fileURLToPath } from 'node:url';
 import { startControlApi } from '../../control-api/dist/index.js';
 
 /**
- * Forks the script at `scriptUrl` (its `import.meta.url`) as `--api-child ...args` and resolves
- * with what the child reports, plus its `pid`, `memory()` (the child's process.memoryUsage(),
- * after a full GC when node runs with --expose-gc), `cpu()` (the child's process.cpuUsage()) and
- * `close()`, which asks the child to close and waits for it. `env` is added to the child's
- * environment: the place for secrets such as a DATABASE_URL with its password, which a command
- * line would show to every user.
+ * The child's API options travel in its environment, as JSON: a command line (/proc/PID/cmdline)
+ * is readable by every user, a process's environment only by its owner, and the options hold
+ * secrets such as a DATABASE_URL with its password.
  */
-export async function forkApiChild(scriptUrl, args, env = {}) {
-  const child = fork(fileURLToPath(scriptUrl), ['--api-child', ...args], {
+const OPTIONS_VARIABLE = 'CYBERCORP_BENCH_API_OPTIONS';
+
+/**
+ * Forks the script at `scriptUrl` (its `import.meta.url`) as `--api-child`, hands it `options`
+ * for its serveApiChild, and resolves with what the child reports, plus its `pid`, `memory()`
+ * (the child's process.memoryUsage(), after a full GC when node runs with --expose-gc), `cpu()`
+ * (the child's process.cpuUsage()) and `close()`, which asks the child to close and waits for it.
+ * `env` is added to the child's environment.
+ */
+export async function forkApiChild(scriptUrl, options = {}, env = {}) {
+  const child = fork(fileURLToPath(scriptUrl), ['--api-child'], {
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
     // gc() only runs when `memory()` asks for it.
     execArgv: [...process.execArgv, '--expose-gc'],
-    env: { ...process.env, ...env },
+    env: { ...process.env, ...env, [OPTIONS_VARIABLE]: JSON.stringify(options) },
   });
   const started = await new Promise((done, fail) => {
     child.once('message', done);
@@ -52,12 +58,15 @@ export function startBenchApi(options) {
 }
 
 /**
- * In the child (`--api-child`): starts the API with startBenchApi(options), reports what
- * `describe(api)` resolves to (its URLs, tokens made on it, ...) to the parent, and serves until
- * closed (reportAndServeUntilClosed).
+ * In the child (`--api-child`): starts the API with startBenchApi, on `defaults` and the options
+ * the parent gave forkApiChild over them, reports what `describe(api)` resolves to (its URLs,
+ * tokens made on it, ...) to the parent, and serves until closed (reportAndServeUntilClosed).
  */
-export async function serveApiChild(options, describe) {
-  const api = await startBenchApi(options);
+export async function serveApiChild(defaults, describe) {
+  const options = JSON.parse(process.env[OPTIONS_VARIABLE] ?? '{}');
+  // Not passed on to what the API spawns (its embedded PostgreSQL).
+  delete process.env[OPTIONS_VARIABLE];
+  const api = await startBenchApi({ ...defaults, ...options });
   await reportAndServeUntilClosed(api, await describe(api));
 }
 

@@ -47,7 +47,7 @@ function medianRun(runs) {
 
 async function main() {
   const workDir = mkdtempSync(join(tmpdir(), 'cybercorp-bench-deflate-'));
-  const api = await forkApiChild(import.meta.url, [workDir]);
+  const api = await forkApiChild(import.meta.url, { dataDir: join(workDir, '.data') });
   const { opampUrl, agentToken, cpu: apiCpu } = api;
 
   try {
@@ -222,11 +222,7 @@ function report(off, on) {
 /** The API child: starts, reports its URL and an agent token, answers CPU questions, closes. */
 async function apiChild() {
   await serveApiChild(
-    {
-      dataDir: join(process.argv[3], '.data'),
-      adminUser: 'admin',
-      adminPassword: 'bench-admin-password',
-    },
+    { adminUser: 'admin', adminPassword: 'bench-admin-password' },
     async (api) => ({ opampUrl: api.opampUrl, agentToken: await api.createAgentToken('bench') }),
   );
 }

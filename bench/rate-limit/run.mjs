@@ -24,13 +24,13 @@ const password = 'bench-admin-password';
 
 /** The API child: starts with the options it is given, reports its URL, closes when asked. */
 if (process.argv[2] === '--api-child') {
-  await serveApiChild(
-    { adminUser: 'admin', adminPassword: password, ...JSON.parse(process.argv[3]) },
-    (api) => ({ url: api.url, databaseUrl: api.databaseUrl }),
-  );
+  await serveApiChild({ adminUser: 'admin', adminPassword: password }, (api) => ({
+    url: api.url,
+    databaseUrl: api.databaseUrl,
+  }));
 }
 
-const launchApi = (options) => forkApiChild(import.meta.url, [JSON.stringify(options)]);
+const launchApi = (options) => forkApiChild(import.meta.url, options);
 
 function wrk(url, token) {
   const lua = join(workDir, 'wrk.lua');

@@ -267,6 +267,7 @@ export async function buildControlPlane(
     clock,
     heartbeatSeconds: config.heartbeatSeconds,
     messagesPerMinute: config.opampMessagesPerMinute,
+    trustedProxies,
   });
   const http = new HttpTransport({ service: opamp, gate, metrics, clock, trustedProxies });
   transports.ws = websocket;

@@ -115,7 +115,8 @@ export interface ControlApiOptions {
   allowPlaintextHttp?: boolean;
   /**
    * TRUSTED_PROXIES (comma-separated IPs and CIDRs, none by default): peers whose
-   * `X-Forwarded-For` names the client (infra/client-ip.ts).
+   * `X-Forwarded-For` names the client (infra/client-ip.ts), and whose `X-Forwarded-Host` and
+   * `-Proto` name the URL an agent used (opamp/opamp-endpoint.ts).
    */
   trustedProxies?: string[];
   /** HISTORY_RETENTION_DAYS (30): days of metrics and inventory history kept in PostgreSQL. */

@@ -32,6 +32,8 @@ const ACCEPTS_CONNECTION_SETTINGS = BigInt(
   AgentCapabilities.AgentCapabilities_AcceptsOpAMPConnectionSettings,
 );
 const REPORTS_STATUS_ONLY = BigInt(AgentCapabilities.AgentCapabilities_ReportsStatus);
+/** The one source address the API trusts as a proxy (TRUSTED_PROXIES); the agents are 127.0.0.1. */
+const GATEWAY = '127.0.0.2';
 
 let api: TestApi;
 let admin: ApiClient;
@@ -39,7 +41,10 @@ let token: string;
 const agents: FakeAgent[] = [];
 
 beforeAll(async () => {
-  ({ api, admin } = await startTestApiWithAdmin({ heartbeatSeconds: HEARTBEAT_SECONDS }));
+  ({ api, admin } = await startTestApiWithAdmin({
+    heartbeatSeconds: HEARTBEAT_SECONDS,
+    trustedProxies: [GATEWAY],
+  }));
   token = await api.createAgentToken('opamp-conformance');
 });
 afterAll(async () => {
@@ -53,10 +58,14 @@ async function startAgent(options: { capabilities?: bigint; autoPong?: boolean }
   return agent;
 }
 
-/** One OpAMP plain-HTTP poll, with the headers given (Host and forwarding headers included). */
+/**
+ * One OpAMP plain-HTTP poll, with the headers given (Host and forwarding headers included), from
+ * the loopback address `from`.
+ */
 function poll(
   body: Uint8Array,
   headers: Record<string, string> = {},
+  from = '127.0.0.1',
 ): Promise<{ status: number; contentType: string | undefined; reply: ServerToAgent }> {
   const url = new URL(api.url + OPAMP_PATH);
   return new Promise((resolve, reject) => {
@@ -65,6 +74,7 @@ function poll(
         host: url.hostname,
         port: url.port,
         path: url.pathname,
+        localAddress: from,
         method: 'POST',
         headers: {
           authorization: `Bearer ${token}`,
@@ -171,14 +181,20 @@ describe('connection_settings', () => {
     await agent.drop();
   });
 
-  it('follow a proxy’s forwarding headers, and are left out when no usable host is known', async () => {
+  it('follow a trusted proxy’s forwarding headers, and are left out when no usable host is known', async () => {
     const accepting = FAKE_AGENT_CAPABILITIES | ACCEPTS_CONNECTION_SETTINGS;
-    const proxied = await poll(pollMessage(randomUUID(), 1n, accepting), {
+    const forwarding = {
       'x-forwarded-proto': 'https',
       'x-forwarded-host': 'fleet.example.com',
-    });
+    };
+    const proxied = await poll(pollMessage(randomUUID(), 1n, accepting), forwarding, GATEWAY);
     expect(proxied.reply.connectionSettings?.opamp?.destinationEndpoint).toBe(
       'https://fleet.example.com/v1/opamp',
+    );
+    // From any other peer the headers are the client's claims: the offer stays the URL it used.
+    const spoofed = await poll(pollMessage(randomUUID(), 1n, accepting), forwarding);
+    expect(spoofed.reply.connectionSettings?.opamp?.destinationEndpoint).toBe(
+      `${api.url}/v1/opamp`,
     );
     const noHost = await poll(pollMessage(randomUUID(), 1n, accepting), {
       host: 'not a host name',

@@ -5,7 +5,10 @@ export class TrustedProxiesError extends Error {
   readonly code = 'invalid_trusted_proxies';
 }
 
-/** The peers whose `X-Forwarded-For` is believed (TRUSTED_PROXIES): IPv4 and IPv6 addresses and CIDRs. */
+/**
+ * The peers whose forwarding headers (`X-Forwarded-For`, `-Host`, `-Proto`) are believed
+ * (TRUSTED_PROXIES): IPv4 and IPv6 addresses and CIDRs.
+ */
 export class TrustedProxies {
   static readonly NONE = new TrustedProxies(new BlockList(), 0);
 
@@ -60,6 +63,15 @@ function forwardedAddress(element: string): string | undefined {
   const withPort = /^(\d+\.\d+\.\d+\.\d+):\d+$/.exec(element);
   const address = unmapped(bracketed?.[1] ?? withPort?.[1] ?? element);
   return isIP(address) === 0 ? undefined : address;
+}
+
+/**
+ * Whether the request's socket peer is a trusted proxy, so that its `X-Forwarded-*` headers say
+ * what the client sent; from any other peer they are the client's own claims.
+ */
+export function fromTrustedProxy(req: IncomingMessage, trusted: TrustedProxies): boolean {
+  const peer = req.socket.remoteAddress;
+  return peer !== undefined && trusted.has(unmapped(peer));
 }
 
 /**

@@ -14,6 +14,7 @@ import {
 } from '@cybercorp/protocol';
 import { LogThrottle } from '@cybercorp/logging';
 import type { RawData, WebSocket } from 'ws';
+import type { TrustedProxies } from '../infra/client-ip.js';
 import type { Clock } from '../infra/clock.js';
 import type { Logger } from '../infra/logger.js';
 import type { Metrics } from '../infra/metrics.js';
@@ -46,6 +47,8 @@ export interface WebSocketTransportDeps {
   heartbeatSeconds: number;
   /** OPAMP_MESSAGES_PER_MINUTE for each connection. */
   messagesPerMinute: number;
+  /** Whose X-Forwarded-Host/-Proto name the URL an agent used (TRUSTED_PROXIES). */
+  trustedProxies: TrustedProxies;
 }
 
 const MALFORMED_LOG_INTERVAL_MS = 60_000;

@@ -81,7 +81,7 @@ export class HttpTransport {
         transport: 'http',
         agentTokenId: token.id,
         firstMessage: true,
-        opampEndpoint: opampEndpointOf(req, 'http'),
+        opampEndpoint: opampEndpointOf(req, 'http', deps.trustedProxies),
         registered: admission.registered,
       },
       message,

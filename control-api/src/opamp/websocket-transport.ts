@@ -61,7 +61,7 @@ export class WebSocketTransport {
       socket.destroy();
       return;
     }
-    const opampEndpoint = opampEndpointOf(request, 'websocket');
+    const opampEndpoint = opampEndpointOf(request, 'websocket', this.deps.trustedProxies);
     this.wss.handleUpgrade(request, socket, head, (ws) => {
       onEstablished();
       const session = new AgentSession(ws, token, opampEndpoint, this.deps, () =>

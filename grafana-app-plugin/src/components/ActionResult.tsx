@@ -17,11 +17,21 @@ const REFUSAL_TITLES: Record<string, string> = {
   process_changed: 'The process has changed: its pid now belongs to another process',
   no_such_window: 'The window no longer exists',
   capability_missing: 'The agent does not support this',
+  deadline_exceeded: 'Not carried out: the command reached the agent after its deadline',
+  action_failed: 'The agent could not carry it out',
+  no_such_agent: 'The control API no longer knows this agent',
+  relay_unavailable: 'Not sent: the control API cannot reach the agent while Redis is unavailable',
+  redis_unavailable: 'The control API cannot reach Redis, which its instances share',
+  database_unavailable: 'The control API cannot reach its database',
+  rate_limited: 'Too many requests: the control API asks to wait',
+  unauthorized: "Refused: the control API does not accept the plugin's service token",
 };
 
 /** What to do next, where the title alone would leave the operator guessing. */
 const NEXT_STEPS: Record<string, string> = {
   outcome_unknown: 'Check the target before trying again.',
+  relay_unavailable: 'Nothing was done; it is safe to try again shortly.',
+  unauthorized: "An administrator must check the tokens in the plugin's configuration.",
 };
 
 export interface ActionResultProps {

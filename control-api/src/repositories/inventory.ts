@@ -20,6 +20,22 @@ const PROCESS_COLUMNS = `time, agent_id AS "agentId", host, pid, name, owner,
 /** Look back at most this far for "what was running then" (a snapshot is taken every minute). */
 const SNAPSHOT_LOOKBACK = '1 day';
 
+/** A window as a snapshot held it, with the snapshot's time. */
+export interface WindowRow extends WindowInfo {
+  time: Date;
+}
+
+/**
+ * The time of agent $1's latest snapshot in `table` at or before $2 (null when none was kept
+ * in the SNAPSHOT_LOOKBACK before), as the CTE `snapshot (taken)`.
+ */
+const latestSnapshot = (table: 'processes' | 'windows', condition = 'true') =>
+  `snapshot AS (
+     SELECT max(time) AS taken FROM ${table}
+     WHERE agent_id = $1 AND ${condition} AND time <= $2
+       AND time > $2::timestamptz - interval '${SNAPSHOT_LOOKBACK}'
+   )`;
+
 export class InventoryRepository {
   constructor(private readonly db: pg.Pool) {}
 
@@ -71,11 +87,7 @@ export class InventoryRepository {
    */
   async processesAt(agentId: string, at: Date): Promise<ProcessRow[]> {
     const { rows } = await this.db.query<ProcessRow>(
-      `WITH snapshot AS (
-         SELECT max(time) AS taken FROM processes
-         WHERE agent_id = $1 AND acted_on IS NULL AND time <= $2
-           AND time > $2::timestamptz - interval '${SNAPSHOT_LOOKBACK}'
-       )
+      `WITH ${latestSnapshot('processes', 'acted_on IS NULL')}
        SELECT ${PROCESS_COLUMNS} FROM processes, snapshot
        WHERE agent_id = $1 AND (
          (acted_on IS NULL AND time = snapshot.taken)
@@ -83,6 +95,19 @@ export class InventoryRepository {
              AND time >= coalesce(snapshot.taken, $2::timestamptz - interval '${SNAPSHOT_LOOKBACK}'))
        )
        ORDER BY time, pid`,
+      [agentId, at],
+    );
+    return rows;
+  }
+
+  /** The windows of the latest snapshot at or before `at`, by id (the agent's order is not kept). */
+  async windowsAt(agentId: string, at: Date): Promise<WindowRow[]> {
+    const { rows } = await this.db.query<WindowRow>(
+      `WITH ${latestSnapshot('windows')}
+       SELECT time, window_id AS id, title, pid, bounds, active, minimized, maximized
+       FROM windows, snapshot
+       WHERE agent_id = $1 AND time = snapshot.taken
+       ORDER BY window_id`,
       [agentId, at],
     );
     return rows;

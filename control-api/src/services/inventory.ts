@@ -2,7 +2,7 @@ import type { WindowEvent } from '@cybercorp/protocol';
 import type { Clock } from '../infra/clock.js';
 import type { Logger } from '../infra/logger.js';
 import type { MetricPoint } from '../ingest/metric-batch.js';
-import type { InventoryRepository, ProcessRow } from '../repositories/inventory.js';
+import type { InventoryRepository, ProcessRow, WindowRow } from '../repositories/inventory.js';
 
 /** The process metrics the agent exports for its top processes (OTel semantic conventions). */
 const PROCESS_CPU_UTILIZATION = 'process.cpu.utilization';
@@ -76,6 +76,10 @@ export class Inventory {
 
   processesAt(agentId: string, at: Date): Promise<ProcessRow[]> {
     return this.repository.processesAt(agentId, at);
+  }
+
+  windowsAt(agentId: string, at: Date): Promise<WindowRow[]> {
+    return this.repository.windowsAt(agentId, at);
   }
 }
 

@@ -20,6 +20,13 @@ const PROCESS_COLUMNS = `time, agent_id AS "agentId", host, pid, name, owner,
 /** Look back at most this far for "what was running then" (a snapshot is taken every minute). */
 const SNAPSHOT_LOOKBACK = '1 day';
 
+/** The full window list an agent reported at `at`. */
+export interface WindowSnapshot {
+  at: Date;
+  agentId: string;
+  windows: readonly WindowInfo[];
+}
+
 /** A window as a snapshot held it, with the snapshot's time. */
 export interface WindowRow extends WindowInfo {
   time: Date;
@@ -113,22 +120,27 @@ export class InventoryRepository {
     return rows;
   }
 
-  async insertWindows(at: Date, agentId: string, windows: readonly WindowInfo[]): Promise<void> {
-    if (windows.length === 0) return;
+  /** Writes the window lists of several snapshots (of any agents) in one statement. */
+  async insertWindows(snapshots: readonly WindowSnapshot[]): Promise<void> {
+    const rows = snapshots.flatMap(({ at, agentId, windows }) =>
+      windows.map((window) => ({ at, agentId, window })),
+    );
+    if (rows.length === 0) return;
+    const column = <T>(pick: (row: (typeof rows)[number]) => T) => rows.map(pick);
     await this.db.query(
       `INSERT INTO windows (time, agent_id, window_id, title, pid, bounds, active, minimized, maximized)
-       SELECT $1, $2, * FROM unnest($3::text[], $4::text[], $5::int[], $6::jsonb[], $7::bool[],
-                                    $8::bool[], $9::bool[])`,
+       SELECT * FROM unnest($1::timestamptz[], $2::text[], $3::text[], $4::text[], $5::int[],
+                            $6::jsonb[], $7::bool[], $8::bool[], $9::bool[])`,
       [
-        at,
-        agentId,
-        windows.map((w) => w.id),
-        windows.map((w) => w.title),
-        windows.map((w) => w.pid),
-        windows.map((w) => JSON.stringify(w.bounds)),
-        windows.map((w) => w.active),
-        windows.map((w) => w.minimized),
-        windows.map((w) => w.maximized),
+        column((r) => r.at),
+        column((r) => r.agentId),
+        column((r) => r.window.id),
+        column((r) => r.window.title),
+        column((r) => r.window.pid),
+        column((r) => JSON.stringify(r.window.bounds)),
+        column((r) => r.window.active),
+        column((r) => r.window.minimized),
+        column((r) => r.window.maximized),
       ],
     );
   }

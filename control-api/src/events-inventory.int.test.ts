@@ -280,6 +280,21 @@ describe('events and the inventory history', () => {
     });
     expect(second.items).toEqual([{ ...editor, active: true }]);
 
+    // The last one closed: from then on, none was open.
+    agent.sendWindowEvent({
+      type: 'window.event',
+      change: 'removed',
+      windowId: editor.id,
+      windows: [],
+      at: Date.now(),
+    });
+    const third = await expectEventually(async () => {
+      const answer = await windowsAt(soon());
+      return answer.snapshotAt !== second.snapshotAt ? answer : undefined;
+    });
+    expect(third.items).toEqual([]);
+    expect((await windowsAt(second.snapshotAt!)).items).toEqual([{ ...editor, active: true }]);
+
     expect(await windowsAt(first.snapshotAt!)).toEqual({
       at: first.snapshotAt,
       snapshotAt: first.snapshotAt,

@@ -28,9 +28,23 @@ export interface WindowSnapshot {
 }
 
 /** A window as a snapshot held it, with the snapshot's time. */
-export interface WindowRow extends WindowInfo {
+interface WindowRow extends WindowInfo {
   time: Date;
 }
+
+/**
+ * The row that keeps a snapshot of no windows (the last one closed), so that it answers "none"
+ * rather than the list before it. No window has an empty id (WindowId).
+ */
+const NO_WINDOWS: WindowInfo = {
+  id: '',
+  title: '',
+  pid: null,
+  bounds: { x: 0, y: 0, width: 0, height: 0 },
+  active: false,
+  minimized: false,
+  maximized: false,
+};
 
 /**
  * The time of agent $1's latest snapshot in `table` at or before $2 (null when none was kept
@@ -107,8 +121,14 @@ export class InventoryRepository {
     return rows;
   }
 
-  /** The windows of the latest snapshot at or before `at`, by id (the agent's order is not kept). */
-  async windowsAt(agentId: string, at: Date): Promise<WindowRow[]> {
+  /**
+   * The windows of the latest snapshot at or before `at`, by id (the agent's order is not
+   * kept), and when it was taken (null when none was kept in the SNAPSHOT_LOOKBACK before).
+   */
+  async windowsAt(
+    agentId: string,
+    at: Date,
+  ): Promise<{ snapshotAt: Date | null; windows: WindowInfo[] }> {
     const { rows } = await this.db.query<WindowRow>(
       `WITH ${latestSnapshot('windows')}
        SELECT time, window_id AS id, title, pid, bounds, active, minimized, maximized
@@ -117,13 +137,18 @@ export class InventoryRepository {
        ORDER BY window_id`,
       [agentId, at],
     );
-    return rows;
+    return {
+      snapshotAt: rows[0]?.time ?? null,
+      windows: rows
+        .filter((row) => row.id !== NO_WINDOWS.id)
+        .map(({ time: _snapshotTime, ...window }) => window),
+    };
   }
 
   /** Writes the window lists of several snapshots (of any agents) in one statement. */
   async insertWindows(snapshots: readonly WindowSnapshot[]): Promise<void> {
     const rows = snapshots.flatMap(({ at, agentId, windows }) =>
-      windows.map((window) => ({ at, agentId, window })),
+      (windows.length > 0 ? windows : [NO_WINDOWS]).map((window) => ({ at, agentId, window })),
     );
     if (rows.length === 0) return;
     const column = <T>(pick: (row: (typeof rows)[number]) => T) => rows.map(pick);

@@ -58,7 +58,7 @@ const actionOf = (request: RawRequest) =>
   text((request.body as { action?: unknown } | undefined)?.action);
 
 /** The instant an inventory `?at=` asked for, and when the snapshot answering it was taken. */
-const historyInstants = (at: Date, snapshotTime: Date | undefined) => ({
+const historyInstants = (at: Date, snapshotTime: Date | null | undefined) => ({
   at: at.toISOString(),
   snapshotAt: snapshotTime ? snapshotTime.toISOString() : null,
 });
@@ -86,12 +86,8 @@ async function processHistory(
 
 /** The windows open on the agent's host at `at`, as the inventory history kept them. */
 async function windowHistory(s: RouteServices, agentId: string, at: Date): Promise<WindowHistory> {
-  const rows = await s.inventory.windowsAt(agentId, at);
-  return {
-    ...historyInstants(at, rows[0]?.time),
-    items: rows.map(({ time: _snapshotTime, ...window }) => window),
-    source: 'history',
-  };
+  const { snapshotAt, windows } = await s.inventory.windowsAt(agentId, at);
+  return { ...historyInstants(at, snapshotAt), items: windows, source: 'history' };
 }
 
 export function agentRoutes(s: RouteServices): AnyRoute[] {

@@ -67,4 +67,19 @@ describe('Inventory: window lists', () => {
       }),
     ]);
   });
+
+  it('keeps two lists of one agent within one millisecond as two snapshots, the later one after', async () => {
+    const { inventory, release, kept } = inventoryWithHeldWrite();
+    release();
+    inventory.observeWindows('a1', eventOf([windowOf('w1', 'xterm')]));
+    inventory.observeWindows('a1', eventOf([windowOf('w1', 'xterm'), windowOf('w2', 'editor')]));
+    inventory.observeWindows('a2', eventOf([]));
+    await inventory.written();
+
+    expect(kept.map((s) => [s.agentId, s.at.getTime(), s.windows.length])).toEqual([
+      ['a1', 1_000_000, 1],
+      ['a1', 1_000_001, 2],
+      ['a2', 1_000_000, 0],
+    ]);
+  });
 });

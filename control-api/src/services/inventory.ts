@@ -1,15 +1,10 @@
-import type { WindowEvent } from '@cybercorp/protocol';
+import type { WindowEvent, WindowInfo } from '@cybercorp/protocol';
 import { BatchWriter } from '../infra/batch-writer.js';
 import type { Clock } from '../infra/clock.js';
 import { isDatabaseUnavailable } from '../infra/database-errors.js';
 import type { Logger } from '../infra/logger.js';
 import type { MetricPoint } from '../ingest/metric-batch.js';
-import type {
-  InventoryRepository,
-  ProcessRow,
-  WindowRow,
-  WindowSnapshot,
-} from '../repositories/inventory.js';
+import type { InventoryRepository, ProcessRow, WindowSnapshot } from '../repositories/inventory.js';
 
 /** The process metrics the agent exports for its top processes (OTel semantic conventions). */
 const PROCESS_CPU_UTILIZATION = 'process.cpu.utilization';
@@ -32,6 +27,7 @@ export const isProcessMetric = (name: string) => name.startsWith('process.');
 export class Inventory {
   private readonly lastSnapshot = new Map<string, { atMs: number; pids: Set<number> }>();
   private readonly windowWrites: BatchWriter<WindowSnapshot, undefined>;
+  private readonly lastWindowsAtMs = new Map<string, number>();
 
   constructor(
     private readonly repository: InventoryRepository,
@@ -81,7 +77,11 @@ export class Inventory {
 
   /** Keeps the full window list each window event carries, as of now; never throws. */
   observeWindows(agentId: string, event: WindowEvent): void {
-    const snapshot = { at: new Date(this.clock.now()), agentId, windows: event.windows };
+    // A snapshot is the rows of one time: a second list within the same millisecond (events
+    // come in bursts, `added` then `active`) is kept a millisecond on, not mixed into the first.
+    const atMs = Math.max(this.clock.now(), (this.lastWindowsAtMs.get(agentId) ?? 0) + 1);
+    this.lastWindowsAtMs.set(agentId, atMs);
+    const snapshot = { at: new Date(atMs), agentId, windows: event.windows };
     this.windowWrites.add(snapshot).catch((error: unknown) => this.windowsLost(agentId, error));
   }
 
@@ -113,7 +113,10 @@ export class Inventory {
     return this.repository.processesAt(agentId, at);
   }
 
-  windowsAt(agentId: string, at: Date): Promise<WindowRow[]> {
+  windowsAt(
+    agentId: string,
+    at: Date,
+  ): Promise<{ snapshotAt: Date | null; windows: WindowInfo[] }> {
     return this.repository.windowsAt(agentId, at);
   }
 }

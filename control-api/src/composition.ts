@@ -84,8 +84,9 @@ export interface ControlPlane {
   /** Stops the background work `start` began (before the sockets and the database close). */
   stop(): void;
   /**
-   * Resolves once what was started so far is written: command outcomes and their replies, and
-   * the presence events of the agents whose sockets closed (shutdown, before the database goes).
+   * Resolves once what was started so far is written: command outcomes and their replies, the
+   * presence events of the agents whose sockets closed and the window lists they sent (shutdown,
+   * before the database goes).
    */
   recorded(): Promise<void>;
 }
@@ -340,7 +341,7 @@ export async function buildControlPlane(
       relay.stop();
     },
     recorded: async () => {
-      await Promise.all([relay.recorded(), events.written()]);
+      await Promise.all([relay.recorded(), events.written(), inventory.written()]);
     },
   };
 }

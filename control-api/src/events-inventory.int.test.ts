@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { CONTROL_CAPABILITY, WINDOWS_CAPABILITY } from '@cybercorp/protocol';
+import { CONTROL_CAPABILITY, WINDOWS_CAPABILITY, type WindowHistory } from '@cybercorp/protocol';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Clock } from './infra/clock.js';
@@ -237,6 +237,105 @@ describe('events and the inventory history', () => {
       return found.length > 0 ? found : undefined;
     });
     expect(rows).toEqual([{ title: 'xterm', active: true }]);
+    await agent.disconnect();
+  });
+
+  it('answers the windows open then from the window snapshots, after they have closed', async () => {
+    const agent = await startAgent();
+    const windowsAt = async (at: Date | string) =>
+      (
+        await admin.request<WindowHistory>(
+          'GET',
+          `/api/v1/agents/${agent.instanceUid}/windows?at=${typeof at === 'string' ? at : at.toISOString()}`,
+        )
+      ).body;
+    const soon = () => new Date(Date.now() + 1000);
+    const beforeAny = new Date(Date.now() - 60_000);
+    const xterm = WINDOW_FIXTURE[0]!;
+    const editor = { ...xterm, id: '0x1a00004', title: 'editor', pid: null, active: false };
+
+    agent.sendWindowEvent({
+      type: 'window.event',
+      change: 'snapshot',
+      windows: [editor, xterm],
+      at: Date.now(),
+    });
+    const first = await expectEventually(async () => {
+      const answer = await windowsAt(soon());
+      return answer.items.length > 0 ? answer : undefined;
+    });
+    // The live list's items, ordered by window id.
+    expect(first).toMatchObject({ source: 'history', items: [xterm, editor] });
+
+    agent.sendWindowEvent({
+      type: 'window.event',
+      change: 'removed',
+      windowId: xterm.id,
+      windows: [{ ...editor, active: true }],
+      at: Date.now(),
+    });
+    const second = await expectEventually(async () => {
+      const answer = await windowsAt(soon());
+      return answer.snapshotAt !== first.snapshotAt ? answer : undefined;
+    });
+    expect(second.items).toEqual([{ ...editor, active: true }]);
+
+    // The last one closed: from then on, none was open.
+    agent.sendWindowEvent({
+      type: 'window.event',
+      change: 'removed',
+      windowId: editor.id,
+      windows: [],
+      at: Date.now(),
+    });
+    const third = await expectEventually(async () => {
+      const answer = await windowsAt(soon());
+      return answer.snapshotAt !== second.snapshotAt ? answer : undefined;
+    });
+    expect(third.items).toEqual([]);
+    expect((await windowsAt(second.snapshotAt!)).items).toEqual([{ ...editor, active: true }]);
+
+    expect(await windowsAt(first.snapshotAt!)).toEqual({
+      at: first.snapshotAt,
+      snapshotAt: first.snapshotAt,
+      source: 'history',
+      items: [xterm, editor],
+    });
+    expect(await windowsAt(beforeAny)).toEqual({
+      at: beforeAny.toISOString(),
+      snapshotAt: null,
+      source: 'history',
+      items: [],
+    });
+    await agent.disconnect();
+  });
+
+  it('answers a bad `at`, an unknown agent, no caller and a viewer as processes?at= does', async () => {
+    const agent = await startAgent();
+    const viewer = admin.as(await api.createServiceToken('history-viewer', 'viewer'));
+    const at = new Date().toISOString();
+    const answers = async (list: 'processes' | 'windows') => {
+      const codeOf = async (client: ApiClient, path: string) => {
+        const reply = await client.request<{ code: string }>('GET', `/api/v1/agents/${path}`);
+        return [reply.status, reply.body.code];
+      };
+      return [
+        await codeOf(admin, `${agent.instanceUid}/${list}?at=yesterday`),
+        await codeOf(admin, `${agent.instanceUid}/${list}?at=2026-11-25T10:00:00`),
+        await codeOf(admin, `${randomUUID()}/${list}?at=${at}`),
+        await codeOf(admin.as(undefined), `${agent.instanceUid}/${list}?at=${at}`),
+        await codeOf(viewer, `${agent.instanceUid}/${list}?at=${at}`),
+      ];
+    };
+    const expected = [
+      [400, 'validation_failed'],
+      [400, 'validation_failed'],
+      [404, 'no_such_agent'],
+      [401, 'unauthorized'],
+      [200, undefined],
+    ];
+    expect(await answers('processes')).toEqual(expected);
+    expect(await answers('windows')).toEqual(expected);
     await agent.disconnect();
   });
 

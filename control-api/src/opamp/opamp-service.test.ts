@@ -8,13 +8,16 @@ import {
   recordToKeyValues,
   type AgentToServer,
   type CommandResult,
+  type WindowEvent,
 } from '@cybercorp/protocol';
 import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../infra/logger.js';
 import type { AgentRepository } from '../repositories/agents.js';
+import type { InventoryRepository, WindowSnapshot } from '../repositories/inventory.js';
 import type { CommandRelay } from '../services/command-relay.js';
+import { Inventory } from '../services/inventory.js';
 import { InMemoryPresence } from '../services/presence.js';
-import type { WindowSnapshots } from '../services/window-snapshots.js';
+import { InMemoryWindowSnapshots } from '../services/window-snapshots.js';
 import { OpampService, type OpampExchange } from './opamp-service.js';
 
 const AGENT_ID = '0190a1b2-0000-7000-8000-0000000000aa';
@@ -27,8 +30,9 @@ function deferred() {
 }
 
 /**
- * The service over an agent repository whose writes wait for the test (`upserts`, `touches`),
- * and a relay that records what it was handed, in order with the writes.
+ * The service over an agent repository and an inventory whose writes wait for the test
+ * (`upserts`, `touches`, `windowWrites`), and a relay that records what it was handed, in order
+ * with the writes.
  */
 function serviceWithHeldWrites() {
   let nowMs = 1_000_000;
@@ -36,6 +40,24 @@ function serviceWithHeldWrites() {
   const happened: string[] = [];
   const upserts: ReturnType<typeof deferred>[] = [];
   const touches: ReturnType<typeof deferred>[] = [];
+  const windowWrites: ReturnType<typeof deferred>[] = [];
+  const windowsWritten: WindowSnapshot[] = [];
+  const inventory = new Inventory(
+    {
+      insertWindows: (snapshots: WindowSnapshot[]) => {
+        happened.push('windows started');
+        const write = deferred();
+        windowWrites.push(write);
+        return write.promise.then(() => {
+          happened.push('windows committed');
+          windowsWritten.push(...snapshots);
+        });
+      },
+    } as unknown as InventoryRepository,
+    60,
+    clock,
+    silentLogger,
+  );
   const agents = {
     upsert: () => {
       happened.push('upsert started');
@@ -61,13 +83,13 @@ function serviceWithHeldWrites() {
     agents,
     presence: new InMemoryPresence(clock),
     relay,
-    windows: {} as WindowSnapshots,
+    windows: new InMemoryWindowSnapshots(),
     clock,
     logger: silentLogger,
     metrics: { opampUnknownResults: { inc: () => undefined } } as never,
     heartbeatSeconds: 30,
     events: { presence: () => undefined },
-    inventory: { observeWindows: async () => undefined },
+    inventory,
   });
   const exchange = (firstMessage: boolean): OpampExchange => ({
     agentId: AGENT_ID,
@@ -81,6 +103,9 @@ function serviceWithHeldWrites() {
     happened,
     upserts,
     touches,
+    windowWrites,
+    windowsWritten,
+    inventory,
     exchange,
     advance: (ms: number) => (nowMs += ms),
   };
@@ -154,6 +179,69 @@ describe('OpampService: a command result and the write of the agent row', () => 
       'upsert started',
       'upsert committed',
       'result 0190a1b2-0000-7000-8000-0000000000c0 handed on',
+    ]);
+  });
+});
+
+const WINDOW_EVENT: WindowEvent = {
+  type: 'window.event',
+  change: 'added',
+  windowId: '0x1a00003',
+  windows: [
+    {
+      id: '0x1a00003',
+      title: 'xterm',
+      pid: 4242,
+      bounds: { x: 0, y: 0, width: 640, height: 480 },
+      active: true,
+      minimized: false,
+      maximized: false,
+    },
+  ],
+  at: 999_000,
+};
+
+describe('OpampService: a window event and the inventory write of its window list', () => {
+  it('handles and replies while the window list is still being written, and writes it all the same', async () => {
+    const { service, happened, upserts, windowWrites, windowsWritten, inventory, exchange } =
+      serviceWithHeldWrites();
+    const first = service.handle(exchange(true), messageWithResult(0n));
+    await expect.poll(() => upserts.length).toBe(1);
+    upserts[0]!.resolve();
+    await first;
+
+    let replied = false;
+    const handled = service
+      .handle(
+        exchange(false),
+        create(AgentToServerSchema, {
+          instanceUid: instanceUidFromString(AGENT_ID),
+          sequenceNum: 1n,
+          customMessage: create(CustomMessageSchema, {
+            capability: CONTROL_CAPABILITY,
+            type: 'window.event',
+            data: encodeControlData(WINDOW_EVENT),
+          }),
+        }),
+      )
+      .then((reply) => {
+        replied = true;
+        return reply;
+      });
+    await expect.poll(() => windowWrites.length).toBe(1);
+    await expect.poll(() => replied).toBe(true);
+    expect((await handled)?.flags).toBe(0n);
+    expect(happened).not.toContain('windows committed');
+
+    // What shutdown waits for: the held write.
+    let flushed = false;
+    const flushing = inventory.written().then(() => (flushed = true));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(flushed).toBe(false);
+    windowWrites[0]!.resolve();
+    await flushing;
+    expect(windowsWritten).toEqual([
+      { at: new Date(1_000_000), agentId: AGENT_ID, windows: WINDOW_EVENT.windows },
     ]);
   });
 });

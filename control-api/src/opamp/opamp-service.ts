@@ -61,7 +61,7 @@ export interface OpampServiceDeps {
   heartbeatSeconds: number;
   /** Agents connecting and going away become events. */
   events: Pick<EventService, 'presence'>;
-  /** Window lists from window events are kept as inventory history. */
+  /** Window lists from window events are kept as inventory history (not waited for). */
   inventory: Pick<Inventory, 'observeWindows'>;
 }
 
@@ -328,7 +328,7 @@ export class OpampService {
     }
     if (message.type !== 'result') {
       await this.shared('windows', agentId, () => this.deps.windows.put(agentId, message));
-      await this.deps.inventory.observeWindows(agentId, message);
+      this.deps.inventory.observeWindows(agentId, message);
       return;
     }
     if (this.deps.relay.onAgentResult(agentId, message)) return;

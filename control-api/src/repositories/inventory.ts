@@ -20,6 +20,43 @@ const PROCESS_COLUMNS = `time, agent_id AS "agentId", host, pid, name, owner,
 /** Look back at most this far for "what was running then" (a snapshot is taken every minute). */
 const SNAPSHOT_LOOKBACK = '1 day';
 
+/** The full window list an agent reported at `at`. */
+export interface WindowSnapshot {
+  at: Date;
+  agentId: string;
+  windows: readonly WindowInfo[];
+}
+
+/** A window as a snapshot held it, with the snapshot's time. */
+interface WindowRow extends WindowInfo {
+  time: Date;
+}
+
+/**
+ * The row that keeps a snapshot of no windows (the last one closed), so that it answers "none"
+ * rather than the list before it. No window has an empty id (WindowId).
+ */
+const NO_WINDOWS: WindowInfo = {
+  id: '',
+  title: '',
+  pid: null,
+  bounds: { x: 0, y: 0, width: 0, height: 0 },
+  active: false,
+  minimized: false,
+  maximized: false,
+};
+
+/**
+ * The time of agent $1's latest snapshot in `table` at or before $2 (null when none was kept
+ * in the SNAPSHOT_LOOKBACK before), as the CTE `snapshot (taken)`.
+ */
+const latestSnapshot = (table: 'processes' | 'windows', condition = 'true') =>
+  `snapshot AS (
+     SELECT max(time) AS taken FROM ${table}
+     WHERE agent_id = $1 AND ${condition} AND time <= $2
+       AND time > $2::timestamptz - interval '${SNAPSHOT_LOOKBACK}'
+   )`;
+
 export class InventoryRepository {
   constructor(private readonly db: pg.Pool) {}
 
@@ -71,11 +108,7 @@ export class InventoryRepository {
    */
   async processesAt(agentId: string, at: Date): Promise<ProcessRow[]> {
     const { rows } = await this.db.query<ProcessRow>(
-      `WITH snapshot AS (
-         SELECT max(time) AS taken FROM processes
-         WHERE agent_id = $1 AND acted_on IS NULL AND time <= $2
-           AND time > $2::timestamptz - interval '${SNAPSHOT_LOOKBACK}'
-       )
+      `WITH ${latestSnapshot('processes', 'acted_on IS NULL')}
        SELECT ${PROCESS_COLUMNS} FROM processes, snapshot
        WHERE agent_id = $1 AND (
          (acted_on IS NULL AND time = snapshot.taken)
@@ -88,22 +121,51 @@ export class InventoryRepository {
     return rows;
   }
 
-  async insertWindows(at: Date, agentId: string, windows: readonly WindowInfo[]): Promise<void> {
-    if (windows.length === 0) return;
+  /**
+   * The windows of the latest snapshot at or before `at`, by id (the agent's order is not
+   * kept), and when it was taken (null when none was kept in the SNAPSHOT_LOOKBACK before).
+   */
+  async windowsAt(
+    agentId: string,
+    at: Date,
+  ): Promise<{ snapshotAt: Date | null; windows: WindowInfo[] }> {
+    const { rows } = await this.db.query<WindowRow>(
+      `WITH ${latestSnapshot('windows')}
+       SELECT time, window_id AS id, title, pid, bounds, active, minimized, maximized
+       FROM windows, snapshot
+       WHERE agent_id = $1 AND time = snapshot.taken
+       ORDER BY window_id`,
+      [agentId, at],
+    );
+    return {
+      snapshotAt: rows[0]?.time ?? null,
+      windows: rows
+        .filter((row) => row.id !== NO_WINDOWS.id)
+        .map(({ time: _snapshotTime, ...window }) => window),
+    };
+  }
+
+  /** Writes the window lists of several snapshots (of any agents) in one statement. */
+  async insertWindows(snapshots: readonly WindowSnapshot[]): Promise<void> {
+    const rows = snapshots.flatMap(({ at, agentId, windows }) =>
+      (windows.length > 0 ? windows : [NO_WINDOWS]).map((window) => ({ at, agentId, window })),
+    );
+    if (rows.length === 0) return;
+    const column = <T>(pick: (row: (typeof rows)[number]) => T) => rows.map(pick);
     await this.db.query(
       `INSERT INTO windows (time, agent_id, window_id, title, pid, bounds, active, minimized, maximized)
-       SELECT $1, $2, * FROM unnest($3::text[], $4::text[], $5::int[], $6::jsonb[], $7::bool[],
-                                    $8::bool[], $9::bool[])`,
+       SELECT * FROM unnest($1::timestamptz[], $2::text[], $3::text[], $4::text[], $5::int[],
+                            $6::jsonb[], $7::bool[], $8::bool[], $9::bool[])`,
       [
-        at,
-        agentId,
-        windows.map((w) => w.id),
-        windows.map((w) => w.title),
-        windows.map((w) => w.pid),
-        windows.map((w) => JSON.stringify(w.bounds)),
-        windows.map((w) => w.active),
-        windows.map((w) => w.minimized),
-        windows.map((w) => w.maximized),
+        column((r) => r.at),
+        column((r) => r.agentId),
+        column((r) => r.window.id),
+        column((r) => r.window.title),
+        column((r) => r.window.pid),
+        column((r) => JSON.stringify(r.window.bounds)),
+        column((r) => r.window.active),
+        column((r) => r.window.minimized),
+        column((r) => r.window.maximized),
       ],
     );
   }

@@ -13,6 +13,7 @@ import {
   WINDOWS_CAPABILITY,
   WINDOWS_UNAVAILABLE_ATTRIBUTE,
   WindowActionBody,
+  WindowHistory,
   WindowInfo,
   WindowList,
   WindowParams,
@@ -56,6 +57,12 @@ const reasonOf = (request: RawRequest): string | null => {
 const actionOf = (request: RawRequest) =>
   text((request.body as { action?: unknown } | undefined)?.action);
 
+/** The instant an inventory `?at=` asked for, and when the snapshot answering it was taken. */
+const historyInstants = (at: Date, snapshotTime: Date | null | undefined) => ({
+  at: at.toISOString(),
+  snapshotAt: snapshotTime ? snapshotTime.toISOString() : null,
+});
+
 /** What was running on the agent's host at `at`, as the inventory history kept it. */
 async function processHistory(
   s: RouteServices,
@@ -63,10 +70,8 @@ async function processHistory(
   at: Date,
 ): Promise<ProcessHistory> {
   const rows = await s.inventory.processesAt(agentId, at);
-  const snapshot = rows.find((row) => row.actedOn === null);
   return {
-    at: at.toISOString(),
-    snapshotAt: snapshot ? snapshot.time.toISOString() : null,
+    ...historyInstants(at, rows.find((row) => row.actedOn === null)?.time),
     items: rows.map((row) => ({
       pid: row.pid,
       name: row.name,
@@ -77,6 +82,12 @@ async function processHistory(
       actedOn: row.actedOn,
     })),
   };
+}
+
+/** The windows open on the agent's host at `at`, as the inventory history kept them. */
+async function windowHistory(s: RouteServices, agentId: string, at: Date): Promise<WindowHistory> {
+  const { snapshotAt, windows } = await s.inventory.windowsAt(agentId, at);
+  return { ...historyInstants(at, snapshotAt), items: windows, source: 'history' };
 }
 
 export function agentRoutes(s: RouteServices): AnyRoute[] {
@@ -196,13 +207,25 @@ export function agentRoutes(s: RouteServices): AnyRoute[] {
     defineRoute({
       method: 'get',
       path: '/agents/:agentId/windows',
-      summary: "The agent's desktop windows (live, or the latest window.event with cached=true)",
+      summary:
+        "The agent's desktop windows (live, the latest window.event with cached=true, or with `at` what was open then)",
       tag: 'windows',
       access: 'windows:read',
       params: AgentParams,
       query: WindowQuery,
-      responses: { 200: { description: 'Windows', schema: WindowList }, ...relayErrors },
+      responses: {
+        200: {
+          description:
+            'Windows: live, the latest window.event, or (with `at`) from the inventory history',
+          schema: z.union([WindowList, WindowHistory]),
+        },
+        ...relayErrors,
+      },
       handler: async ({ params, query, caller }) => {
+        if (query.at !== undefined) {
+          await s.agents.mustExist(params.agentId);
+          return { status: 200, body: await windowHistory(s, params.agentId, new Date(query.at)) };
+        }
         if (query.cached === 'true') {
           const agent = await s.agents.get(params.agentId);
           if (!agent) throw new ApiError('no_such_agent', `no agent ${params.agentId}`);

@@ -65,6 +65,19 @@ describe('buildOpenApiDocument', () => {
     expect(action.responses['409']?.description).toContain('process_changed');
   });
 
+  it('documents `at` on the process and window lists, answered from the inventory history', () => {
+    for (const list of ['processes', 'windows']) {
+      const path = `/api/v1/agents/{agentId}/${list}`;
+      expect(parametersOf(path, 'get').find((p) => p.name === 'at')?.schema, list).toMatchObject({
+        type: 'string',
+        format: 'date-time',
+      });
+      const answers = (document.paths[path]?.get as { responses: Record<string, unknown> })
+        .responses['200'];
+      expect(JSON.stringify(answers), list).toContain('"snapshotAt"');
+    }
+  });
+
   it('documents the audit filters and refuses filters of another shape', () => {
     const audit = parametersOf('/api/v1/audit', 'get');
     expect(audit.map((p) => p.name)).toEqual([

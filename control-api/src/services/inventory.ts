@@ -1,8 +1,10 @@
-import type { WindowEvent } from '@cybercorp/protocol';
+import type { WindowEvent, WindowInfo } from '@cybercorp/protocol';
+import { BatchWriter } from '../infra/batch-writer.js';
 import type { Clock } from '../infra/clock.js';
+import { isDatabaseUnavailable } from '../infra/database-errors.js';
 import type { Logger } from '../infra/logger.js';
 import type { MetricPoint } from '../ingest/metric-batch.js';
-import type { InventoryRepository, ProcessRow } from '../repositories/inventory.js';
+import type { InventoryRepository, ProcessRow, WindowSnapshot } from '../repositories/inventory.js';
 
 /** The process metrics the agent exports for its top processes (OTel semantic conventions). */
 const PROCESS_CPU_UTILIZATION = 'process.cpu.utilization';
@@ -19,17 +21,25 @@ export const isProcessMetric = (name: string) => name.startsWith('process.');
  * ingest, plus every process acted on through the API; windows from the agents' window events.
  * A process snapshot is kept every INVENTORY_INTERVAL per agent, and sooner when a process
  * shows up that the last snapshot did not hold. Writes never fail the request that carried the
- * data: a lost snapshot is logged.
+ * data: a lost snapshot is logged. Window lists are group-committed and not waited for by the
+ * OpAMP message that brought them, like presence events.
  */
 export class Inventory {
   private readonly lastSnapshot = new Map<string, { atMs: number; pids: Set<number> }>();
+  private readonly windowWrites: BatchWriter<WindowSnapshot, undefined>;
+  private readonly lastWindowsAtMs = new Map<string, number>();
 
   constructor(
     private readonly repository: InventoryRepository,
     private readonly intervalSeconds: number,
     private readonly clock: Clock,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.windowWrites = new BatchWriter(async (snapshots) => {
+      await this.writeWindows(snapshots);
+      return snapshots.map(() => undefined);
+    });
+  }
 
   /** Keeps the process snapshots held in one export's process.* points. */
   async observeProcessPoints(points: readonly MetricPoint[]): Promise<void> {
@@ -65,17 +75,49 @@ export class Inventory {
     }
   }
 
-  /** Keeps the full window list each window event carries; never throws. */
-  async observeWindows(agentId: string, event: WindowEvent): Promise<void> {
+  /** Keeps the full window list each window event carries, as of now; never throws. */
+  observeWindows(agentId: string, event: WindowEvent): void {
+    // A snapshot is the rows of one time: a second list within the same millisecond (events
+    // come in bursts, `added` then `active`) is kept a millisecond on, not mixed into the first.
+    const atMs = Math.max(this.clock.now(), (this.lastWindowsAtMs.get(agentId) ?? 0) + 1);
+    this.lastWindowsAtMs.set(agentId, atMs);
+    const snapshot = { at: new Date(atMs), agentId, windows: event.windows };
+    this.windowWrites.add(snapshot).catch((error: unknown) => this.windowsLost(agentId, error));
+  }
+
+  /** Settles once every window snapshot observed so far is written (or failed). */
+  written(): Promise<void> {
+    return this.windowWrites.idle();
+  }
+
+  private async writeWindows(snapshots: WindowSnapshot[]): Promise<void> {
     try {
-      await this.repository.insertWindows(new Date(this.clock.now()), agentId, event.windows);
+      await this.repository.insertWindows(snapshots);
     } catch (error) {
-      this.logger.warn('a window snapshot was not kept in the inventory', { agentId, err: error });
+      if (snapshots.length === 1 || isDatabaseUnavailable(error)) throw error;
+      // A list the database refuses (a NUL in a title) must not cost the other agents in its
+      // batch theirs: each is written again on its own.
+      for (const snapshot of snapshots) {
+        await this.repository
+          .insertWindows([snapshot])
+          .catch((failure: unknown) => this.windowsLost(snapshot.agentId, failure));
+      }
     }
+  }
+
+  private windowsLost(agentId: string, error: unknown): void {
+    this.logger.warn('a window snapshot was not kept in the inventory', { agentId, err: error });
   }
 
   processesAt(agentId: string, at: Date): Promise<ProcessRow[]> {
     return this.repository.processesAt(agentId, at);
+  }
+
+  windowsAt(
+    agentId: string,
+    at: Date,
+  ): Promise<{ snapshotAt: Date | null; windows: WindowInfo[] }> {
+    return this.repository.windowsAt(agentId, at);
   }
 }
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { WindowInfo } from '../control.js';
 import { instant, keysetPage, text } from './text.js';
 
 /**
@@ -65,13 +66,26 @@ export const ProcessHistoryEntry = z.object({
   actedOn: z.string().nullable().describe('the action taken on it then, e.g. process.kill'),
 });
 
-export const ProcessHistory = z.object({
+/** What an inventory list `?at=` answers besides its items: the instant asked and its snapshot. */
+const inventorySnapshot = {
   at: z.string(),
   /** When the snapshot answered was taken; null when none was kept in the day before `at`. */
   snapshotAt: z.string().nullable(),
+};
+
+export const ProcessHistory = z.object({
+  ...inventorySnapshot,
   items: z.array(ProcessHistoryEntry),
 });
 export type ProcessHistory = z.infer<typeof ProcessHistory>;
+
+/** The windows open at `at`, as the window event before it listed them; the live list's items. */
+export const WindowHistory = z.object({
+  ...inventorySnapshot,
+  items: z.array(WindowInfo),
+  source: z.literal('history'),
+});
+export type WindowHistory = z.infer<typeof WindowHistory>;
 
 export const EventQuery = z.strictObject({
   agentId: text(0, 200).optional(),

@@ -1,13 +1,18 @@
 import { z } from 'zod';
 import { WindowAction, WindowId, WindowInfo } from '../control.js';
 import { AgentParams } from './agents.js';
-import { text } from './text.js';
+import { instant, text } from './text.js';
 
 export const WindowQuery = z.object({
   cached: z
     .enum(['true', 'false'])
     .optional()
     .describe('true: answer from the latest window.event instead of asking the agent'),
+  at: instant
+    .optional()
+    .describe(
+      'answer what was open then, from the inventory history, instead of live (cached is then not used)',
+    ),
 });
 export type WindowQuery = z.input<typeof WindowQuery>;
 

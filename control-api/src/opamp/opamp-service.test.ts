@@ -18,6 +18,7 @@ import type { CommandRelay } from '../services/command-relay.js';
 import { Inventory } from '../services/inventory.js';
 import { InMemoryPresence } from '../services/presence.js';
 import { InMemoryWindowSnapshots } from '../services/window-snapshots.js';
+import { WINDOW_FIXTURE } from '../test-support/fake-agent.js';
 import { OpampService, type OpampExchange } from './opamp-service.js';
 
 const AGENT_ID = '0190a1b2-0000-7000-8000-0000000000aa';
@@ -187,17 +188,7 @@ const WINDOW_EVENT: WindowEvent = {
   type: 'window.event',
   change: 'added',
   windowId: '0x1a00003',
-  windows: [
-    {
-      id: '0x1a00003',
-      title: 'xterm',
-      pid: 4242,
-      bounds: { x: 0, y: 0, width: 640, height: 480 },
-      active: true,
-      minimized: false,
-      maximized: false,
-    },
-  ],
+  windows: WINDOW_FIXTURE,
   at: 999_000,
 };
 

@@ -25,9 +25,9 @@ function setup(sendsPerInterval: number, limitBytes = 1024 * 1024) {
   const exporter = new BufferingExporter(inner, buffer, {
     sendsPerInterval,
     outcomes: {
-      answered: (stats) => outcomes.push(`answered, holding ${stats.intervals}`),
+      answered: (stats) => outcomes.push(`answered, holding ${stats().intervals}`),
       unanswered: (error, stats) =>
-        outcomes.push(`unanswered (${error}), holding ${stats.intervals}`),
+        outcomes.push(`unanswered (${error}), holding ${stats().intervals}`),
     },
   });
   const answers: number[] = [];

@@ -18,14 +18,22 @@ import { isPermanentExportError } from './export-errors.js';
  */
 export const SENDS_PER_INTERVAL = 5;
 
-type SendOutcome = { sent: true } | { sent: false; permanent: boolean; error: string };
+/** A send either went out, was refused for good (the Collector answered), or was not answered. */
+type Resource = ResourceMetrics['resource'];
+/** A batch produced now, with its place in production order. */
+type HeldBatch = { sequence: number; batch: ResourceMetrics };
 
-/** What the exporter tells its log about each send, with the buffer's state at that moment. */
+type SendOutcome = { status: 'sent' } | { status: 'refused' | 'unanswered'; error: string };
+
+/**
+ * What the exporter tells its log about each send, with the buffer's state at that moment (a
+ * function: most sends are answered and logged by no line, so the state is taken only for one).
+ */
 export interface ExportOutcomes {
   /** The Collector took the batch, or refused it for good: either way it answered. */
-  answered(stats: BufferStats): void;
+  answered(stats: () => BufferStats): void;
   /** The Collector was not reached, or asked to be tried later. */
-  unanswered(error: string, stats: BufferStats): void;
+  unanswered(error: string, stats: () => BufferStats): void;
 }
 
 const UNHEARD: ExportOutcomes = { answered: () => undefined, unanswered: () => undefined };
@@ -64,8 +72,6 @@ export class BufferingExporter implements PushMetricExporter {
   private closing = false;
   /** False from a send that failed for a reason that may pass until one goes out again. */
   private collectorAnswers = true;
-  /** The latest batch's resource: what an empty export asks with. */
-  private resource: ResourceMetrics['resource'] | undefined;
 
   private readonly outcomes: ExportOutcomes;
   private readonly sendsPerInterval: number;
@@ -84,11 +90,12 @@ export class BufferingExporter implements PushMetricExporter {
   export(metrics: ResourceMetrics, resultCallback: (result: ExportResult) => void): void {
     const sequence = this.buffer.reserveSequence();
     this.budget = this.sendsPerInterval;
-    this.resource = metrics.resource;
     if (this.sending === undefined && this.buffer.isEmpty) {
-      this.startSending({ sequence, batch: metrics });
+      this.startSending(metrics.resource, { sequence, batch: metrics });
     } else {
-      this.handoff = this.buffer.add(sequence, metrics).then(() => this.startSending(undefined));
+      this.handoff = this.buffer
+        .add(sequence, metrics)
+        .then(() => this.startSending(metrics.resource));
     }
     resultCallback({ code: ExportResultCode.SUCCESS });
   }
@@ -109,51 +116,57 @@ export class BufferingExporter implements PushMetricExporter {
     await this.inner.shutdown();
   }
 
-  private startSending(fresh: { sequence: number; batch: ResourceMetrics } | undefined): void {
+  /** `resource` is the latest batch's: what an empty export asks with. */
+  private startSending(resource: Resource, fresh?: HeldBatch): void {
     if (this.sending !== undefined || this.closing) {
       if (fresh) void this.buffer.add(fresh.sequence, fresh.batch);
       return;
     }
-    this.sending = this.sendRound(fresh).finally(() => {
+    this.sending = this.sendRound(resource, fresh).finally(() => {
       this.sending = undefined;
     });
   }
 
-  private async sendRound(fresh?: { sequence: number; batch: ResourceMetrics }): Promise<void> {
+  private async sendRound(resource: Resource, fresh?: HeldBatch): Promise<void> {
     if (fresh) {
       this.budget -= 1;
-      const outcome = await this.send(fresh.batch);
-      if (!outcome.sent && !outcome.permanent) {
+      if (!(await this.deliver(fresh.batch))) {
         await this.buffer.add(fresh.sequence, fresh.batch);
         return;
       }
-      if (!outcome.sent) this.buffer.countRejected(outcome.error);
     }
-    if (this.buffer.isEmpty || !(await this.collectorAnswersAgain())) return;
+    if (this.buffer.isEmpty || !(await this.collectorAnswersAgain(resource))) return;
     while (this.budget > 0 && !this.closing) {
       const next = await this.buffer.oldest();
       if (!next) return;
       this.budget -= 1;
-      const outcome = await this.send(next.batch);
-      if (!outcome.sent && !outcome.permanent) return;
-      if (!outcome.sent) this.buffer.countRejected(outcome.error);
+      if (!(await this.deliver(next.batch))) return;
       await this.buffer.remove(next.sequence);
     }
   }
 
   /** Whether held batches may go out: the last send did, or an empty export does now. */
-  private async collectorAnswersAgain(): Promise<boolean> {
-    if (this.collectorAnswers) return true;
-    if (!this.resource) return false;
-    const outcome = await this.send({ resource: this.resource, scopeMetrics: [] });
-    return outcome.sent || outcome.permanent;
+  private async collectorAnswersAgain(resource: Resource): Promise<boolean> {
+    if (!this.collectorAnswers) await this.send({ resource, scopeMetrics: [] });
+    return this.collectorAnswers;
+  }
+
+  /**
+   * Sends one batch; whether the Collector answered. A batch it refused for good is dropped
+   * and counted: it leaves the buffer as a delivered one does.
+   */
+  private async deliver(batch: ResourceMetrics): Promise<boolean> {
+    const outcome = await this.send(batch);
+    if (outcome.status === 'refused') this.buffer.countRejected(outcome.error);
+    return outcome.status !== 'unanswered';
   }
 
   private async send(batch: ResourceMetrics): Promise<SendOutcome> {
     const outcome = await this.attempt(batch);
-    this.collectorAnswers = outcome.sent || outcome.permanent;
-    if (outcome.sent || outcome.permanent) this.outcomes.answered(this.buffer.stats());
-    else this.outcomes.unanswered(outcome.error, this.buffer.stats());
+    this.collectorAnswers = outcome.status !== 'unanswered';
+    const stats = () => this.buffer.stats();
+    if (outcome.status === 'unanswered') this.outcomes.unanswered(outcome.error, stats);
+    else this.outcomes.answered(stats);
     return outcome;
   }
 
@@ -163,16 +176,15 @@ export class BufferingExporter implements PushMetricExporter {
         this.inner.export(batch, (result) => {
           // The OTLP exporter pins its own copy of @opentelemetry/core: same numbers, two enums.
           // eslint-disable-next-line @typescript-eslint/no-unsafe-enum-comparison
-          if (result.code === ExportResultCode.SUCCESS) resolve({ sent: true });
+          if (result.code === ExportResultCode.SUCCESS) resolve({ status: 'sent' });
           else
             resolve({
-              sent: false,
-              permanent: isPermanentExportError(result.error),
+              status: isPermanentExportError(result.error) ? 'refused' : 'unanswered',
               error: result.error?.message ?? 'unknown error',
             });
         });
       } catch (error) {
-        resolve({ sent: false, permanent: false, error: String(error) });
+        resolve({ status: 'unanswered', error: String(error) });
       }
     });
   }

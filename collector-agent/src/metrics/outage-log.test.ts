@@ -25,15 +25,15 @@ describe('OutageLog', () => {
       limitBytes: 32 * 1024 * 1024,
       dropped: { buffer_full: 2, rejected: 0, spool_error: 0 },
     };
-    log.answered(emptyBuffer);
+    log.answered(() => emptyBuffer);
     for (let i = 0; i < 3; i++) {
       now += 10_000;
-      log.unanswered(unavailable, emptyBuffer);
+      log.unanswered(unavailable, () => emptyBuffer);
       expect(log.failing).toBe(true);
     }
     now += 10_000;
-    log.answered(held);
-    log.answered(emptyBuffer);
+    log.answered(() => held);
+    log.answered(() => emptyBuffer);
     expect(lines).toEqual([
       'warn metrics export to http://127.0.0.1:4317 failing (14 UNAVAILABLE: No connection ' +
         'established); the agent keeps running and buffers up to 32.0 MiB of metrics to send, ' +
@@ -48,7 +48,7 @@ describe('OutageLog', () => {
   it('says metrics are dropped, not buffered, when the buffer holds nothing', () => {
     const lines: string[] = [];
     const logger = { info: (m: string) => lines.push(m), warn: (m: string) => lines.push(m) };
-    new OutageLog(logger, 'x').unanswered(unavailable, { ...emptyBuffer, limitBytes: 0 });
+    new OutageLog(logger, 'x').unanswered(unavailable, () => ({ ...emptyBuffer, limitBytes: 0 }));
     expect(lines).toEqual([
       'metrics export to x failing (14 UNAVAILABLE: No connection established); the agent ' +
         'keeps running and drops metrics until the Collector answers again',

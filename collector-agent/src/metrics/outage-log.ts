@@ -45,10 +45,11 @@ export class OutageLog implements ExportOutcomes, BufferEvents {
     return this.failingSinceMillis !== undefined;
   }
 
-  unanswered(error: string, stats: BufferStats): void {
+  unanswered(error: string, bufferStats: () => BufferStats): void {
     this.failedExports += 1;
     if (this.failingSinceMillis !== undefined) return;
     this.failingSinceMillis = this.now();
+    const stats = bufferStats();
     this.logger.warn(
       `metrics export to ${this.target} failing (${error}); ` +
         (stats.limitBytes > 0
@@ -58,8 +59,9 @@ export class OutageLog implements ExportOutcomes, BufferEvents {
     );
   }
 
-  answered(stats: BufferStats): void {
+  answered(bufferStats: () => BufferStats): void {
     if (this.failingSinceMillis === undefined) return;
+    const stats = bufferStats();
     const seconds = Math.round((this.now() - this.failingSinceMillis) / 1000);
     this.logger.info(
       `metrics export to ${this.target} recovered after ${this.failedExports} failed ` +

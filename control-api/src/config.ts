@@ -162,42 +162,44 @@ export class ConfigError extends Error {
   readonly code = 'invalid_config';
 }
 
-function integer(
-  name: string,
-  raw: string | number | undefined,
-  fallback: number,
-  min: number,
-  max: number,
-): number {
-  if (raw === undefined || raw === '') return fallback;
-  const value = typeof raw === 'number' ? raw : Number(raw);
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new ConfigError(`${name} must be an integer from ${min} to ${max}, got ${String(raw)}`);
-  }
-  return value;
+/** How a setting's text becomes a number, and how its error names what is expected. */
+interface NumberReading {
+  parse: (raw: string | number) => number;
+  expected: (min: number, max: number) => string;
 }
+
+const INTEGER: NumberReading = {
+  parse: (raw) => (typeof raw === 'number' ? raw : Number(raw)),
+  expected: (min, max) => `an integer from ${min} to ${max}`,
+};
 
 /** Digits with an optional unit, blanks around: `90`, `90s`, `2m`. */
 const DURATION = /^\s*(\d{1,6})\s*(s|m)?\s*$/;
 
 /**
  * A duration in whole seconds from `90`, `90s` or `2m`; a number (an option) is taken as seconds.
- * Other text is read as integer() reads it (`1e2` is 100), as INVENTORY_INTERVAL always was.
+ * Other text is read as INTEGER reads it (`1e2` is 100), as INVENTORY_INTERVAL always was.
  */
-function duration(
+const SECONDS: NumberReading = {
+  parse: (raw) => {
+    const match = typeof raw === 'string' ? DURATION.exec(raw) : null;
+    return match ? Number(match[1]) * (match[2] === 'm' ? 60 : 1) : INTEGER.parse(raw);
+  },
+  expected: (min, max) => `a whole number of seconds from ${min} to ${max} (90, 90s or 2m)`,
+};
+
+function integer(
   name: string,
   raw: string | number | undefined,
-  fallbackSeconds: number,
-  minSeconds: number,
-  maxSeconds: number,
+  fallback: number,
+  min: number,
+  max: number,
+  reading: NumberReading = INTEGER,
 ): number {
-  if (raw === undefined || raw === '') return fallbackSeconds;
-  const match = typeof raw === 'string' ? DURATION.exec(raw) : null;
-  const value = match ? Number(match[1]) * (match[2] === 'm' ? 60 : 1) : Number(raw);
-  if (!Number.isInteger(value) || value < minSeconds || value > maxSeconds) {
-    throw new ConfigError(
-      `${name} must be a whole number of seconds from ${minSeconds} to ${maxSeconds} (90, 90s or 2m), got ${String(raw)}`,
-    );
+  if (raw === undefined || raw === '') return fallback;
+  const value = reading.parse(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new ConfigError(`${name} must be ${reading.expected(min, max)}, got ${String(raw)}`);
   }
   return value;
 }
@@ -375,12 +377,13 @@ export function resolveConfig(
       1,
       36_500,
     ),
-    inventoryIntervalSeconds: duration(
+    inventoryIntervalSeconds: integer(
       'INVENTORY_INTERVAL',
       options.inventoryIntervalSeconds ?? env.INVENTORY_INTERVAL,
       60,
       1,
       86_400,
+      SECONDS,
     ),
   };
 }

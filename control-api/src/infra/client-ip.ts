@@ -86,7 +86,7 @@ export function clientIp(req: IncomingMessage, trusted: TrustedProxies): string 
   const peer = req.socket.remoteAddress;
   if (peer === undefined) return 'unknown';
   let client = unmapped(peer);
-  if (!trusted.has(client)) return client;
+  if (!fromTrustedProxy(req, trusted)) return client;
   const header = req.headers['x-forwarded-for'];
   const elements = (Array.isArray(header) ? header.join(',') : (header ?? ''))
     .split(',')

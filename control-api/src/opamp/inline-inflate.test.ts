@@ -2,14 +2,37 @@ import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
-import {
-  AGENT_DEFLATE_OFFER,
-  processList,
-  sendAndWait,
-  until,
-} from '../test-support/deflate-pair.js';
 import { INLINE_INFLATE_MAX_BYTES, inflateInline } from './inline-inflate.js';
 import { OPAMP_PER_MESSAGE_DEFLATE } from './websocket-transport.js';
+
+/** The agent's offer (collector-agent AGENT_PER_MESSAGE_DEFLATE): 1 KB windows, no takeover. */
+const AGENT_DEFLATE_OFFER = {
+  clientMaxWindowBits: 10,
+  serverMaxWindowBits: 10,
+  clientNoContextTakeover: true,
+  threshold: 1024,
+};
+
+/** A process list as an agent sends it (60 entries, several KB): compressed on the wire. */
+const processList = (i: number) =>
+  JSON.stringify(
+    Array.from({ length: 60 }, (_, n) => ({
+      pid: n + i,
+      name: `process-${n}`,
+      command: `/usr/bin/worker --id ${i}`,
+    })),
+  );
+
+function sendAndWait(ws: WebSocket, data: string, options: { fin?: boolean } = {}) {
+  return new Promise<void>((resolve, reject) =>
+    ws.send(data, options, (error) => (error ? reject(error) : resolve())),
+  );
+}
+
+/** Polls `condition` for up to 3 s: the server side hears of a message a little later. */
+async function until(condition: () => boolean): Promise<void> {
+  for (let i = 0; i < 300 && !condition(); i++) await new Promise((r) => setTimeout(r, 10));
+}
 
 let server: WebSocketServer | undefined;
 let client: WebSocket | undefined;

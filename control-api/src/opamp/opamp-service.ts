@@ -155,12 +155,13 @@ export class OpampService {
       description !== undefined ||
       message.customCapabilities !== undefined;
     const write = this.sightings.decide(agentId, sighting, now, news);
+    // Most heartbeats write nothing: they make no promise at all.
     const sightingStored =
       write === 'none'
-        ? Promise.resolve(true)
+        ? undefined
         : this.writeSighting(exchange, message, write, sighting, now, description);
     // Awaited below, after the control message: until then a failure must not count as unhandled.
-    sightingStored.catch(() => undefined);
+    sightingStored?.catch(() => undefined);
     if (message.customMessage?.capability === CONTROL_CAPABILITY) {
       // A command's result ends a call someone is waiting for, and depends on nothing the row
       // write changes: it is handed on without waiting for that write's group commit (tens of
@@ -169,7 +170,7 @@ export class OpampService {
       if (news) await sightingStored;
       await this.onControlMessage(agentId, exchange.connectionId, message.customMessage.data);
     }
-    const stored = await sightingStored;
+    const stored = sightingStored === undefined || (await sightingStored);
     if (description && stored) this.described.add(agentId);
 
     // What could not be stored is asked for again, so it reaches the row once the database is back;

@@ -27,6 +27,12 @@ export interface WindowSnapshot {
   windows: readonly WindowInfo[];
 }
 
+/** The window list of the latest snapshot at a time, and when it was taken (null: none kept). */
+export interface WindowsAt {
+  snapshotAt: Date | null;
+  windows: WindowInfo[];
+}
+
 /** A window as a snapshot held it, with the snapshot's time. */
 interface WindowRow extends WindowInfo {
   time: Date;
@@ -125,10 +131,7 @@ export class InventoryRepository {
    * The windows of the latest snapshot at or before `at`, by id (the agent's order is not
    * kept), and when it was taken (null when none was kept in the SNAPSHOT_LOOKBACK before).
    */
-  async windowsAt(
-    agentId: string,
-    at: Date,
-  ): Promise<{ snapshotAt: Date | null; windows: WindowInfo[] }> {
+  async windowsAt(agentId: string, at: Date): Promise<WindowsAt> {
     const { rows } = await this.db.query<WindowRow>(
       `WITH ${latestSnapshot('windows')}
        SELECT time, window_id AS id, title, pid, bounds, active, minimized, maximized

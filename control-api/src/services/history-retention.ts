@@ -72,21 +72,27 @@ export class HistoryRetention {
 
   /** At start, before any request: the partitions only (an export must find today's). */
   async preparePartitions(): Promise<PartitionChanges> {
-    let partitions: PartitionChanges = { created: [], dropped: [] };
-    await whileLocked(this.deps.db, MAINTENANCE_LOCK_KEY, async () => {
-      partitions = await this.keepPartitions();
-    });
-    this.logRemoved(partitions.dropped, {});
+    const { deleted: _none, ...partitions } = await this.round({ deleteExpired: false });
     return partitions;
   }
 
   /** The hourly round: the partitions, then the batched DELETE of expired audited rows. */
-  async maintain(): Promise<PartitionChanges & { deleted: Record<string, number> }> {
+  maintain(): Promise<PartitionChanges & { deleted: Record<string, number> }> {
+    return this.round({ deleteExpired: true });
+  }
+
+  /** One round under the lock (skipped while another instance does it), then its log line. */
+  private async round({
+    deleteExpired,
+  }: {
+    deleteExpired: boolean;
+  }): Promise<PartitionChanges & { deleted: Record<string, number> }> {
     const { deps } = this;
     let partitions: PartitionChanges = { created: [], dropped: [] };
     let deleted: Record<string, number> = {};
     await whileLocked(deps.db, MAINTENANCE_LOCK_KEY, async () => {
       partitions = await this.keepPartitions();
+      if (!deleteExpired) return;
       const today = startOfUtcDay(new Date(deps.clock.now()));
       deleted = await deps.retention.deleteAuditedBefore(addDays(today, -deps.auditRetentionDays));
     });
@@ -144,7 +150,7 @@ export class HistoryRetention {
   }
 
   stop(): void {
+    // One call clears either kind of timer in Node; the handle is the timeout, then the interval.
     clearTimeout(this.timer);
-    clearInterval(this.timer);
   }
 }

@@ -1,10 +1,15 @@
-import type { WindowEvent, WindowInfo } from '@cybercorp/protocol';
+import type { WindowEvent } from '@cybercorp/protocol';
 import { BatchWriter } from '../infra/batch-writer.js';
 import type { Clock } from '../infra/clock.js';
 import { isDatabaseUnavailable } from '../infra/database-errors.js';
 import type { Logger } from '../infra/logger.js';
 import type { MetricPoint } from '../ingest/metric-batch.js';
-import type { InventoryRepository, ProcessRow, WindowSnapshot } from '../repositories/inventory.js';
+import type {
+  InventoryRepository,
+  ProcessRow,
+  WindowSnapshot,
+  WindowsAt,
+} from '../repositories/inventory.js';
 
 /** The process metrics the agent exports for its top processes (OTel semantic conventions). */
 const PROCESS_CPU_UTILIZATION = 'process.cpu.utilization';
@@ -27,7 +32,9 @@ export const isProcessMetric = (name: string) => name.startsWith('process.');
 export class Inventory {
   private readonly lastSnapshot = new Map<string, { atMs: number; pids: Set<number> }>();
   private readonly windowWrites: BatchWriter<WindowSnapshot, undefined>;
+  /** The time given to each agent's latest window list, while one may still be that recent. */
   private readonly lastWindowsAtMs = new Map<string, number>();
+  private latestWindowsAtMs = 0;
 
   constructor(
     private readonly repository: InventoryRepository,
@@ -79,8 +86,13 @@ export class Inventory {
   observeWindows(agentId: string, event: WindowEvent): void {
     // A snapshot is the rows of one time: a second list within the same millisecond (events
     // come in bursts, `added` then `active`) is kept a millisecond on, not mixed into the first.
-    const atMs = Math.max(this.clock.now(), (this.lastWindowsAtMs.get(agentId) ?? 0) + 1);
+    const now = this.clock.now();
+    // Once the clock has passed every time given out, no entry can push a list on: forgetting
+    // them all keeps the map to the agents of the current millisecond, not every agent seen.
+    if (now > this.latestWindowsAtMs) this.lastWindowsAtMs.clear();
+    const atMs = Math.max(now, (this.lastWindowsAtMs.get(agentId) ?? 0) + 1);
     this.lastWindowsAtMs.set(agentId, atMs);
+    this.latestWindowsAtMs = Math.max(this.latestWindowsAtMs, atMs);
     const snapshot = { at: new Date(atMs), agentId, windows: event.windows };
     this.windowWrites.add(snapshot).catch((error: unknown) => this.windowsLost(agentId, error));
   }
@@ -113,10 +125,7 @@ export class Inventory {
     return this.repository.processesAt(agentId, at);
   }
 
-  windowsAt(
-    agentId: string,
-    at: Date,
-  ): Promise<{ snapshotAt: Date | null; windows: WindowInfo[] }> {
+  windowsAt(agentId: string, at: Date): Promise<WindowsAt> {
     return this.repository.windowsAt(agentId, at);
   }
 }

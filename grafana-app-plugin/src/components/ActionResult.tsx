@@ -1,10 +1,11 @@
-import type { ActionResult as CommandOutcome } from '@cybercorp/protocol';
+import type { ActionResult as CommandOutcome, ErrorCode } from '@cybercorp/protocol';
 import { Alert } from '@grafana/ui';
 import React from 'react';
 
 import type { ApiError } from '../api/problem';
 
 /** A refusal is a normal answer, not a crash: `protected_process` is said plainly. */
+// Keyed by the protocol's codes (`satisfies`), so a misspelt one does not compile.
 const REFUSAL_TITLES: Record<string, string> = {
   protected_process: 'Refused by the agent: the process is protected',
   control_disabled: 'Refused by the agent: remote control is switched off on this host',
@@ -25,14 +26,14 @@ const REFUSAL_TITLES: Record<string, string> = {
   database_unavailable: 'The control API cannot reach its database',
   rate_limited: 'Too many requests: the control API asks to wait',
   unauthorized: "Refused: the control API does not accept the plugin's service token",
-};
+} satisfies Partial<Record<ErrorCode, string>>;
 
 /** What to do next, where the title alone would leave the operator guessing. */
 const NEXT_STEPS: Record<string, string> = {
   outcome_unknown: 'Check the target before trying again.',
   relay_unavailable: 'Nothing was done; it is safe to try again shortly.',
   unauthorized: "An administrator must check the tokens in the plugin's configuration.",
-};
+} satisfies Partial<Record<ErrorCode, string>>;
 
 export interface ActionResultProps {
   label: string;

@@ -1,5 +1,3 @@
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
 import { constants, inflateRawSync, type Inflate } from 'node:zlib';
 import type { WebSocket } from 'ws';
 
@@ -26,15 +24,6 @@ const TRAILER = Buffer.from([0x00, 0x00, 0xff, 0xff]);
  */
 export const INLINE_INFLATE_MAX_BYTES = 64 * 1024;
 
-// ws reads the close code of a receiver error under this symbol. Its lib/constants.js is not
-// among the package's exports, so it is loaded by path: the same module, hence the same symbol.
-const requireHere = createRequire(import.meta.url);
-const { kStatusCode } = requireHere(
-  join(dirname(requireHere.resolve('ws')), 'lib/constants.js'),
-) as {
-  kStatusCode: symbol;
-};
-
 /**
  * Makes the server side of `ws` inflate each small compressed message synchronously instead of
  * through ws's zlib stream.
@@ -59,15 +48,18 @@ export function inflateInline(ws: WebSocket): boolean {
       : constants.Z_DEFAULT_WINDOWBITS;
   const streamed = extension.decompress.bind(extension);
   let inStreamedMessage = false;
+  const onStream: DeflateExtension['decompress'] = (data, fin, callback) => {
+    // A message that starts on ws's stream ends there; then the stream is closed.
+    inStreamedMessage = !fin;
+    streamed(
+      data,
+      fin,
+      fin ? (error, result) => (closeStream(extension), callback(error, result)) : callback,
+    );
+  };
   extension.decompress = (data, fin, callback) => {
     if (inStreamedMessage || !fin || data.length > INLINE_INFLATE_MAX_BYTES) {
-      // A message that starts on ws's stream ends there; then the stream is closed.
-      inStreamedMessage = !fin;
-      streamed(
-        data,
-        fin,
-        fin ? (error, result) => (closeStream(extension), callback(error, result)) : callback,
-      );
+      onStream(data, fin, callback);
       return;
     }
     let result: Buffer;
@@ -78,8 +70,10 @@ export function inflateInline(ws: WebSocket): boolean {
         finishFlush: constants.Z_SYNC_FLUSH,
         ...(extension._maxPayload > 0 ? { maxOutputLength: extension._maxPayload } : {}),
       });
-    } catch (error) {
-      process.nextTick(callback, receiverError(error));
+    } catch {
+      // Too large or not deflate: ws's own stream finds the same and fails the connection with
+      // its own close code (1009, 1007). Only a bad frame, once per connection, is inflated twice.
+      onStream(data, fin, callback);
       return;
     }
     // ws's receiver expects the answer later, as from zlib: it goes on reading frames then.
@@ -97,16 +91,4 @@ export function inflateInline(ws: WebSocket): boolean {
 function closeStream(extension: DeflateExtension): void {
   extension._inflate?.close();
   extension._inflate = null;
-}
-
-/** The error ws's own inflater would give: 1009 for a message over maxPayload, else 1007. */
-function receiverError(error: unknown): Error {
-  if ((error as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') {
-    const tooLarge = new RangeError('Max payload size exceeded');
-    Object.assign(tooLarge, { code: 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH', [kStatusCode]: 1009 });
-    return tooLarge;
-  }
-  const invalid = error instanceof Error ? error : new Error(String(error));
-  Object.assign(invalid, { [kStatusCode]: 1007 });
-  return invalid;
 }

@@ -32,6 +32,38 @@ describe('BatchWriter', () => {
     await writer.idle();
   });
 
+  it('with `alone`, writes a refused batch again item by item, so only the bad item fails', async () => {
+    const statements: number[][] = [];
+    const write = async (items: number[]) => {
+      statements.push(items);
+      if (items.includes(3)) throw new Error(items.length > 1 ? 'refused' : 'refused: 3');
+      if (items.some((n) => n % 10 === 9)) throw new Error('database down');
+      return items.map((n) => n * 10);
+    };
+    const writer = new BatchWriter(write, {
+      alone: (error) => (error as Error).message.startsWith('refused'),
+    });
+    const first = writer.add(1);
+    const burst = [writer.add(2), writer.add(3), writer.add(4)];
+    expect(await first).toBe(10);
+    const settled = await Promise.allSettled(burst);
+    expect(settled.map((r) => (r.status === 'fulfilled' ? r.value : String(r.reason)))).toEqual([
+      20,
+      'Error: refused: 3',
+      40,
+    ]);
+    expect(statements).toEqual([[1], [2, 3, 4], [2], [3], [4]]);
+    // An error `alone` does not accept fails the whole batch, as without it.
+    await writer.idle();
+    const down = [writer.add(9), writer.add(19), writer.add(29)];
+    expect((await Promise.allSettled(down)).map((r) => r.status)).toEqual([
+      'rejected',
+      'rejected',
+      'rejected',
+    ]);
+    expect(statements.slice(5)).toEqual([[9], [19, 29]]);
+  });
+
   it('fails a batch whose write does not answer one result per item', async () => {
     const writer = new BatchWriter(async () => [1]);
     await expect(Promise.all([writer.add(1), writer.add(2)])).resolves.toEqual([1, 1]);
@@ -42,7 +74,7 @@ describe('BatchWriter', () => {
 
   it('caps a batch at maxBatch', async () => {
     const { batches, write, open } = gatedWrites();
-    const writer = new BatchWriter(write, 2);
+    const writer = new BatchWriter(write, { maxBatch: 2 });
     const added = [1, 2, 3, 4, 5].map((n) => writer.add(n));
     for (let i = 0; i < 3; i++) await open();
     await Promise.all(added);
@@ -76,6 +108,6 @@ describe('BatchWriter', () => {
   });
 
   it('refuses a batch size that is not a positive integer', () => {
-    expect(() => new BatchWriter(async () => [], 0)).toThrow(RangeError);
+    expect(() => new BatchWriter(async () => [], { maxBatch: 0 })).toThrow(RangeError);
   });
 });

@@ -42,10 +42,15 @@ export class Inventory {
     private readonly clock: Clock,
     private readonly logger: Logger,
   ) {
-    this.windowWrites = new BatchWriter(async (snapshots) => {
-      await this.writeWindows(snapshots);
-      return snapshots.map(() => undefined);
-    });
+    // A list the database refuses (a NUL in a title) must not cost the other agents in its
+    // batch theirs.
+    this.windowWrites = new BatchWriter(
+      async (snapshots) => {
+        await this.repository.insertWindows(snapshots);
+        return snapshots.map(() => undefined);
+      },
+      { alone: (error) => !isDatabaseUnavailable(error) },
+    );
   }
 
   /** Keeps the process snapshots held in one export's process.* points. */
@@ -100,21 +105,6 @@ export class Inventory {
   /** Settles once every window snapshot observed so far is written (or failed). */
   written(): Promise<void> {
     return this.windowWrites.idle();
-  }
-
-  private async writeWindows(snapshots: WindowSnapshot[]): Promise<void> {
-    try {
-      await this.repository.insertWindows(snapshots);
-    } catch (error) {
-      if (snapshots.length === 1 || isDatabaseUnavailable(error)) throw error;
-      // A list the database refuses (a NUL in a title) must not cost the other agents in its
-      // batch theirs: each is written again on its own.
-      for (const snapshot of snapshots) {
-        await this.repository
-          .insertWindows([snapshot])
-          .catch((failure: unknown) => this.windowsLost(snapshot.agentId, failure));
-      }
-    }
   }
 
   private windowsLost(agentId: string, error: unknown): void {

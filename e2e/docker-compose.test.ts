@@ -3,6 +3,14 @@ import { join, relative, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { makeDevCerts, type DevCerts } from '../control-api/src/test-support/dev-certs.js';
+import {
+  compose,
+  composeService as service,
+  composeText,
+  type ComposeService,
+  ENV_REFERENCE,
+  mountedAt,
+} from './support/compose.js';
 import { ARCHIVE_WAL_SCRIPT, archiveCommand } from './support/postgres-cluster.js';
 
 // No Docker engine runs here, so the deployment file is checked by reading it: every mounted
@@ -10,42 +18,9 @@ import { ARCHIVE_WAL_SCRIPT, archiveCommand } from './support/postgres-cluster.j
 // configuration the services read matches what the project ships.
 const root = resolve(import.meta.dirname, '..');
 
-interface ComposeService {
-  image?: string;
-  build?: unknown;
-  command?: string[];
-  environment?: Record<string, string>;
-  volumes?: string[];
-  ports?: string[];
-  depends_on?: Record<string, unknown> | string[];
-  networks?: Record<string, { ipv4_address?: string } | null>;
-}
-const composeText = readFileSync(join(root, 'docker-compose.yml'), 'utf8');
-const compose = parse(composeText) as {
-  services: Record<string, ComposeService>;
-  volumes: Record<string, unknown>;
-  networks?: Record<string, { ipam?: { config?: { subnet?: string; ip_range?: string }[] } }>;
-};
 const API_REPLICAS = ['control-api-1', 'control-api-2'];
 /** The directory `scripts/dev-certs certs` fills (git-ignored), mounted for TLS. */
 const CERTS_DIR = './certs';
-const service = (name: string): ComposeService => {
-  const found = compose.services[name];
-  if (!found) throw new Error(`docker-compose.yml has no service ${name}`);
-  return found;
-};
-
-/** Where a service sees a file of the repository (a path relative to its root), by its mounts. */
-function mountedAt(svc: ComposeService, repoPath: string): string | undefined {
-  for (const volume of svc.volumes ?? []) {
-    const [source, target] = volume.split(':') as [string, string];
-    if (!source.startsWith('./')) continue;
-    const mounted = source.slice(2);
-    if (repoPath === mounted) return target;
-    if (repoPath.startsWith(`${mounted}/`)) return `${target}${repoPath.slice(mounted.length)}`;
-  }
-  return undefined;
-}
 
 /**
  * The environment variables the non-test sources under `dirs` read (`env.NAME`,
@@ -275,7 +250,7 @@ describe('docker-compose.yml', () => {
   it('sets every variable the Collector configuration reads without a default', () => {
     const collectorYaml = readFileSync(join(root, 'otel-config/collector.yaml'), 'utf8');
     const env = service('otel-collector').environment ?? {};
-    const referenced = [...collectorYaml.matchAll(/\$\{env:([A-Z0-9_]+)(:-[^}]*)?\}/g)];
+    const referenced = [...collectorYaml.matchAll(ENV_REFERENCE)];
     expect(referenced.length).toBeGreaterThan(0);
     for (const [, name, fallback] of referenced) {
       if (!fallback) expect(env, `otel-collector env ${name}`).toHaveProperty(name as string);

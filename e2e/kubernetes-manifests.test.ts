@@ -12,6 +12,7 @@ import {
   METRICS_PATH,
   READY_PATH,
 } from '../control-api/src/infra/operational-paths.js';
+import { composeService, ENV_REFERENCE, repositoryPathOf } from './support/compose.js';
 import { runCommand } from './support/processes.js';
 import { requirePythonTool } from './support/python-tools.js';
 
@@ -113,9 +114,6 @@ function servicePortTarget(serviceName: string, port: string | number, container
 }
 
 const podLabels = (kind: string, name: string) => find(kind, name).spec.template.metadata.labels;
-
-/** A Collector configuration's `${env:NAME}` / `${env:NAME:-default}` references. */
-const ENV_REFERENCE = /\$\{env:([A-Z0-9_]+)(:-([^}]*))?\}/g;
 
 /** The Collector's --config files, in order, as otel-config/ files (the image holds copies). */
 function collectorConfigFiles(container: any): { file: string; text: string }[] {
@@ -406,14 +404,10 @@ describe('deploy/kubernetes', () => {
     const files = collectorConfigFiles(container);
     expect(files[0]?.file).toBe('collector.yaml');
     // The same files, in the same order, as the compose service mounts and runs.
-    const composed = parse(readFileSync(join(root, 'docker-compose.yml'), 'utf8')).services[
-      'otel-collector'
-    ];
-    const composeFiles = composed.command.map((arg: string) => {
-      const path = arg.replace(/^--config=/, '');
-      const mount = (composed.volumes as string[]).find((v) => v.split(':')[1] === path);
-      return mount?.split(':')[0]?.replace(/^\.\/otel-config\//, '');
-    });
+    const composed = composeService('otel-collector');
+    const composeFiles = (composed.command ?? []).map((arg) =>
+      repositoryPathOf(composed, arg.replace(/^--config=/, ''))?.replace(/^otel-config\//, ''),
+    );
     expect(files.map(({ file }) => file)).toEqual(composeFiles);
     const reads = files.flatMap(({ text }) => [...text.matchAll(ENV_REFERENCE)]);
     const env = environmentOf(container);

@@ -19,7 +19,13 @@ import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { forkApiChild, serveApiChild, startBenchApi } from '../lib/api-child.mjs';
+import {
+  BENCH_ADMIN,
+  describeBenchApi,
+  forkApiChild,
+  serveApiChild,
+  startBenchApi,
+} from '../lib/api-child.mjs';
 import { option } from '../lib/options.mjs';
 import { median, percentile } from '../lib/stats.mjs';
 
@@ -122,27 +128,16 @@ end
   return Number(rate[1]);
 }
 
-const password = 'bench-admin-password';
-
-const apiOptions = (options) => ({ adminUser: 'admin', adminPassword: password, ...options });
-
-/** What the driver needs of an API: its URLs and an agent token. */
-const describeApi = async (api) => ({
-  url: api.url,
-  opampUrl: api.opampUrl,
-  agentToken: await api.createAgentToken('bench'),
-});
-
 /** The API child: starts, reports its URLs and agent token, and closes when asked to. */
 if (process.argv[2] === '--api-child') {
-  await serveApiChild(apiOptions(), describeApi);
+  await serveApiChild();
 }
 
 /** The API in a child process (or in this one with --in-process), seen through its URLs. */
 async function launchApi(dataDir, options) {
   if (process.argv.includes('--in-process')) {
-    const api = await startBenchApi(apiOptions({ dataDir, ...options }));
-    return { ...(await describeApi(api)), close: () => api.close() };
+    const api = await startBenchApi({ dataDir, ...options });
+    return { ...(await describeBenchApi(api)), close: () => api.close() };
   }
   return forkApiChild(import.meta.url, { dataDir, ...options });
 }
@@ -195,7 +190,7 @@ async function startDeployment(configuration, index) {
   const login = await fetch(`${url}/api/v1/auth/login`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ username: 'admin', password }),
+    body: JSON.stringify(BENCH_ADMIN),
   });
   deployment.accessToken = (await login.json()).accessToken;
   for (let attempt = 0; attempt < 100 && !deployment.agentId; attempt++) {

@@ -36,7 +36,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
 import { JWT_KEY_FILE_NAME } from '../../control-api/dist/auth/signing-keys.js';
-import { forkApiChild, serveApiChild } from '../lib/api-child.mjs';
+import { BENCH_ADMIN, forkApiChild, serveApiChild } from '../lib/api-child.mjs';
 import { option } from '../lib/options.mjs';
 import { cpuSeconds, statusKb } from '../lib/proc-stats.mjs';
 import { startRedisServer } from '../lib/redis-server.mjs';
@@ -59,14 +59,11 @@ const PROBE_SETTLE_MS = 2000;
 const EVERY_AGENT_CONCURRENCY = 8;
 /** A ramp slower than this many agents a second is a failure, not a figure. */
 const SLOWEST_RAMP_PER_SECOND = 20;
-const password = 'bench-admin-password';
 
 /** The API child: starts, reports what the driver needs (its pid too), closes when asked to. */
 if (process.argv[2] === '--api-child') {
   await serveApiChild(
     {
-      adminUser: 'admin',
-      adminPassword: password,
       // The REST limiter stays on, at a rate the sequential commands never reach; the baseline
       // agent answers --commands results in well under a minute, more than the default 1,000
       // OpAMP messages a minute allow one connection.
@@ -169,7 +166,7 @@ async function login(url) {
   const response = await fetch(`${url}/api/v1/auth/login`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ username: 'admin', password }),
+    body: JSON.stringify(BENCH_ADMIN),
   });
   if (!response.ok) throw new Error(`login: ${response.status} ${await response.text()}`);
   return (await response.json()).accessToken;

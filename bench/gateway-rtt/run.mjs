@@ -20,7 +20,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { forkApiChild, serveApiChild } from '../lib/api-child.mjs';
+import { BENCH_ADMIN, forkApiChild, serveApiChild } from '../lib/api-child.mjs';
 import { makeDevCerts, startGateway } from '../lib/gateway.mjs';
 import { option } from '../lib/options.mjs';
 import { median, percentile } from '../lib/stats.mjs';
@@ -29,16 +29,11 @@ const root = resolve(fileURLToPath(import.meta.url), '../../..');
 const COMMANDS = option('--commands', 300);
 const ROUNDS = option('--rounds', 3);
 const SOURCE_ADDRESSES = Array.from({ length: 32 }, (_, i) => `127.0.1.${i + 1}`);
-const password = 'bench-admin-password';
 /** Limits that never refuse the bench's load (as in bench/command-rtt). */
 const LIMITS = { rateLimitPerMinute: 1_000_000_000, opampMessagesPerMinute: 100_000 };
 
 if (process.argv[2] === '--api-child') {
-  await serveApiChild({ adminUser: 'admin', adminPassword: password }, async (api) => ({
-    url: api.url,
-    opampUrl: api.opampUrl,
-    agentToken: await api.createAgentToken('bench'),
-  }));
+  await serveApiChild();
 }
 
 /** A keep-alive REST client of `baseUrl` whose requests leave from the source addresses in turn. */
@@ -126,10 +121,7 @@ async function startDeployment(deployment, certs) {
   );
   deployment.sleeper = spawn('sleep', ['600'], { stdio: 'ignore' });
   const { send } = deployment.client;
-  const login = await send('POST', '/api/v1/auth/login', undefined, {
-    username: 'admin',
-    password,
-  });
+  const login = await send('POST', '/api/v1/auth/login', undefined, BENCH_ADMIN);
   deployment.token = JSON.parse(login).accessToken;
   for (let attempt = 0; attempt < 150 && !deployment.agentId; attempt++) {
     const { items } = JSON.parse(await send('GET', '/api/v1/agents', deployment.token));

@@ -49,20 +49,40 @@ export async function forkApiChild(scriptUrl, options = {}, env = {}) {
 }
 
 /**
- * The control API as the benches start it: on a free port, logging only errors, without the
- * notice of a generated admin password (no bench reads it); `options` add to these or override
- * them.
+ * The admin every bench API is bootstrapped with, as the login body takes it: a fixed password,
+ * so that a driver can log in to an API that runs in a child process (loopback only, throwaway
+ * data).
+ */
+export const BENCH_ADMIN = { username: 'admin', password: 'bench-admin-password' };
+
+/**
+ * The control API as the benches start it: on a free port, logging only errors, with BENCH_ADMIN
+ * and without the notice of a generated admin password; `options` add to these or override them.
  */
 export function startBenchApi(options) {
-  return startControlApi({ port: 0, logLevel: 'error', announce: () => undefined, ...options });
+  return startControlApi({
+    port: 0,
+    logLevel: 'error',
+    announce: () => undefined,
+    adminUser: BENCH_ADMIN.username,
+    adminPassword: BENCH_ADMIN.password,
+    ...options,
+  });
 }
+
+/** What most drivers need of an API: its URLs and an agent token. */
+export const describeBenchApi = async (api) => ({
+  url: api.url,
+  opampUrl: api.opampUrl,
+  agentToken: await api.createAgentToken('bench'),
+});
 
 /**
  * In the child (`--api-child`): starts the API with startBenchApi, on `defaults` and the options
  * the parent gave forkApiChild over them, reports what `describe(api)` resolves to (its URLs,
  * tokens made on it, ...) to the parent, and serves until closed (reportAndServeUntilClosed).
  */
-export async function serveApiChild(defaults, describe) {
+export async function serveApiChild(defaults = {}, describe = describeBenchApi) {
   const options = JSON.parse(process.env[OPTIONS_VARIABLE] ?? '{}');
   // Not passed on to what the API spawns (its embedded PostgreSQL).
   delete process.env[OPTIONS_VARIABLE];

@@ -219,13 +219,6 @@ function report(off, on) {
   }
 }
 
-/** The API child: starts, reports its URL and an agent token, answers CPU questions, closes. */
-async function apiChild() {
-  await serveApiChild(
-    { adminUser: 'admin', adminPassword: 'bench-admin-password' },
-    async (api) => ({ opampUrl: api.opampUrl, agentToken: await api.createAgentToken('bench') }),
-  );
-}
-
-if (process.argv[2] === '--api-child') await apiChild();
+/** The API child: starts, reports its URLs and an agent token, answers CPU questions, closes. */
+if (process.argv[2] === '--api-child') await serveApiChild();
 else await main();

@@ -12,7 +12,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startRedisServer } from '../lib/redis-server.mjs';
-import { forkApiChild, serveApiChild } from '../lib/api-child.mjs';
+import { BENCH_ADMIN, forkApiChild, serveApiChild } from '../lib/api-child.mjs';
 import { option } from '../lib/options.mjs';
 import { upperMedian } from '../lib/stats.mjs';
 
@@ -20,11 +20,10 @@ const SECONDS = option('--seconds', 5);
 const ROUNDS = option('--rounds', 3);
 const CONCURRENCY = 8;
 const NEVER_REFUSED = 1_000_000_000;
-const password = 'bench-admin-password';
 
 /** The API child: starts with the options it is given, reports its URL, closes when asked. */
 if (process.argv[2] === '--api-child') {
-  await serveApiChild({ adminUser: 'admin', adminPassword: password }, (api) => ({
+  await serveApiChild({}, (api) => ({
     url: api.url,
     databaseUrl: api.databaseUrl,
   }));
@@ -79,7 +78,7 @@ try {
   const login = await fetch(`${off.url}/api/v1/auth/login`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ username: 'admin', password }),
+    body: JSON.stringify(BENCH_ADMIN),
   });
   const { accessToken } = await login.json();
   for (const api of apis) {
